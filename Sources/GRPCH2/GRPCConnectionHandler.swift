@@ -1,0 +1,401 @@
+import CNGHTTP2
+import NIOCore
+
+/// One client connection: feeds the socket's bytes to an nghttp2 session,
+/// turns its events into calls on the router's handlers, and writes the
+/// session's output back, respecting the channel's writability.
+final class GRPCConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Sent down the pipeline when the server drains.
+    struct DrainEvent {}
+
+    private let router: Router
+    private let configuration: GRPCServer.Configuration
+    private var session: NGHTTP2Session!
+    private var context: ChannelHandlerContext!
+    private var executor: EventLoopTaskExecutor!
+    private var streams: [Int32: ServerStream] = [:]
+    private var receivedBytes = false
+    private var draining = false
+    private var flushScheduled = false
+    private var closing = false
+
+    init(router: Router, configuration: GRPCServer.Configuration) {
+        self.router = router
+        self.configuration = configuration
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.session = NGHTTP2Session(delegate: self)
+        // Queued now, written after the client's preface is seen to be HTTP/2.
+        session.submitSettings(
+            maxConcurrentStreams: configuration.maxConcurrentStreams,
+            initialWindowSize: configuration.initialWindowSize)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        let firstRead = !receivedBytes
+        receivedBytes = true
+        do {
+            try session.receive(bytes)
+        } catch let error where error.isBadClientMagic && firstRead {
+            refuseNonHTTP2Client(context: context, firstBytes: bytes)
+        } catch {
+            // nghttp2 has queued a GOAWAY saying why; send it, then close.
+            flushOutput()
+            close()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutput()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flushOutput() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let status = GRPCStatus(.cancelled, "the connection closed")
+        for stream in streams.values { stream.abandon(status) }
+        streams.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is DrainEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        draining = true
+        session.submitGoAway()
+        for stream in streams.values where stream.handler?.isStreaming == true {
+            stream.task?.cancel()
+            finish(stream.id, response: nil, status: GRPCStatus(.unavailable, "the server is shutting down"))
+        }
+        flushOutput()
+        closeIfDrained()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        close()
+    }
+
+    /// A client that did not start with the HTTP/2 preface: an HTTP/1.x
+    /// client gets a plain answer saying what this port speaks; either way
+    /// the connection closes and the server carries on.
+    private func refuseNonHTTP2Client(context: ChannelHandlerContext, firstBytes: ByteBuffer) {
+        let start = firstBytes.getString(at: firstBytes.readerIndex, length: min(firstBytes.readableBytes, 256)) ?? ""
+        if start.contains(" HTTP/1.") {
+            let body = "This port speaks gRPC over HTTP/2 only (h2c with prior knowledge).\n"
+            let response = "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Type: text/plain\r\n"
+                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+            var buffer = context.channel.allocator.buffer(capacity: response.utf8.count)
+            buffer.writeString(response)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            closing = true
+        } else {
+            close()
+        }
+    }
+
+    // MARK: Output
+
+    /// Writes everything nghttp2 has ready while the channel stays writable.
+    private func flushOutput() {
+        guard let context, !closing, receivedBytes else { return }
+        var wrote = false
+        while context.channel.isWritable && session.hasOutput {
+            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+            do {
+                try session.produceOutput(into: &buffer, limit: 64 * 1024)
+            } catch {
+                close()
+                return
+            }
+            guard buffer.readableBytes > 0 else { break }
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            wrote = true
+        }
+        if wrote { context.flush() }
+        if !session.isAlive { close() }
+    }
+
+    /// Flushes once the current loop tick's work is done, so that many calls
+    /// finishing together share one write.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushScheduled = false
+            handler.value.flushOutput()
+        }
+    }
+
+    private func close() {
+        guard !closing else { return }
+        closing = true
+        context?.close(promise: nil)
+    }
+
+    private func closeIfDrained() {
+        if draining && streams.isEmpty && !closing {
+            flushOutput()
+            close()
+        }
+    }
+
+    // MARK: Calls: what handler tasks ask of their stream
+
+    /// Queues one response message. The future completes when the sender may
+    /// send again: at once, or once the backlog drains.
+    func send(_ message: [UInt8], on streamID: Int32) -> EventLoopFuture<Void> {
+        let loop = context.eventLoop
+        guard let stream = streams[streamID], !stream.isFinished else {
+            return loop.makeFailedFuture(GRPCStatus(.cancelled, "the call is over"))
+        }
+        startResponse(stream)
+        let mustWait = stream.response.append(message)
+        session.resumeData(streamID)
+        scheduleFlush()
+        guard mustWait else { return loop.makeSucceededVoidFuture() }
+        let promise = loop.makePromise(of: Void.self)
+        stream.response.wait(promise)
+        return promise.futureResult
+    }
+
+    /// Ends a call with an optional last message and a status. Later calls for
+    /// the same stream are ignored: the first ending wins.
+    func finish(_ streamID: Int32, response: [UInt8]?, status: GRPCStatus) {
+        guard let stream = streams[streamID], !stream.isFinished else { return }
+        stream.deadlineTimer?.cancel()
+        stream.deadlineTimer = nil
+        stream.requestContinuation?.finish()
+        stream.requestContinuation = nil
+        stream.response.resumeWaiters(failing: GRPCStatus(.cancelled, "the call ended: \(status)"))
+        if stream.responseState == .idle && response == nil {
+            // Trailers-Only: the status travels in the only HEADERS frame.
+            stream.responseState = .done
+            session.submitResponse(streamID, headers: responseHeaders + status.trailerFields, hasBody: false)
+        } else {
+            startResponse(stream)
+            if let response { _ = stream.response.append(response) }
+            stream.trailers = status.trailerFields
+            stream.responseState = .closing
+            session.resumeData(streamID)
+        }
+        scheduleFlush()
+    }
+
+    private var responseHeaders: [(name: String, value: String)] {
+        [(":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity")]
+    }
+
+    private func startResponse(_ stream: ServerStream) {
+        guard stream.responseState == .idle else { return }
+        stream.responseState = .streaming
+        session.submitResponse(stream.id, headers: responseHeaders, hasBody: true)
+    }
+
+    /// Answers a request that never reached a handler, with an HTTP status
+    /// other than 200 where the protocol asks for one.
+    private func reject(_ stream: ServerStream, httpStatus: Int = 200, _ status: GRPCStatus) {
+        guard stream.responseState == .idle else { return }
+        stream.responseState = .done
+        var headers = responseHeaders
+        headers[0].value = String(httpStatus)
+        session.submitResponse(stream.id, headers: headers + status.trailerFields, hasBody: false)
+        scheduleFlush()
+    }
+
+    // MARK: Starting calls
+
+    private func startCall(_ stream: ServerStream, requests: RequestStream?) {
+        guard let handler = stream.handler else { return }
+        let call = CallHandle(connection: NIOLoopBound(self, eventLoop: context.eventLoop), streamID: stream.id)
+        let context = RPCContext(
+            path: stream.path, metadata: stream.metadata, deadline: stream.deadline)
+        let single = stream.singleRequest ?? []
+        stream.singleRequest = nil
+        stream.task = Task(executorPreference: executor) {
+            do {
+                switch handler {
+                case .unary(let body):
+                    let response = try await body(single, context)
+                    call.finish(response: response, status: .ok)
+                case .serverStreaming(let body):
+                    try await body(single, context, ResponseWriter(call: call))
+                    call.finish(response: nil, status: .ok)
+                case .bidirectionalStreaming(let body):
+                    try await body(requests!, context, ResponseWriter(call: call))
+                    call.finish(response: nil, status: .ok)
+                }
+            } catch {
+                call.finish(response: nil, status: GRPCConnectionHandler.status(for: error))
+            }
+        }
+    }
+
+    /// The status a handler's error ends its call with.
+    static func status(for error: any Error) -> GRPCStatus {
+        switch error {
+        case let status as GRPCStatus: status
+        case is CancellationError: GRPCStatus(.cancelled, "the call was cancelled")
+        default: GRPCStatus(.unknown, "\(error)")
+        }
+    }
+
+    private func failCall(_ stream: ServerStream, _ status: GRPCStatus) {
+        stream.task?.cancel()
+        stream.requestContinuation?.finish(throwing: status)
+        stream.requestContinuation = nil
+        finish(stream.id, response: nil, status: status)
+    }
+}
+
+// MARK: nghttp2 events
+
+extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
+    func streamOpened(_ streamID: Int32) {
+        streams[streamID] = ServerStream(
+            id: streamID, maxMessageSize: configuration.maxReceiveMessageSize,
+            responseHighWaterMark: configuration.responseBufferHighWaterMark, allocator: context.channel.allocator)
+    }
+
+    func stream(_ streamID: Int32, receivedHeader name: String, value: String) {
+        guard let stream = streams[streamID], stream.requestState == .receivingHeaders else { return }
+        switch name {
+        case ":method": stream.method = value
+        case ":path": stream.path = value
+        case "content-type": stream.contentType = value
+        case "grpc-timeout": stream.timeout = value
+        case ":scheme", ":authority", "te", "grpc-encoding", "grpc-accept-encoding", "grpc-message-type":
+            break
+        default:
+            guard stream.headerError == nil else { return }
+            do {
+                try stream.metadata.add(wireName: name, wireValue: value)
+            } catch {
+                stream.headerError = error
+            }
+        }
+    }
+
+    func streamReceivedHeaders(_ streamID: Int32, endStream: Bool) {
+        guard let stream = streams[streamID] else { return }
+        stream.requestState = .open
+        guard stream.method == "POST" else {
+            reject(stream, httpStatus: 405, GRPCStatus(.unimplemented, "gRPC calls use POST, not \(stream.method)"))
+            return
+        }
+        guard stream.contentType.hasPrefix("application/grpc") else {
+            reject(stream, httpStatus: 415, GRPCStatus(
+                .unimplemented, "content-type \"\(stream.contentType)\" is not gRPC (application/grpc)"))
+            return
+        }
+        if let error = stream.headerError {
+            reject(stream, error)
+            return
+        }
+        guard let handler = router.handler(for: stream.path) else {
+            reject(stream, GRPCStatus(.unimplemented, "unknown method \(stream.path)"))
+            return
+        }
+        if !stream.timeout.isEmpty {
+            guard let timeout = GRPCTimeout.parse(stream.timeout) else {
+                reject(stream, GRPCStatus(.invalidArgument, "malformed grpc-timeout \"\(stream.timeout)\""))
+                return
+            }
+            stream.deadline = ContinuousClock.now.advanced(by: timeout)
+            let description = stream.timeout
+            let (seconds, attoseconds) = timeout.components
+            let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            stream.deadlineTimer = context.eventLoop.scheduleTask(in: delay) {
+                guard let stream = handler.value.streams[streamID] else { return }
+                stream.deadlineTimer = nil
+                handler.value.failCall(
+                    stream, GRPCStatus(.deadlineExceeded, "the call's deadline (grpc-timeout \(description)) passed"))
+            }
+        }
+        stream.handler = handler
+        if !handler.takesSingleRequest {
+            let (requests, continuation) = RequestStream.makeStream()
+            stream.requestContinuation = continuation
+            startCall(stream, requests: requests)
+        }
+        if endStream { streamRemoteEnded(streamID) }
+    }
+
+    func stream(_ streamID: Int32, receivedData data: [UInt8]) {
+        guard let stream = streams[streamID], stream.handler != nil, !stream.isFinished else { return }
+        stream.deframer.append(data)
+        do throws(GRPCStatus) {
+            while let message = try stream.deframer.next() {
+                if let continuation = stream.requestContinuation {
+                    continuation.yield(message)
+                } else if stream.singleRequest == nil {
+                    stream.singleRequest = message
+                } else {
+                    throw GRPCStatus(.invalidArgument, "\(stream.path) takes one request message, got more")
+                }
+            }
+        } catch {
+            failCall(stream, error)
+        }
+    }
+
+    func streamRemoteEnded(_ streamID: Int32) {
+        guard let stream = streams[streamID] else { return }
+        stream.requestState = .remoteEnded
+        guard stream.handler != nil, !stream.isFinished else { return }
+        if stream.deframer.hasPartialMessage {
+            failCall(stream, GRPCStatus(.internal, "the request ended in the middle of a message"))
+        } else if let continuation = stream.requestContinuation {
+            continuation.finish()
+            stream.requestContinuation = nil
+        } else if stream.singleRequest == nil {
+            failCall(stream, GRPCStatus(.invalidArgument, "\(stream.path) takes one request message, got none"))
+        } else {
+            startCall(stream, requests: nil)
+        }
+    }
+
+    func streamSentEnd(_ streamID: Int32) {
+        // Our response is complete while the client may still be sending:
+        // tell it to stop (RST_STREAM NO_ERROR, as gRPC servers do).
+        if let stream = streams[streamID], stream.requestState != .remoteEnded {
+            session.submitReset(streamID, errorCode: UInt32(NGHTTP2_NO_ERROR.rawValue))
+        }
+    }
+
+    func streamClosed(_ streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if stream.responseState != .done {
+            // Reset by the client (or the connection failed) before we finished.
+            stream.responseState = .done
+            stream.abandon(GRPCStatus(.cancelled, "the client cancelled the call"))
+        }
+        closeIfDrained()
+    }
+
+    func outboundData(for streamID: Int32, maxLength: Int) -> NGHTTP2Session.OutboundChunk {
+        guard let stream = streams[streamID] else { return .init(bytes: nil, then: .end) }
+        let bytes = stream.response.take(maxLength: maxLength)
+        if stream.responseState == .closing && stream.response.isEmpty {
+            stream.responseState = .done
+            return .init(bytes: bytes, then: .trailers(stream.trailers))
+        }
+        return .init(bytes: bytes, then: .more)
+    }
+}

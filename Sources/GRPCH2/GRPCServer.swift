@@ -1,0 +1,83 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A gRPC server over cleartext HTTP/2 (h2c with prior knowledge).
+public final class GRPCServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port; `GRPCServer.port` tells which.
+        public var port = 50051
+        /// Larger request messages are refused with RESOURCE_EXHAUSTED.
+        public var maxReceiveMessageSize = 4 * 1024 * 1024
+        /// Advertised in SETTINGS; nghttp2 refuses streams beyond it.
+        public var maxConcurrentStreams: UInt32 = 1000
+        /// Per-stream and connection receive window.
+        public var initialWindowSize: UInt32 = 1 << 20
+        /// Buffered response bytes of one stream above which `send` waits.
+        public var responseBufferHighWaterMark = 1 << 20
+
+        public init() {}
+    }
+
+    private let channel: any Channel
+    private let connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
+
+    /// The port actually bound.
+    public var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(channel: any Channel, connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>) {
+        self.channel = channel
+        self.connections = connections
+    }
+
+    /// Binds and starts serving `router` on `group`.
+    public static func start(
+        router: Router, configuration: Configuration, group: any EventLoopGroup
+    ) async throws -> GRPCServer {
+        let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                connections.withLockedValue { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in
+                    _ = connections.withLockedValue { $0.removeValue(forKey: id) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        GRPCConnectionHandler(router: router, configuration: configuration))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        return GRPCServer(channel: channel, connections: connections)
+    }
+
+    /// Graceful shutdown: stop accepting, send GOAWAY on every connection, let
+    /// unary calls finish, end streaming calls with UNAVAILABLE, and close each
+    /// connection once its calls are done. Connections still open after
+    /// `gracePeriod` are closed.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+        try? await channel.close()
+        let open = connections.withLockedValue { Array($0.values) }
+        for connection in open {
+            connection.pipeline.fireUserInboundEventTriggered(GRPCConnectionHandler.DrainEvent())
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for connection in open { try? await connection.closeFuture.get() }
+            }
+            group.addTask {
+                try? await Task.sleep(for: gracePeriod)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        for connection in connections.withLockedValue({ Array($0.values) }) {
+            try? await connection.close()
+        }
+    }
+}

@@ -1,0 +1,293 @@
+import CNGHTTP2
+import NIOCore
+
+/// What an `NGHTTP2Session` reports while it parses input or produces output.
+/// Every call happens synchronously inside `receive` or `produceOutput`, on the
+/// connection's event loop.
+protocol NGHTTP2SessionDelegate: AnyObject {
+    func streamOpened(_ streamID: Int32)
+    func stream(_ streamID: Int32, receivedHeader name: String, value: String)
+    /// The request headers are complete (`endStream`: no body follows).
+    func streamReceivedHeaders(_ streamID: Int32, endStream: Bool)
+    func stream(_ streamID: Int32, receivedData data: [UInt8])
+    /// The client ended its side of the stream (END_STREAM on DATA or trailers).
+    func streamRemoteEnded(_ streamID: Int32)
+    /// The last frame of our response went out.
+    func streamSentEnd(_ streamID: Int32)
+    /// The stream is gone: completed (`errorCode` 0) or reset.
+    func streamClosed(_ streamID: Int32, errorCode: UInt32)
+    /// Response body bytes for `streamID`, at most `maxLength` of them.
+    func outboundData(for streamID: Int32, maxLength: Int) -> NGHTTP2Session.OutboundChunk
+}
+
+struct NGHTTP2Error: Error, CustomStringConvertible {
+    let code: Int32
+    var description: String { String(cString: nghttp2_strerror(code)) }
+    /// The peer did not open with the HTTP/2 connection preface.
+    var isBadClientMagic: Bool { code == NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue }
+}
+
+/// One nghttp2 server session: the thin, owning wrapper around
+/// `nghttp2_session *`. Confined to its connection's event loop; never locked.
+///
+/// Memory: the session is created in `init` and deleted in `deinit`; nghttp2's
+/// callbacks find this object through `user_data`, an unretained pointer that is
+/// valid because the C session never outlives `self`. Header names and values
+/// are copied by nghttp2 during each `submit` call. Output bytes are copied out
+/// of nghttp2's buffer before the next `mem_send`.
+final class NGHTTP2Session {
+    /// A response body chunk, and what follows it.
+    struct OutboundChunk {
+        enum Then {
+            case more          // the body continues; send nothing more until resumed
+            case end           // the body ends the stream
+            case trailers([(name: String, value: String)])  // then trailers end it
+        }
+        var bytes: ByteBuffer?
+        var then: Then
+    }
+
+    private let session: OpaquePointer
+    unowned let delegate: any NGHTTP2SessionDelegate
+
+    init(delegate: any NGHTTP2SessionDelegate) {
+        self.delegate = delegate
+        var callbacks: OpaquePointer?
+        precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2: out of memory")
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeaders)
+        nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameReceived)
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunk)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+
+        var created: OpaquePointer?
+        // `self` is not fully initialised yet, so user_data is set just below.
+        precondition(nghttp2_session_server_new(&created, callbacks, nil) == 0, "nghttp2: out of memory")
+        self.session = created!
+        nghttp2_session_set_user_data(session, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        nghttp2_session_del(session)
+    }
+
+    // MARK: Input and output
+
+    /// Parses bytes from the peer; the delegate hears of every event.
+    func receive(_ bytes: ByteBuffer) throws(NGHTTP2Error) {
+        let result = bytes.withUnsafeReadableBytes { raw in
+            nghttp2_session_mem_recv(session, raw.bindMemory(to: UInt8.self).baseAddress, raw.count)
+        }
+        if result < 0 { throw NGHTTP2Error(code: Int32(result)) }
+    }
+
+    /// Appends the frames nghttp2 has ready to `buffer`, stopping once it holds
+    /// `limit` bytes.
+    func produceOutput(into buffer: inout ByteBuffer, limit: Int) throws(NGHTTP2Error) {
+        while buffer.readableBytes < limit {
+            var data: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &data)
+            if count < 0 { throw NGHTTP2Error(code: Int32(count)) }
+            guard count > 0, let data else { return }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+        }
+    }
+
+    /// False once the session has nothing more to read or write: close the connection.
+    var isAlive: Bool {
+        nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
+    }
+
+    var hasOutput: Bool { nghttp2_session_want_write(session) != 0 }
+
+    // MARK: Submitting frames
+
+    func submitSettings(maxConcurrentStreams: UInt32, initialWindowSize: UInt32) {
+        var settings = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                                   value: maxConcurrentStreams),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                                   value: initialWindowSize),
+        ]
+        _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
+        // The connection window is not a SETTINGS value; widen it to match.
+        _ = nghttp2_session_set_local_window_size(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(initialWindowSize))
+    }
+
+    /// Sends response headers. With `hasBody`, DATA follows from
+    /// `delegate.outboundData`; without, the headers end the stream
+    /// (gRPC's Trailers-Only response).
+    func submitResponse(_ streamID: Int32, headers: [(name: String, value: String)], hasBody: Bool) {
+        withNameValues(headers) { nva, count in
+            if hasBody {
+                var provider = nghttp2_data_provider(
+                    source: nghttp2_data_source(ptr: nil), read_callback: readOutbound)
+                _ = nghttp2_submit_response(session, streamID, nva, count, &provider)
+            } else {
+                _ = nghttp2_submit_response(session, streamID, nva, count, nil)
+            }
+        }
+    }
+
+    /// Asks nghttp2 to call `outboundData` again for a stream that answered `.more`.
+    func resumeData(_ streamID: Int32) {
+        _ = nghttp2_session_resume_data(session, streamID)
+    }
+
+    func submitReset(_ streamID: Int32, errorCode: UInt32) {
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
+    }
+
+    /// GOAWAY naming the last stream this session processed: the peer opens no
+    /// new stream here, and those above it were never seen.
+    func submitGoAway() {
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(
+            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+    }
+
+    fileprivate func submitTrailers(_ streamID: Int32, _ trailers: [(name: String, value: String)]) {
+        withNameValues(trailers) { nva, count in
+            _ = nghttp2_submit_trailer(session, streamID, nva, count)
+        }
+    }
+
+    /// Lays the fields out in one allocation for the duration of `body`.
+    private func withNameValues(
+        _ fields: [(name: String, value: String)],
+        _ body: (UnsafePointer<nghttp2_nv>, Int) -> Void
+    ) {
+        let byteCount = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(byteCount, 1))
+        let nva = UnsafeMutablePointer<nghttp2_nv>.allocate(capacity: max(fields.count, 1))
+        defer {
+            bytes.deallocate()
+            nva.deallocate()
+        }
+        var cursor = bytes
+        func place(_ text: String) -> (UnsafeMutablePointer<UInt8>, Int) {
+            let start = cursor
+            for byte in text.utf8 {
+                cursor.pointee = byte
+                cursor += 1
+            }
+            return (start, cursor - start)
+        }
+        for (index, field) in fields.enumerated() {
+            let (name, nameLength) = place(field.name)
+            let (value, valueLength) = place(field.value)
+            (nva + index).initialize(to: nghttp2_nv(
+                name: name, value: value, namelen: nameLength, valuelen: valueLength,
+                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        }
+        body(nva, fields.count)
+    }
+
+    fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
+        Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+    }
+}
+
+// MARK: C callbacks: each translates one nghttp2 event into a delegate call.
+
+private let endStreamFlag = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
+private let headersFrame = UInt8(NGHTTP2_HEADERS.rawValue)
+private let dataFrame = UInt8(NGHTTP2_DATA.rawValue)
+
+private func onBeginHeaders(
+    _: OpaquePointer?, frame: UnsafePointer<nghttp2_frame>?, userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let frame, frame.pointee.hd.type == headersFrame,
+          frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
+    NGHTTP2Session.from(userData).delegate.streamOpened(frame.pointee.hd.stream_id)
+    return 0
+}
+
+private func onHeader(
+    _: OpaquePointer?, frame: UnsafePointer<nghttp2_frame>?,
+    name: UnsafePointer<UInt8>?, nameLength: Int, value: UnsafePointer<UInt8>?, valueLength: Int,
+    flags: UInt8, userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let frame, let name, let value else { return 0 }
+    NGHTTP2Session.from(userData).delegate.stream(
+        frame.pointee.hd.stream_id,
+        receivedHeader: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+        value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
+    return 0
+}
+
+private func onFrameReceived(
+    _: OpaquePointer?, frame: UnsafePointer<nghttp2_frame>?, userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let frame else { return 0 }
+    let header = frame.pointee.hd
+    let delegate = NGHTTP2Session.from(userData).delegate
+    let endsStream = header.flags & endStreamFlag != 0
+    switch header.type {
+    case headersFrame where frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST:
+        delegate.streamReceivedHeaders(header.stream_id, endStream: endsStream)
+    case headersFrame, dataFrame:
+        if endsStream { delegate.streamRemoteEnded(header.stream_id) }
+    default:
+        break
+    }
+    return 0
+}
+
+private func onDataChunk(
+    _: OpaquePointer?, flags: UInt8, streamID: Int32, data: UnsafePointer<UInt8>?, length: Int,
+    userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let data else { return 0 }
+    NGHTTP2Session.from(userData).delegate.stream(
+        streamID, receivedData: Array(UnsafeBufferPointer(start: data, count: length)))
+    return 0
+}
+
+private func onFrameSent(
+    _: OpaquePointer?, frame: UnsafePointer<nghttp2_frame>?, userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let frame else { return 0 }
+    let header = frame.pointee.hd
+    if (header.type == headersFrame || header.type == dataFrame) && header.flags & endStreamFlag != 0 {
+        NGHTTP2Session.from(userData).delegate.streamSentEnd(header.stream_id)
+    }
+    return 0
+}
+
+private func onStreamClose(
+    _: OpaquePointer?, streamID: Int32, errorCode: UInt32, userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    NGHTTP2Session.from(userData).delegate.streamClosed(streamID, errorCode: errorCode)
+    return 0
+}
+
+private func readOutbound(
+    _: OpaquePointer?, streamID: Int32, buffer: UnsafeMutablePointer<UInt8>?, length: Int,
+    dataFlags: UnsafeMutablePointer<UInt32>?, _: UnsafeMutablePointer<nghttp2_data_source>?,
+    userData: UnsafeMutableRawPointer?
+) -> Int {
+    let session = NGHTTP2Session.from(userData)
+    let chunk = session.delegate.outboundData(for: streamID, maxLength: length)
+    var count = 0
+    if let bytes = chunk.bytes, let buffer {
+        count = bytes.readableBytes
+        precondition(count <= length, "outboundData returned more than maxLength")
+        bytes.withUnsafeReadableBytes { raw in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        }
+    }
+    switch chunk.then {
+    case .more:
+        if count == 0 { return Int(NGHTTP2_ERR_DEFERRED.rawValue) }
+    case .end:
+        dataFlags?.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+    case .trailers(let trailers):
+        dataFlags?.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+        session.submitTrailers(streamID, trailers)
+    }
+    return count
+}

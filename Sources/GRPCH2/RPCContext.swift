@@ -1,0 +1,15 @@
+/// What a handler knows about its call besides the request messages.
+public struct RPCContext: Sendable {
+    /// `/package.Service/Method`.
+    public let path: String
+    public let metadata: Metadata
+    /// When the client stops waiting (from `grpc-timeout`); the call is
+    /// cancelled then and answered DEADLINE_EXCEEDED.
+    public let deadline: ContinuousClock.Instant?
+
+    public init(path: String, metadata: Metadata = Metadata(), deadline: ContinuousClock.Instant? = nil) {
+        self.path = path
+        self.metadata = metadata
+        self.deadline = deadline
+    }
+}

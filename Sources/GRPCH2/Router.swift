@@ -1,0 +1,77 @@
+/// Maps method paths (`/package.Service/Method`) to handlers. Adding an RPC is
+/// one registration; the connection code never changes for it.
+public struct Router: Sendable {
+    private var handlers: [String: RPCHandler] = [:]
+
+    public init() {}
+
+    public mutating func register(_ path: String, _ handler: RPCHandler) {
+        precondition(handlers[path] == nil, "\(path) is registered twice")
+        handlers[path] = handler
+    }
+
+    public func handler(for path: String) -> RPCHandler? {
+        handlers[path]
+    }
+
+    public var paths: [String] { handlers.keys.sorted() }
+
+    public mutating func unary<Request: GRPCMessage, Response: GRPCMessage>(
+        _ path: String,
+        _ body: @escaping @Sendable (Request, RPCContext) async throws -> Response
+    ) {
+        register(path, .unary { bytes, context in
+            try await body(try Router.decode(bytes, path: path), context).grpcPayload()
+        })
+    }
+
+    public mutating func serverStreaming<Request: GRPCMessage, Response: GRPCMessage>(
+        _ path: String,
+        _ body: @escaping @Sendable (Request, RPCContext, MessageWriter<Response>) async throws -> Void
+    ) {
+        register(path, .serverStreaming { bytes, context, writer in
+            try await body(try Router.decode(bytes, path: path), context, MessageWriter(writer))
+        })
+    }
+
+    public mutating func bidirectionalStreaming<Request: GRPCMessage, Response: GRPCMessage>(
+        _ path: String,
+        _ body: @escaping @Sendable (RequestMessages<Request>, RPCContext, MessageWriter<Response>) async throws -> Void
+    ) {
+        register(path, .bidirectionalStreaming { requests, context, writer in
+            try await body(RequestMessages(raw: requests, path: path), context, MessageWriter(writer))
+        })
+    }
+
+    static func decode<Message: GRPCMessage>(_ bytes: [UInt8], path: String) throws(GRPCStatus) -> Message {
+        do {
+            return try Message(grpcPayload: bytes)
+        } catch let status as GRPCStatus {
+            throw status
+        } catch {
+            throw GRPCStatus(.invalidArgument, "\(path): the request is not a valid \(Message.self): \(error)")
+        }
+    }
+}
+
+/// The typed request messages of a streaming call; a message that does not
+/// decode ends the iteration with INVALID_ARGUMENT.
+public struct RequestMessages<Message: GRPCMessage>: AsyncSequence, Sendable {
+    public typealias Element = Message
+    let raw: RequestStream
+    let path: String
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var raw: RequestStream.AsyncIterator
+        let path: String
+
+        public mutating func next() async throws -> Message? {
+            guard let bytes = try await raw.next() else { return nil }
+            return try Router.decode(bytes, path: path)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(raw: raw.makeAsyncIterator(), path: path)
+    }
+}

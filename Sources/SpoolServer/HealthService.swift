@@ -1,0 +1,81 @@
+import GRPCH2
+import Synchronization
+import SpoolWire
+
+/// grpc.health.v1.Health: the serving status of the server ("") and of each
+/// service it registers. `Check` answers NOT_FOUND for an unknown service;
+/// `Watch` reports SERVICE_UNKNOWN instead and keeps watching.
+public final class HealthService: Sendable {
+    public typealias Status = HealthCheckResponse.ServingStatus
+
+    private struct State {
+        var statuses: [String: Status] = [:]
+        var watchers: [Int: (service: String, continuation: AsyncStream<Status>.Continuation)] = [:]
+        var nextWatcher = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// `services` start SERVING, as does the server as a whole ("").
+    public init(services: [String]) {
+        state.withLock { state in
+            state.statuses[""] = .serving
+            for service in services { state.statuses[service] = .serving }
+        }
+    }
+
+    public func status(of service: String) -> Status? {
+        state.withLock { $0.statuses[service] }
+    }
+
+    /// Changes statuses and tells the watchers of each changed service.
+    public func set(_ status: Status, for services: [String]) {
+        state.withLock { state in
+            for service in services where state.statuses[service] != status {
+                state.statuses[service] = status
+                for watcher in state.watchers.values where watcher.service == service {
+                    watcher.continuation.yield(status)
+                }
+            }
+        }
+    }
+
+    /// Every service, the server's own "" included.
+    public func setAll(_ status: Status) {
+        set(status, for: state.withLock { Array($0.statuses.keys) })
+    }
+
+    public func register(in router: inout Router) {
+        router.unary("/grpc.health.v1.Health/Check") { (request: HealthCheckRequest, _) in
+            guard let status = self.status(of: request.service) else {
+                throw GRPCStatus(.notFound, "unknown service \"\(request.service)\"")
+            }
+            return HealthCheckResponse(status: status)
+        }
+        router.serverStreaming("/grpc.health.v1.Health/Watch") {
+            (request: HealthCheckRequest, _, writer: MessageWriter<HealthCheckResponse>) in
+            for await status in self.watch(request.service) {
+                try await writer.send(HealthCheckResponse(status: status))
+            }
+        }
+    }
+
+    /// The current status, then each change; ends when the watching task is cancelled.
+    private func watch(_ service: String) -> AsyncStream<Status> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Status.self, bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state in
+            let id = state.nextWatcher
+            state.nextWatcher += 1
+            state.watchers[id] = (service, continuation)
+            continuation.yield(state.statuses[service] ?? .serviceUnknown)
+            return id
+        }
+        continuation.onTermination = { _ in
+            _ = self.state.withLock { $0.watchers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// How many Watch calls are open (for tests and status pages).
+    public var watcherCount: Int { state.withLock { $0.watchers.count } }
+}

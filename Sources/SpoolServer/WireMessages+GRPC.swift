@@ -1,0 +1,14 @@
+import GRPCH2
+import SpoolWire
+
+// The call layer: the router decodes and encodes wire types through these.
+
+extension GRPCMessage where Self: WireMessage {
+    public init(grpcPayload: [UInt8]) throws { try self.init(serializedBytes: grpcPayload) }
+    public func grpcPayload() -> [UInt8] { serializedBytes() }
+}
+
+extension HealthCheckRequest: GRPCMessage {}
+extension HealthCheckResponse: GRPCMessage {}
+extension ReflectionRequest: GRPCMessage {}
+extension ReflectionResponse: GRPCMessage {}

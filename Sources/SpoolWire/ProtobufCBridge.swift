@@ -1,0 +1,166 @@
+import CProtobufC
+
+/// A message that converts to and from protobuf bytes.
+public protocol WireMessage: Sendable {
+    init(serializedBytes: [UInt8]) throws(WireDecodingError)
+    func serializedBytes() -> [UInt8]
+}
+
+/// A protobuf message with a Swift value type on one side and a protobuf-c
+/// struct on the other. Conforming types say how to read their C struct and
+/// how to fill one; packing, unpacking and freeing happen here and nowhere else.
+protocol ProtobufCBridged: Sendable {
+    associatedtype CMessage
+    /// The generated `…__init` function: sets the descriptor and defaults.
+    static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { get }
+    /// Reads an unpacked struct, valid only during the call.
+    init(c: UnsafePointer<CMessage>)
+    /// Fills an initialised struct; every pointer it stores comes from `arena`.
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena)
+}
+
+/// The bytes could not be parsed as the message they were sent as.
+public struct WireDecodingError: Error, CustomStringConvertible {
+    public let messageName: String
+    public var description: String { "malformed \(messageName) (protobuf could not parse it)" }
+}
+
+extension ProtobufCBridged {
+    /// Parses protobuf bytes with protobuf-c.
+    init(unpacking bytes: [UInt8]) throws(WireDecodingError) {
+        let arena = CArena()
+        let descriptor = arena.message(Self.self).withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) {
+            $0.pointee.descriptor
+        }
+        // protobuf-c allocates the unpacked tree with the default allocator;
+        // it is freed before this initialiser returns.
+        // An empty message is valid; protobuf-c still wants a non-null pointer.
+        let input = bytes.isEmpty ? [0] : bytes
+        let unpacked = input.withUnsafeBufferPointer { buffer in
+            protobuf_c_message_unpack(descriptor, nil, bytes.count, buffer.baseAddress)
+        }
+        guard let unpacked else { throw WireDecodingError(messageName: "\(Self.self)") }
+        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
+        self.init(c: UnsafeRawPointer(unpacked).assumingMemoryBound(to: CMessage.self))
+    }
+
+    /// Packs with protobuf-c.
+    func packed() -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(Self.self)
+        fill(c, arena: arena)
+        return c.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { message in
+            CProtobuf.pack(message)
+        }
+    }
+}
+
+enum CProtobuf {
+    /// The serialized bytes of a filled or unpacked message.
+    static func pack(_ message: UnsafePointer<ProtobufCMessage>) -> [UInt8] {
+        let size = protobuf_c_message_get_packed_size(message)
+        guard size > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = protobuf_c_message_pack(message, buffer.baseAddress!)
+        }
+    }
+}
+
+/// Owns the C memory of one message being built: strings, byte fields, arrays
+/// and sub-messages. Everything is freed when the arena is released, so a
+/// filled struct is valid exactly as long as its arena.
+final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit {
+        for allocation in allocations { allocation.deallocate() }
+    }
+
+    private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+        allocations.append(UnsafeMutableRawPointer(pointer))
+        return pointer
+    }
+
+    /// A struct set up by its generated `…__init` function, to be filled.
+    func cStruct<C>(_ initialize: (UnsafeMutablePointer<C>?) -> Void) -> UnsafeMutablePointer<C> {
+        let c = allocate(C.self, count: 1)
+        initialize(c)
+        return c
+    }
+
+    /// An initialised struct for `Message`, not yet filled.
+    func message<Message: ProtobufCBridged>(_: Message.Type) -> UnsafeMutablePointer<Message.CMessage> {
+        cStruct(Message.initializeC)
+    }
+
+    /// A filled sub-message.
+    func message<Message: ProtobufCBridged>(_ value: Message) -> UnsafeMutablePointer<Message.CMessage> {
+        let c = message(Message.self)
+        value.fill(c, arena: self)
+        return c
+    }
+
+    /// A NUL-terminated copy of `text`.
+    func string(_ text: String) -> UnsafeMutablePointer<CChar> {
+        let utf8 = text.utf8
+        let c = allocate(CChar.self, count: utf8.count + 1)
+        var index = 0
+        for byte in utf8 {
+            c[index] = CChar(bitPattern: byte)
+            index += 1
+        }
+        c[index] = 0
+        return c
+    }
+
+    func bytes(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        let c = allocate(UInt8.self, count: bytes.count)
+        c.initialize(from: bytes, count: bytes.count)
+        return ProtobufCBinaryData(len: bytes.count, data: c)
+    }
+
+    /// A C array (`T *`) of the elements.
+    func array<T>(_ elements: [T]) -> UnsafeMutablePointer<T> {
+        let c = allocate(T.self, count: elements.count)
+        c.initialize(from: elements, count: elements.count)
+        return c
+    }
+
+    /// A C array of filled sub-messages (`Message **`).
+    func messages<Message: ProtobufCBridged>(_ values: [Message]) -> UnsafeMutablePointer<UnsafeMutablePointer<Message.CMessage>?> {
+        array(values.map { Optional(message($0)) })
+    }
+
+    /// A C array of strings (`char **`).
+    func strings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        array(values.map { Optional(string($0)) })
+    }
+}
+
+/// Reading unpacked fields: unset strings and arrays read as empty.
+enum CRead {
+    static func string(_ c: UnsafePointer<CChar>?) -> String {
+        c.map { String(cString: $0) } ?? ""
+    }
+
+    static func bytes(_ c: ProtobufCBinaryData) -> [UInt8] {
+        guard c.len > 0, let data = c.data else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: c.len))
+    }
+
+    static func array<T, Element>(_ count: Int, _ c: UnsafeMutablePointer<T>?, _ read: (T) -> Element) -> [Element] {
+        guard count > 0, let c else { return [] }
+        return UnsafeBufferPointer(start: c, count: count).map(read)
+    }
+
+    static func strings(_ count: Int, _ c: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String] {
+        array(count, c) { string($0) }
+    }
+
+    static func messages<Message: ProtobufCBridged>(
+        _ count: Int, _ c: UnsafeMutablePointer<UnsafeMutablePointer<Message.CMessage>?>?, as _: Message.Type
+    ) -> [Message] {
+        array(count, c) { Message(c: $0!) }
+    }
+}
