@@ -20,7 +20,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var receivedBytes = false
     private var draining = false
     private var flushScheduled = false
+    private var flushing = false
     private var closing = false
+    /// The last write handed to the channel: closing waits for it, so a final
+    /// GOAWAY or trailers are not discarded.
+    private var lastWrite: EventLoopFuture<Void>?
 
     init(router: Router, configuration: GRPCServer.Configuration) {
         self.router = router
@@ -76,13 +80,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             return
         }
         draining = true
+        guard receivedBytes else {
+            close()  // a client that never spoke has nothing in flight
+            return
+        }
         session.submitGoAway()
         for stream in streams.values where stream.handler?.isStreaming == true {
             stream.task?.cancel()
             finish(stream.id, response: nil, status: GRPCStatus(.unavailable, "the server is shutting down"))
         }
         flushOutput()
-        closeIfDrained()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -110,9 +117,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Output
 
-    /// Writes everything nghttp2 has ready while the channel stays writable.
+    /// Writes everything nghttp2 has ready while the channel stays writable,
+    /// then closes the connection if it is done. Never called from inside an
+    /// nghttp2 callback (nghttp2 is not re-entrant): those schedule a flush.
     private func flushOutput() {
-        guard let context, !closing, receivedBytes else { return }
+        guard let context, !closing, receivedBytes, !flushing else { return }
+        flushing = true
+        defer { flushing = false }
         var wrote = false
         while context.channel.isWritable && session.hasOutput {
             var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
@@ -123,11 +134,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 return
             }
             guard buffer.readableBytes > 0 else { break }
-            context.write(wrapOutboundOut(buffer), promise: nil)
+            lastWrite = context.write(wrapOutboundOut(buffer))
             wrote = true
         }
         if wrote { context.flush() }
-        if !session.isAlive { close() }
+        if !session.isAlive || (draining && streams.isEmpty && !session.hasOutput) { close() }
     }
 
     /// Flushes once the current loop tick's work is done, so that many calls
@@ -143,15 +154,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     private func close() {
-        guard !closing else { return }
+        guard !closing, let context else { return }
         closing = true
-        context?.close(promise: nil)
-    }
-
-    private func closeIfDrained() {
-        if draining && streams.isEmpty && !closing {
-            flushOutput()
-            close()
+        let channel = context.channel
+        if let lastWrite {
+            lastWrite.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
         }
     }
 
@@ -386,7 +395,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
             stream.responseState = .done
             stream.abandon(GRPCStatus(.cancelled, "the client cancelled the call"))
         }
-        closeIfDrained()
+        if draining && streams.isEmpty { scheduleFlush() }
     }
 
     func outboundData(for streamID: Int32, maxLength: Int) -> NGHTTP2Session.OutboundChunk {

@@ -12,6 +12,10 @@ public final class HealthService: Sendable {
         var statuses: [String: Status] = [:]
         var watchers: [Int: (service: String, continuation: AsyncStream<Status>.Continuation)] = [:]
         var nextWatcher = 0
+        var ending = false
+        /// Resumed once the last Watch call has returned.
+        var watchesEnded: [CheckedContinuation<Void, Never>] = []
+        var runningWatches = 0
     }
 
     private let state = Mutex(State())
@@ -54,22 +58,60 @@ public final class HealthService: Sendable {
         }
         router.serverStreaming("/grpc.health.v1.Health/Watch") {
             (request: HealthCheckRequest, _, writer: MessageWriter<HealthCheckResponse>) in
-            for await status in self.watch(request.service) {
+            guard let updates = self.watch(request.service) else {
+                throw GRPCStatus(.unavailable, "the server is shutting down")
+            }
+            defer { self.watchReturned() }
+            for await status in updates {
                 try await writer.send(HealthCheckResponse(status: status))
             }
+            try Task.checkCancellation()
+            throw GRPCStatus(.unavailable, "the server is shutting down")
         }
     }
 
-    /// The current status, then each change; ends when the watching task is cancelled.
-    private func watch(_ service: String) -> AsyncStream<Status> {
+    /// For shutdown: every Watch call sends the statuses it has not sent yet
+    /// (NOT_SERVING, after `setAll(.notServing)`), then ends UNAVAILABLE.
+    /// Returns when they all have.
+    public func endWatches() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let watchers = state.withLock { state in
+                state.ending = true
+                if state.runningWatches == 0 {
+                    continuation.resume()
+                } else {
+                    state.watchesEnded.append(continuation)
+                }
+                return Array(state.watchers.values)
+            }
+            for watcher in watchers { watcher.continuation.finish() }
+        }
+    }
+
+    private func watchReturned() {
+        let ended = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.runningWatches -= 1
+            guard state.runningWatches == 0 else { return [] }
+            defer { state.watchesEnded = [] }
+            return state.watchesEnded
+        }
+        for continuation in ended { continuation.resume() }
+    }
+
+    /// The current status, then each change; ends when the watching task is
+    /// cancelled or watches end. Nil once watches have ended.
+    private func watch(_ service: String) -> AsyncStream<Status>? {
         let (stream, continuation) = AsyncStream.makeStream(of: Status.self, bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state in
+        let id = state.withLock { state -> Int? in
+            guard !state.ending else { return nil }
             let id = state.nextWatcher
             state.nextWatcher += 1
+            state.runningWatches += 1
             state.watchers[id] = (service, continuation)
             continuation.yield(state.statuses[service] ?? .serviceUnknown)
             return id
         }
+        guard let id else { return nil }
         continuation.onTermination = { _ in
             _ = self.state.withLock { $0.watchers.removeValue(forKey: id) }
         }

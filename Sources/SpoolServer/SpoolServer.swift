@@ -29,9 +29,11 @@ public final class SpoolServer: Sendable {
         return SpoolServer(health: health, server: server)
     }
 
-    /// Reports NOT_SERVING to health watchers, then drains (see `GRPCServer.shutdown`).
+    /// Tells health watchers NOT_SERVING and ends their calls, then drains
+    /// the transport (see `GRPCServer.shutdown`).
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         health.setAll(.notServing)
+        await health.endWatches()
         await server.shutdown(gracePeriod: gracePeriod)
     }
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Spool needs on a fresh Debian machine. Safe to run again.
+#
+#   scripts/setup.sh          C libraries to build and run spoold (apt)
+#   scripts/setup.sh --test   also the test and benchmark peers: protoc and
+#                             protoc-c (generated-code check), nghttp2-client
+#                             (nghttp, h2load), and .venv with grpcio, grpcurl
+#                             and pytest (pip)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(pkg-config libnghttp2-dev libprotobuf-c-dev libsqlite3-dev)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
+fi
