@@ -32,7 +32,12 @@ url="http://$address/grpc.health.v1.Health/Check"
 headers=(-H "content-type: application/grpc" -H "te: trailers")
 # Warm up, then measure.
 h2load -n 20000 -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" >/dev/null
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+before=$(cpu_ticks)
 h2load -n "$requests" -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" > "$work/h2load.out"
+after=$(cpu_ticks)
 grep -E "^finished in|^requests:|^status codes:" "$work/h2load.out"
 rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/h2load.out")
-echo "bench-rpc: ${rps} req/s (unary Health/Check, -c $clients -m $streams, $threads server threads, $(nproc) cores)"
+# Server CPU time per call: steadier than req/s when h2load shares the cores.
+cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+echo "bench-rpc: ${rps} req/s, server CPU ${cpu_us} µs/call (unary Health/Check, -c $clients -m $streams, $threads server threads, $(nproc) cores)"

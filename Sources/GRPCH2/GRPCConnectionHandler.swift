@@ -16,11 +16,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext!
     private var executor: EventLoopTaskExecutor!
-    private var streams: [Int32: ServerStream] = [:]
+    private var streams = StreamTable()
     private var receivedBytes = false
     private var draining = false
     private var flushScheduled = false
     private var flushing = false
+    /// Inside `channelRead`: `channelReadComplete` flushes, so nothing need be scheduled.
+    private var reading = false
     private var closing = false
     /// The last write handed to the channel: closing waits for it, so a final
     /// GOAWAY or trailers are not discarded.
@@ -47,6 +49,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         let bytes = unwrapInboundIn(data)
         let firstRead = !receivedBytes
         receivedBytes = true
+        reading = true
+        defer { reading = false }
         do {
             try session.receive(bytes)
         } catch let error where error.isBadClientMagic && firstRead {
@@ -69,7 +73,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         let status = GRPCStatus(.cancelled, "the connection closed")
-        for stream in streams.values { stream.abandon(status) }
+        for stream in streams.all { stream.abandon(status) }
         streams.removeAll()
         context.fireChannelInactive()
     }
@@ -85,7 +89,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             return
         }
         session.submitGoAway()
-        for stream in streams.values where stream.handler?.isStreaming == true {
+        for stream in streams.all where stream.handler?.isStreaming == true {
             stream.task?.cancel()
             finish(stream.id, response: nil, status: GRPCStatus(.unavailable, "the server is shutting down"))
         }
@@ -144,7 +148,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Flushes once the current loop tick's work is done, so that many calls
     /// finishing together share one write.
     private func scheduleFlush() {
-        guard !flushScheduled else { return }
+        guard !flushScheduled && !reading else { return }
         flushScheduled = true
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {
@@ -191,29 +195,33 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         stream.deadlineTimer = nil
         stream.requestContinuation?.finish()
         stream.requestContinuation = nil
-        stream.response.resumeWaiters(failing: GRPCStatus(.cancelled, "the call ended: \(status)"))
+        if stream.response.waiterCount > 0 {
+            stream.response.resumeWaiters(failing: GRPCStatus(.cancelled, "the call ended: \(status)"))
+        }
         if stream.responseState == .idle && response == nil {
             // Trailers-Only: the status travels in the only HEADERS frame.
             stream.responseState = .done
-            session.submitResponse(streamID, headers: responseHeaders + status.trailerFields, hasBody: false)
+            session.submitResponse(streamID, headers: HeaderBlock(Self.responseHeaders + status.trailerFields), hasBody: false)
         } else {
             startResponse(stream)
             if let response { _ = stream.response.append(response) }
-            stream.trailers = status.trailerFields
+            stream.trailers = status == .ok ? Self.okTrailers : HeaderBlock(status.trailerFields)
             stream.responseState = .closing
             session.resumeData(streamID)
         }
         scheduleFlush()
     }
 
-    private var responseHeaders: [(name: String, value: String)] {
-        [(":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity")]
-    }
+    private static let responseHeaders: [(name: String, value: String)] = [
+        (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity"),
+    ]
+    private static let responseHeaderBlock = HeaderBlock(responseHeaders)
+    private static let okTrailers = HeaderBlock(GRPCStatus.ok.trailerFields)
 
     private func startResponse(_ stream: ServerStream) {
         guard stream.responseState == .idle else { return }
         stream.responseState = .streaming
-        session.submitResponse(stream.id, headers: responseHeaders, hasBody: true)
+        session.submitResponse(stream.id, headers: Self.responseHeaderBlock, hasBody: true)
     }
 
     /// Answers a request that never reached a handler, with an HTTP status
@@ -221,9 +229,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func reject(_ stream: ServerStream, httpStatus: Int = 200, _ status: GRPCStatus) {
         guard stream.responseState == .idle else { return }
         stream.responseState = .done
-        var headers = responseHeaders
+        var headers = Self.responseHeaders
         headers[0].value = String(httpStatus)
-        session.submitResponse(stream.id, headers: headers + status.trailerFields, hasBody: false)
+        session.submitResponse(stream.id, headers: HeaderBlock(headers + status.trailerFields), hasBody: false)
         scheduleFlush()
     }
 
@@ -236,7 +244,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             path: stream.path, metadata: stream.metadata, deadline: stream.deadline)
         let single = stream.singleRequest ?? []
         stream.singleRequest = nil
-        stream.task = Task(executorPreference: executor) {
+        // The handler starts right here, on the loop, and runs until it first
+        // suspends; a handler that answers without suspending costs no hop.
+        // Later resumptions come back to this loop through `executor`.
+        stream.task = Task.immediate(executorPreference: executor) {
             do {
                 switch handler {
                 case .unary(let body):
@@ -276,9 +287,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
 extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     func streamOpened(_ streamID: Int32) {
-        streams[streamID] = ServerStream(
+        streams.insert(ServerStream(
             id: streamID, maxMessageSize: configuration.maxReceiveMessageSize,
-            responseHighWaterMark: configuration.responseBufferHighWaterMark, allocator: context.channel.allocator)
+            responseHighWaterMark: configuration.responseBufferHighWaterMark, allocator: context.channel.allocator))
     }
 
     func stream(_ streamID: Int32, receivedHeader name: String, value: String) {
@@ -389,7 +400,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     }
 
     func streamClosed(_ streamID: Int32, errorCode: UInt32) {
-        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        guard let stream = streams.remove(streamID) else { return }
         if stream.responseState != .done {
             // Reset by the client (or the connection failed) before we finished.
             stream.responseState = .done
@@ -403,7 +414,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
         let bytes = stream.response.take(maxLength: maxLength)
         if stream.responseState == .closing && stream.response.isEmpty {
             stream.responseState = .done
-            return .init(bytes: bytes, then: .trailers(stream.trailers))
+            return .init(bytes: bytes, then: .trailers(stream.trailers ?? Self.okTrailers))
         }
         return .init(bytes: bytes, then: .more)
     }

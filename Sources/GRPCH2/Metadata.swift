@@ -18,7 +18,8 @@ public struct Metadata: Sendable, Equatable {
     /// Adds a header as received; a `-bin` value that is not valid base64
     /// throws, as the call cannot be understood.
     public mutating func add(wireName name: String, wireValue value: String) throws(GRPCStatus) {
-        let key = name.lowercased()
+        // HTTP/2 sends names in lower case already; only others pay for lowercasing.
+        let key = name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
         if key.hasSuffix("-bin") {
             guard let bytes = Base64.decode(value) else {
                 throw GRPCStatus(.invalidArgument, "metadata \(key) is not valid base64")

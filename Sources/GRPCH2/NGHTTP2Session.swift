@@ -27,6 +27,44 @@ struct NGHTTP2Error: Error, CustomStringConvertible {
     var isBadClientMagic: Bool { code == NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue }
 }
 
+/// Header fields laid out once as an `nghttp2_nv` array, so that constant
+/// blocks (gRPC response headers, OK trailers) are built once and submitted
+/// many times. Immutable; owns its memory, freed in `deinit`. nghttp2 copies
+/// the fields during each submit call, so a block may go away after it.
+final class HeaderBlock: @unchecked Sendable {
+    fileprivate let fields: UnsafeMutablePointer<nghttp2_nv>
+    fileprivate let count: Int
+    private let bytes: UnsafeMutablePointer<UInt8>
+
+    init(_ headers: [(name: String, value: String)]) {
+        let byteCount = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        bytes = .allocate(capacity: max(byteCount, 1))
+        fields = .allocate(capacity: max(headers.count, 1))
+        count = headers.count
+        var cursor = bytes
+        func place(_ text: String) -> (UnsafeMutablePointer<UInt8>, Int) {
+            let start = cursor
+            for byte in text.utf8 {
+                cursor.pointee = byte
+                cursor += 1
+            }
+            return (start, cursor - start)
+        }
+        for (index, header) in headers.enumerated() {
+            let (name, nameLength) = place(header.name)
+            let (value, valueLength) = place(header.value)
+            (fields + index).initialize(to: nghttp2_nv(
+                name: name, value: value, namelen: nameLength, valuelen: valueLength,
+                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        fields.deallocate()
+    }
+}
+
 /// One nghttp2 server session: the thin, owning wrapper around
 /// `nghttp2_session *`. Confined to its connection's event loop; never locked.
 ///
@@ -41,7 +79,7 @@ final class NGHTTP2Session {
         enum Then {
             case more          // the body continues; send nothing more until resumed
             case end           // the body ends the stream
-            case trailers([(name: String, value: String)])  // then trailers end it
+            case trailers(HeaderBlock)  // then trailers end it
         }
         var bytes: ByteBuffer?
         var then: Then
@@ -120,15 +158,12 @@ final class NGHTTP2Session {
     /// Sends response headers. With `hasBody`, DATA follows from
     /// `delegate.outboundData`; without, the headers end the stream
     /// (gRPC's Trailers-Only response).
-    func submitResponse(_ streamID: Int32, headers: [(name: String, value: String)], hasBody: Bool) {
-        withNameValues(headers) { nva, count in
-            if hasBody {
-                var provider = nghttp2_data_provider(
-                    source: nghttp2_data_source(ptr: nil), read_callback: readOutbound)
-                _ = nghttp2_submit_response(session, streamID, nva, count, &provider)
-            } else {
-                _ = nghttp2_submit_response(session, streamID, nva, count, nil)
-            }
+    func submitResponse(_ streamID: Int32, headers: HeaderBlock, hasBody: Bool) {
+        if hasBody {
+            var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: readOutbound)
+            _ = nghttp2_submit_response(session, streamID, headers.fields, headers.count, &provider)
+        } else {
+            _ = nghttp2_submit_response(session, streamID, headers.fields, headers.count, nil)
         }
     }
 
@@ -149,41 +184,8 @@ final class NGHTTP2Session {
             session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
     }
 
-    fileprivate func submitTrailers(_ streamID: Int32, _ trailers: [(name: String, value: String)]) {
-        withNameValues(trailers) { nva, count in
-            _ = nghttp2_submit_trailer(session, streamID, nva, count)
-        }
-    }
-
-    /// Lays the fields out in one allocation for the duration of `body`.
-    private func withNameValues(
-        _ fields: [(name: String, value: String)],
-        _ body: (UnsafePointer<nghttp2_nv>, Int) -> Void
-    ) {
-        let byteCount = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
-        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(byteCount, 1))
-        let nva = UnsafeMutablePointer<nghttp2_nv>.allocate(capacity: max(fields.count, 1))
-        defer {
-            bytes.deallocate()
-            nva.deallocate()
-        }
-        var cursor = bytes
-        func place(_ text: String) -> (UnsafeMutablePointer<UInt8>, Int) {
-            let start = cursor
-            for byte in text.utf8 {
-                cursor.pointee = byte
-                cursor += 1
-            }
-            return (start, cursor - start)
-        }
-        for (index, field) in fields.enumerated() {
-            let (name, nameLength) = place(field.name)
-            let (value, valueLength) = place(field.value)
-            (nva + index).initialize(to: nghttp2_nv(
-                name: name, value: value, namelen: nameLength, valuelen: valueLength,
-                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
-        }
-        body(nva, fields.count)
+    fileprivate func submitTrailers(_ streamID: Int32, _ trailers: HeaderBlock) {
+        _ = nghttp2_submit_trailer(session, streamID, trailers.fields, trailers.count)
     }
 
     fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {

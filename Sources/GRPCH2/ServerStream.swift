@@ -41,7 +41,7 @@ final class ServerStream {
 
     var response: ResponseBuffer
     /// Sent once `response` is drained, in `.closing`.
-    var trailers: [(name: String, value: String)] = []
+    var trailers: HeaderBlock?
 
     init(id: Int32, maxMessageSize: Int, responseHighWaterMark: Int, allocator: ByteBufferAllocator) {
         self.id = id

@@ -47,10 +47,14 @@ extension ProtobufCBridged {
     /// Packs with protobuf-c.
     func packed() -> [UInt8] {
         let arena = CArena()
-        let c = arena.message(Self.self)
-        fill(c, arena: arena)
-        return c.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { message in
-            CProtobuf.pack(message)
+        // The top-level struct lives on the stack; what it points to, in the arena.
+        return withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { buffer in
+            let c = buffer.baseAddress!
+            Self.initializeC(c)
+            fill(c, arena: arena)
+            return c.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { message in
+                CProtobuf.pack(message)
+            }
         }
     }
 }
