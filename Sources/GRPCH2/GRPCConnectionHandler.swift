@@ -24,9 +24,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Inside `channelRead`: `channelReadComplete` flushes, so nothing need be scheduled.
     private var reading = false
     private var closing = false
-    /// The last write handed to the channel: closing waits for it, so a final
-    /// GOAWAY or trailers are not discarded.
-    private var lastWrite: EventLoopFuture<Void>?
 
     init(router: Router, configuration: GRPCServer.Configuration) {
         self.router = router
@@ -38,7 +35,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
-        self.session = NGHTTP2Session(delegate: self)
+        self.session = NGHTTP2Session(delegate: self, ignoringHeaders: Self.unreadHeaders)
         // Queued now, written after the client's preface is seen to be HTTP/2.
         session.submitSettings(
             maxConcurrentStreams: configuration.maxConcurrentStreams,
@@ -138,7 +135,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 return
             }
             guard buffer.readableBytes > 0 else { break }
-            lastWrite = context.write(wrapOutboundOut(buffer))
+            context.write(wrapOutboundOut(buffer), promise: nil)
             wrote = true
         }
         if wrote { context.flush() }
@@ -160,10 +157,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func close() {
         guard !closing, let context else { return }
         closing = true
+        // Writes complete in order: once this empty one has, a final GOAWAY
+        // or trailers before it are out, and closing discards nothing.
         let channel = context.channel
-        if let lastWrite {
-            lastWrite.whenComplete { _ in channel.close(promise: nil) }
-        } else {
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             channel.close(promise: nil)
         }
     }
@@ -211,6 +208,12 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         }
         scheduleFlush()
     }
+
+    /// Request headers that neither the call nor its metadata needs.
+    /// (`grpc-encoding` matters only with the compressed flag, checked per message.)
+    private static let unreadHeaders = [
+        ":scheme", ":authority", "te", "grpc-encoding", "grpc-accept-encoding", "grpc-message-type",
+    ]
 
     private static let responseHeaders: [(name: String, value: String)] = [
         (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity"),
@@ -299,8 +302,6 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
         case ":path": stream.path = value
         case "content-type": stream.contentType = value
         case "grpc-timeout": stream.timeout = value
-        case ":scheme", ":authority", "te", "grpc-encoding", "grpc-accept-encoding", "grpc-message-type":
-            break
         default:
             guard stream.headerError == nil else { return }
             do {

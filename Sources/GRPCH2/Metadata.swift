@@ -20,7 +20,7 @@ public struct Metadata: Sendable, Equatable {
     public mutating func add(wireName name: String, wireValue value: String) throws(GRPCStatus) {
         // HTTP/2 sends names in lower case already; only others pay for lowercasing.
         let key = name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? name.lowercased() : name
-        if key.hasSuffix("-bin") {
+        if key.utf8.count >= 4 && key.utf8.suffix(4).elementsEqual("-bin".utf8) {
             guard let bytes = Base64.decode(value) else {
                 throw GRPCStatus(.invalidArgument, "metadata \(key) is not valid base64")
             }

@@ -1,4 +1,7 @@
 import CNGHTTP2
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// What an `NGHTTP2Session` reports while it parses input or produces output.
@@ -86,10 +89,15 @@ final class NGHTTP2Session {
     }
 
     private let session: OpaquePointer
-    unowned let delegate: any NGHTTP2SessionDelegate
+    /// Unowned and unchecked: the delegate owns this session and outlives it.
+    unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
+    /// Header names the delegate never reads; they are dropped before any
+    /// Swift string is made of them.
+    private let ignoredHeaderNames: [[UInt8]]
 
-    init(delegate: any NGHTTP2SessionDelegate) {
+    init(delegate: any NGHTTP2SessionDelegate, ignoringHeaders ignored: [String] = []) {
         self.delegate = delegate
+        self.ignoredHeaderNames = ignored.map { Array($0.utf8) }
         var callbacks: OpaquePointer?
         precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2: out of memory")
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -188,6 +196,15 @@ final class NGHTTP2Session {
         _ = nghttp2_submit_trailer(session, streamID, trailers.fields, trailers.count)
     }
 
+    fileprivate func ignores(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        for ignored in ignoredHeaderNames where ignored.count == name.count {
+            if ignored.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
+                return true
+            }
+        }
+        return false
+    }
+
     fileprivate static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
         Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
     }
@@ -214,9 +231,12 @@ private func onHeader(
     flags: UInt8, userData: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let frame, let name, let value else { return 0 }
-    NGHTTP2Session.from(userData).delegate.stream(
+    let session = NGHTTP2Session.from(userData)
+    let nameBytes = UnsafeBufferPointer(start: name, count: nameLength)
+    guard !session.ignores(nameBytes) else { return 0 }
+    session.delegate.stream(
         frame.pointee.hd.stream_id,
-        receivedHeader: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
+        receivedHeader: String(decoding: nameBytes, as: UTF8.self),
         value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
     return 0
 }

@@ -28,9 +28,12 @@ public struct WireDecodingError: Error, CustomStringConvertible {
 extension ProtobufCBridged {
     /// Parses protobuf bytes with protobuf-c.
     init(unpacking bytes: [UInt8]) throws(WireDecodingError) {
-        let arena = CArena()
-        let descriptor = arena.message(Self.self).withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) {
-            $0.pointee.descriptor
+        // The generated init function sets the descriptor; a stack struct is enough to read it.
+        let descriptor = withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { buffer in
+            Self.initializeC(buffer.baseAddress!)
+            return buffer.baseAddress!.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) {
+                $0.pointee.descriptor
+            }
         }
         // protobuf-c allocates the unpacked tree with the default allocator;
         // it is freed before this initialiser returns.

@@ -54,6 +54,28 @@ struct GRPCServerTests {
         try await server.stop()
     }
 
+    /// Requests only a raw HTTP/2 client can make, each with the status it gets.
+    @Test(arguments: [
+        (["-H", ":method: GET"], ":status: 405", "grpc-status: 12"),
+        (["-d", "BODY", "-H", "content-type: text/plain"], ":status: 415", "grpc-status: 12"),
+        (["-d", "BODY", "-H", "content-type: application/grpc", "-H", "grpc-timeout: soon"],
+         ":status: 200", "grpc-message: malformed grpc-timeout \"soon\""),
+        (["-d", "BODY", "-H", "content-type: application/grpc", "-H", "trace-bin: !!"],
+         ":status: 200", "grpc-message: metadata trace-bin is not valid base64"),
+    ])
+    func malformedRequestsAreRefusedPrecisely(arguments: [String], httpStatus: String, grpcStatus: String) async throws {
+        var router = Router()
+        router.register("/test.Calls/Echo", .unary { request, _ in request })
+        let server = try await TestServer.start(router)
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("echo-\(UUID()).bin")
+        try Data([0, 0, 0, 0, 1, 7]).write(to: body)
+        let output = try await Peer.run("nghttp", ["-v"] + arguments.map { $0 == "BODY" ? body.path : $0 }
+            + ["http://\(server.address)/test.Calls/Echo"])
+        #expect(output.stdout.contains(httpStatus), "\(output.stdout)")
+        #expect(output.stdout.contains(grpcStatus), "\(output.stdout)")
+        try await server.stop()
+    }
+
     @Test func streamedResponsesArriveCompleteAndInOrderThroughFlowControl() async throws {
         var router = Router()
         // Request: 4-byte count; responses: 16 KiB messages starting with their index.
