@@ -43,12 +43,14 @@ let package = Package(
             ]),
         // Swift value types for every message, converted to and from protobuf-c.
         .target(name: "SpoolWire", dependencies: ["SpoolProtoC", "CProtobufC"]),
+        // SQLite, thinly: connection, statements, transactions, schema migrations.
+        .target(name: "SpoolSQLite", dependencies: ["CSQLite"]),
         // The RPCs: health, reflection and (next) the job queue.
         .target(name: "SpoolServer", dependencies: ["GRPCH2", "SpoolWire"]),
         .executableTarget(
             name: "spoold",
             dependencies: [
-                "SpoolServer", "GRPCH2",
+                "SpoolServer", "SpoolSQLite", "GRPCH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -61,6 +63,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire"]),
+        .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite"]),
         .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire"]),
     ],
     swiftLanguageModes: [.v6]

@@ -20,7 +20,7 @@ trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EX
 # One gRPC frame: uncompressed, length 0 (an empty HealthCheckRequest).
 printf '\x00\x00\x00\x00\x00' > "$work/body.bin"
 
-.build/release/spoold --listen 127.0.0.1:0 --threads "$threads" > "$work/spoold.out" &
+.build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" > "$work/spoold.out" &
 server=$!
 until grep -q "listening on" "$work/spoold.out" 2>/dev/null; do
   kill -0 "$server" || { echo "bench-rpc: spoold did not start" >&2; exit 1; }

@@ -4,6 +4,7 @@ import GRPCH2
 import NIOCore
 import NIOPosix
 import SpoolServer
+import SpoolSQLite
 
 #if canImport(Glibc)
 import Glibc
@@ -18,13 +19,19 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:50051"
 
+    @Option(help: "The SQLite database file, created if missing (WAL mode; -wal and -shm files sit beside it).")
+    var db = "spool.db"
+
+    @Option(help: "full: fsync every commit (survives power loss); normal: fsync at checkpoints (survives a crash of spoold).")
+    var durability = SQLiteDatabase.Durability.full
+
     @Option(help: "Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.")
     var maxReceiveMessageSize = 4 * 1024 * 1024
 
     @Option(help: "Most concurrent calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).")
     var maxConcurrentStreams: UInt32 = 1000
 
-    @Option(help: "Event-loop threads (default: one per core).")
+    @Option(help: "Event-loop threads; the default is one per core.")
     var threads = System.coreCount
 
     @Option(help: "Seconds that in-flight calls get to finish on SIGTERM/SIGINT.")
@@ -55,6 +62,15 @@ struct Spoold: AsyncParsableCommand {
         configuration.port = port
         configuration.maxReceiveMessageSize = maxReceiveMessageSize
         configuration.maxConcurrentStreams = maxConcurrentStreams
+
+        let database: SQLiteDatabase
+        do {
+            database = try SQLiteDatabase(path: db, durability: durability)
+        } catch {
+            throw ValidationError("--db: \(error)")
+        }
+        defer { withExtendedLifetime(database) {} }
+        Log.line("spoold: database \(db) (schema \((try? database.schemaVersion()) ?? 0), durability \(durability))")
 
         let (signals, signalSources) = Signals.watch([SIGTERM, SIGINT])
         defer { signalSources.forEach { $0.cancel() } }
@@ -104,3 +120,5 @@ enum Log {
         }
     }
 }
+
+extension SQLiteDatabase.Durability: ExpressibleByArgument {}

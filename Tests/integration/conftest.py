@@ -18,15 +18,18 @@ def spoold_binary() -> str:
 class Spoold:
     """A running spoold; `address` is HOST:PORT."""
 
-    def __init__(self, *args: str):
+    def __init__(self, directory: pathlib.Path, *args: str):
+        self.db = directory / "spool.db"
         self.process = subprocess.Popen(
-            [spoold_binary(), "--listen", "127.0.0.1:0", *args],
+            [spoold_binary(), "--listen", "127.0.0.1:0", "--db", str(self.db), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()
-        if not line.startswith("spoold: listening on "):
-            self.process.kill()
-            raise RuntimeError(f"spoold did not start: {line!r} {self.process.stderr.read()}")
-        self.address = line.rsplit(" ", 1)[1].strip()
+        self.banner = []
+        while not (line := self.process.stdout.readline()).startswith("spoold: listening on "):
+            if not line:
+                self.process.kill()
+                raise RuntimeError(f"spoold did not start: {self.banner} {self.process.stderr.read()}")
+            self.banner.append(line.strip())
+        self.address = line.removeprefix("spoold: listening on ").strip()
         self.port = int(self.address.rsplit(":", 1)[1])
 
     def channel(self) -> grpc.Channel:
@@ -41,17 +44,17 @@ class Spoold:
 
 
 @pytest.fixture(scope="module")
-def server():
-    spoold = Spoold()
+def server(tmp_path_factory):
+    spoold = Spoold(tmp_path_factory.mktemp("spoold"))
     yield spoold
     code, _ = spoold.terminate()
     assert code == 0
 
 
 @pytest.fixture
-def own_server():
+def own_server(tmp_path):
     """A server for one test that may stop it."""
-    spoold = Spoold()
+    spoold = Spoold(tmp_path)
     yield spoold
     spoold.terminate()
 

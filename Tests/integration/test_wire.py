@@ -1,6 +1,7 @@
 """spoold on the wire, against real clients: grpcurl and Python grpcio."""
 import json
 import socket
+import sqlite3
 import subprocess
 import threading
 
@@ -233,6 +234,32 @@ def test_sigterm_tells_watchers_not_serving_then_ends_streams_unavailable(own_se
     assert "shutting down" in out and "stopped" in out
 
 
+def test_the_database_is_created_in_wal_mode_with_the_schema(server):
+    assert server.db.exists()
+    assert any(line.startswith(f"spoold: database {server.db} (schema 1, durability full)") for line in server.banner)
+    with sqlite3.connect(server.db) as database:
+        assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert database.execute("PRAGMA user_version").fetchone() == (1,)
+        assert database.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
+
+
+def test_an_unusable_database_path_is_refused_with_sqlites_reason(tmp_path):
+    result = subprocess.run([spoold_binary(), "--listen", "127.0.0.1:0", "--db", str(tmp_path / "missing" / "spool.db")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "--db: cannot open database" in result.stderr and "unable to open database file" in result.stderr
+
+
+def test_durability_normal_is_accepted_and_other_values_refused(tmp_path):
+    spoold = Spoold(tmp_path, "--durability", "normal")
+    try:
+        assert any("durability normal" in line for line in spoold.banner)
+    finally:
+        spoold.terminate()
+    result = subprocess.run([spoold_binary(), "--durability", "fast"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "'full' and 'normal'" in result.stderr
+
+
 @pytest.mark.parametrize("listen", ["nonsense", "127.0.0.1:99999", ":50051"])
 def test_a_bad_listen_address_is_refused_with_a_message(listen):
     result = subprocess.run([spoold_binary(), "--listen", listen], capture_output=True, text=True, timeout=30)
@@ -240,8 +267,8 @@ def test_a_bad_listen_address_is_refused_with_a_message(listen):
     assert "--listen must be HOST:PORT" in result.stderr
 
 
-def test_a_port_in_use_is_refused(server):
-    result = subprocess.run([spoold_binary(), "--listen", server.address],
+def test_a_port_in_use_is_refused(server, tmp_path):
+    result = subprocess.run([spoold_binary(), "--listen", server.address, "--db", str(tmp_path / "other.db")],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert f"cannot listen on {server.address}" in result.stderr

@@ -1,0 +1,113 @@
+import CSQLite
+
+/// One SQLite connection, owned by one task at a time (not Sendable). Opens
+/// in WAL mode, applies the schema migrations it is given, and hands out
+/// prepared statements.
+///
+/// Memory: the `sqlite3 *` is opened in `init` and closed in `deinit`, after
+/// every statement (each keeps its database alive) is finalized.
+public final class SQLiteDatabase {
+    /// How a commit reaches the disk (PRAGMA synchronous).
+    public enum Durability: String, Sendable, CaseIterable {
+        /// fsync on every commit: a committed transaction survives power loss.
+        case full
+        /// fsync at WAL checkpoints: survives a crash of the process, not of the machine.
+        case normal
+    }
+
+    let connection: OpaquePointer
+    public let path: String
+
+    /// Opens (creating it if needed) and migrates the database at `path`.
+    public init(path: String, durability: Durability = .full, migrations: [Migration] = Schema.migrations) throws(SQLiteError) {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let error = SQLiteError(code: code, connection: handle, context: "cannot open database \(path)")
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        self.connection = handle
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+        try execute("PRAGMA journal_mode = WAL")
+        try execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        try execute("PRAGMA foreign_keys = ON")
+        sqlite3_busy_timeout(handle, 5000)
+        try migrate(migrations)
+    }
+
+    deinit {
+        sqlite3_close_v2(connection)
+    }
+
+    /// Runs SQL that returns no rows (one or more statements).
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(connection, sql, nil, nil, &errorMessage)
+        defer { sqlite3_free(errorMessage) }
+        guard code == SQLITE_OK else { throw SQLiteError(code: code, connection: connection, context: sql) }
+    }
+
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        try SQLiteStatement(database: self, sql: sql)
+    }
+
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func pragma(_ name: String) throws(SQLiteError) -> String? {
+        let statement = try prepare("PRAGMA \(name)")
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+
+    /// The schema version (PRAGMA user_version).
+    public func schemaVersion() throws(SQLiteError) -> Int {
+        Int(try pragma("user_version") ?? "0") ?? 0
+    }
+
+    private func migrate(_ migrations: [Migration]) throws(SQLiteError) {
+        let current = try schemaVersion()
+        let known = migrations.map(\.version).max() ?? 0
+        guard current <= known else {
+            throw SQLiteError(
+                code: SQLITE_ERROR, connection: nil,
+                context: "database \(path) has schema version \(current), newer than this spoold knows (\(known))")
+        }
+        for migration in migrations.sorted(by: { $0.version < $1.version }) where migration.version > current {
+            do {
+                try transaction {
+                    try execute(migration.sql)
+                    try execute("PRAGMA user_version = \(migration.version)")
+                }
+            } catch let error as SQLiteError {
+                throw error
+            } catch {
+                preconditionFailure("a migration throws only SQLiteError")
+            }
+        }
+    }
+}
+
+/// One step of the schema: applied once, in a transaction, in version order.
+public struct Migration: Sendable {
+    public let version: Int
+    public let sql: String
+
+    public init(version: Int, sql: String) {
+        self.version = version
+        self.sql = sql
+    }
+}
