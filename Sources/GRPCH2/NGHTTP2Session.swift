@@ -156,6 +156,9 @@ final class NGHTTP2Session {
                                    value: maxConcurrentStreams),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
                                    value: initialWindowSize),
+            // gRPC has no use for the RFC 7540 priority tree (deprecated by
+            // RFC 9113); saying so also lets nghttp2 drop closed streams at once.
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
         ]
         _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
         // The connection window is not a SETTINGS value; widen it to match.
