@@ -195,6 +195,26 @@ def test_500_concurrent_calls_over_ten_connections(server):
     assert results == [SERVING] * 500
 
 
+def test_the_stream_limit_is_advertised_and_calls_beyond_it_wait(tmp_path):
+    spoold = Spoold(tmp_path, "--max-concurrent-streams", "2")
+    try:
+        frames = subprocess.run(["nghttp", "-v", f"http://{spoold.address}/grpc.health.v1.Health/Check"],
+                                capture_output=True, text=True, timeout=30).stdout
+        assert "[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):2]" in frames
+        with spoold.channel() as channel:
+            # Both slots held by Watch streams: a Check waits for one, it does not fail.
+            watches = [channel.unary_stream(HEALTH_WATCH)(b"", timeout=30) for _ in range(2)]
+            assert [next(watch) for watch in watches] == [SERVING, SERVING]
+            check = channel.unary_unary(HEALTH_CHECK).future(b"", timeout=30)
+            watches[0].cancel()
+            assert check.result() == SERVING
+            watches[1].cancel()
+            futures = [channel.unary_unary(HEALTH_CHECK).future(b"", timeout=30) for _ in range(50)]
+            assert [future.result() for future in futures] == [SERVING] * 50
+    finally:
+        spoold.terminate()
+
+
 # Clients that do not speak gRPC over HTTP/2
 
 
