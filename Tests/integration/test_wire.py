@@ -1,5 +1,6 @@
 """spoold on the wire, against real clients: grpcurl and Python grpcio."""
 import json
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -64,6 +65,20 @@ def test_grpcurl_describes_messages_and_nested_enums(server, grpcurl):
     assert ".spool.v1.Job job = 4;" in event
     state = run_grpcurl(grpcurl, server.address, "describe", "spool.v1.JobState").stdout
     assert "JOB_STATE_CANCELLED = 6;" in state
+
+
+@pytest.mark.parametrize("version", ["v1", "v1alpha"])
+def test_both_reflection_versions_answer_on_one_stream(server, version):
+    list_services = b"\x3a\x00"                       # list_services: ""
+    by_symbol = b"\x22\x11spool.v1.JobQueue"          # file_containing_symbol
+    missing = b"\x1a\x08nope.pro"                     # file_by_filename
+    with server.channel() as channel:
+        info = channel.stream_stream(f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo")
+        answers = list(info(iter([list_services, by_symbol, missing]), timeout=30))
+    assert len(answers) == 3
+    assert b"spool.v1.JobQueue" in answers[0] and b"grpc.health.v1.Health" in answers[0]
+    assert b"spool/v1/queue.proto" in answers[1] and b"JobQueue" in answers[1]
+    assert b'file "nope.pro" not found' in answers[2]
 
 
 def test_grpcurl_reports_an_unknown_symbol(server, grpcurl):
@@ -240,10 +255,12 @@ def test_garbage_bytes_close_the_connection(server):
 # Start and stop
 
 
-def test_sigterm_tells_watchers_not_serving_then_ends_streams_unavailable(own_server):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_tells_watchers_not_serving_then_ends_streams_unavailable(own_server, stop_signal):
     with own_server.channel() as channel:
         updates = channel.unary_stream(HEALTH_WATCH)(b"", timeout=30)
         assert next(updates) == SERVING
+        own_server.process.send_signal(stop_signal)
         code, out = own_server.terminate()
         assert next(updates) == NOT_SERVING
         with pytest.raises(grpc.RpcError) as failure:
