@@ -43,6 +43,8 @@ let package = Package(
             ]),
         // Swift value types for every message, converted to and from protobuf-c.
         .target(name: "SpoolWire", dependencies: ["SpoolProtoC", "CProtobufC"]),
+        // The engine: jobs, scheduling, rate limits, locks. No gRPC, protobuf or SQLite.
+        .target(name: "SpoolCore"),
         // SQLite, thinly: connection, statements, transactions, schema migrations.
         .target(name: "SpoolSQLite", dependencies: ["CSQLite"]),
         // The RPCs: health, reflection and (next) the job queue.
@@ -55,6 +57,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
 
+        .executableTarget(
+            name: "SpoolBenchmarks", dependencies: ["SpoolCore"], path: "Benchmarks/SpoolBenchmarks"),
+
         .testTarget(
             name: "GRPCH2Tests",
             dependencies: [
@@ -64,6 +69,7 @@ let package = Package(
             ]),
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire"]),
         .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite"]),
+        .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
         .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,59 @@
+// Spool's in-process benchmarks: each prints its figures; none is a test.
+//
+//   swift run -c release SpoolBenchmarks [ready-queue [JOBS]]
+import Foundation
+import SpoolCore
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func residentBytes() -> Int {
+    // /proc/self/statm: size resident shared … in pages.
+    guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = statm.split(separator: " ")
+    return (Int(fields[1]) ?? 0) * 4096
+}
+
+/// The ready queue at scale: insert JOBS waiting jobs with mixed priorities,
+/// then time position lookups, dispatch (pop) and cancellation (remove) among them.
+func benchReadyQueue(jobs: Int) {
+    var generator: UInt64 = 0x2545_F491_4F6C_DD1D
+    func random() -> UInt64 {
+        generator ^= generator << 13
+        generator ^= generator >> 7
+        generator ^= generator << 17
+        return generator
+    }
+    let keys = (0..<jobs).map { QueueKey(priority: Int32(random() % 10), seq: Int64($0)) }
+    let rssBefore = residentBytes()
+    var queue = ReadyQueue()
+    let insert = seconds { for key in keys { queue.insert(key) } }
+    let rssAfter = residentBytes()
+
+    let lookups = 200_000
+    let probes = (0..<lookups).map { _ in keys[Int(random() % UInt64(jobs))] }
+    var checksum = 0
+    let lookup = seconds { for key in probes { checksum &+= queue.position(of: key)! } }
+
+    let removals = 100_000
+    let removed = (0..<removals).map { _ in keys[Int(random() % UInt64(jobs))] }
+    let remove = seconds { for key in removed { queue.remove(key) } }
+    let pops = 100_000
+    let pop = seconds { for _ in 0..<pops { _ = queue.popFirst() } }
+
+    print("ready-queue: \(jobs) jobs inserted in \(String(format: "%.2f", insert)) s (\(Int(Double(jobs) / insert)) inserts/s)")
+    print("ready-queue: position lookup \(String(format: "%.2f", lookup / Double(lookups) * 1e6)) µs at \(jobs) waiting jobs (checksum \(checksum))")
+    print("ready-queue: remove \(String(format: "%.2f", remove / Double(removals) * 1e6)) µs, pop \(String(format: "%.2f", pop / Double(pops) * 1e6)) µs")
+    print("ready-queue: \((rssAfter - rssBefore) / jobs) bytes of RSS per waiting job (the queue's share)")
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first ?? "ready-queue" {
+case "ready-queue":
+    benchReadyQueue(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
+default:
+    print("usage: SpoolBenchmarks [ready-queue [JOBS]]")
+}
