@@ -76,6 +76,22 @@ public struct ReadyQueue: Sequence {
 
     public func contains(_ key: QueueKey) -> Bool { position(of: key) != nil }
 
+    /// How many queued keys come before `key`, whether or not it is queued.
+    public func countBefore(_ key: QueueKey) -> Int {
+        var node = root
+        var before: Int32 = 0
+        while node != Self.none {
+            let current = nodes[Int(node)]
+            if current.key < key {
+                before += size(current.left) + 1
+                node = current.right
+            } else {
+                node = current.left
+            }
+        }
+        return Int(before)
+    }
+
     /// The key at 1-based `position`, or nil past the end.
     public func key(at position: Int) -> QueueKey? {
         guard position >= 1, position <= count else { return nil }

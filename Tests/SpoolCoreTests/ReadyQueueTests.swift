@@ -57,7 +57,10 @@ struct ReadyQueueTests {
                 for (index, key) in model.enumerated() {
                     #expect(queue.position(of: key) == index + 1)
                     #expect(queue.key(at: index + 1) == key)
+                    #expect(queue.countBefore(key) == index)
                 }
+                let absent = QueueKey(priority: Int32(generator.next() % 7) - 3, seq: nextSeq + 1)
+                #expect(queue.countBefore(absent) == model.filter { $0 < absent }.count)
             }
         }
     }
