@@ -1,0 +1,75 @@
+/// A token bucket for one queue or one rate key (DESIGN.md §3): dispatch
+/// takes a token; tokens refill at `rate` per second up to `burst`.
+///
+/// Adaptive: when a downstream answers "rate limited, retry after T", the
+/// bucket halves its rate (at most once a second, so a burst of such answers
+/// counts once) and gives out nothing until T has passed; each success then
+/// adds back 2% of the configured rate. Over time the rate settles just under
+/// the downstream's real limit. Times are milliseconds since the epoch.
+public struct TokenBucket: Sendable, Equatable {
+    public static let decreaseFactor = 0.5
+    public static let recoveryShare = 0.02
+    /// The rate never falls below this share of the configured one.
+    public static let floorShare = 0.01
+    public static let decreaseCooldownMs: Int64 = 1000
+    /// Refills add up in floating point; a token this close to whole is whole.
+    private static let tolerance = 1e-9
+
+    public let configuredRate: Double
+    public let burst: Double
+    public private(set) var rate: Double
+    private var tokens: Double
+    private var updatedAtMs: Int64
+    private var lastDecreaseMs: Int64?
+
+    public init(ratePerSecond: Double, burst: Double, nowMs: Int64) {
+        precondition(ratePerSecond > 0 && burst >= 1, "a bucket needs a positive rate and a burst of at least 1")
+        configuredRate = ratePerSecond
+        self.burst = burst
+        rate = ratePerSecond
+        tokens = burst
+        updatedAtMs = nowMs
+    }
+
+    /// Tokens available at `nowMs` (negative while a retry-after holds).
+    public func tokens(atMs nowMs: Int64) -> Double {
+        min(burst, tokens + Double(max(0, nowMs - updatedAtMs)) * rate / 1000)
+    }
+
+    /// Takes one token if there is one.
+    public mutating func take(atMs nowMs: Int64) -> Bool {
+        refill(nowMs)
+        guard tokens >= 1 - Self.tolerance else { return false }
+        tokens = max(0, tokens - 1)
+        return true
+    }
+
+    /// The earliest time `take` can succeed.
+    public func nextTokenMs(atMs nowMs: Int64) -> Int64 {
+        let missing = 1 - tokens(atMs: nowMs)
+        guard missing > Self.tolerance else { return nowMs }
+        return nowMs + Int64((missing * 1000 / rate - Self.tolerance).rounded(.up))
+    }
+
+    /// The downstream said "rate limited": slow down, and wait `retryAfterMs`.
+    public mutating func rateLimited(atMs nowMs: Int64, retryAfterMs: Int64) {
+        refill(nowMs)
+        if lastDecreaseMs.map({ nowMs - $0 >= Self.decreaseCooldownMs }) ?? true {
+            rate = max(configuredRate * Self.floorShare, rate * Self.decreaseFactor)
+            lastDecreaseMs = nowMs
+        }
+        // A debt that refills to one token exactly when the wait is over.
+        tokens = min(tokens, 1 - Double(max(0, retryAfterMs)) * rate / 1000)
+    }
+
+    /// A job under this bucket succeeded: recover toward the configured rate.
+    public mutating func succeeded(atMs nowMs: Int64) {
+        refill(nowMs)
+        rate = min(configuredRate, rate + configuredRate * Self.recoveryShare)
+    }
+
+    private mutating func refill(_ nowMs: Int64) {
+        tokens = tokens(atMs: nowMs)
+        updatedAtMs = max(updatedAtMs, nowMs)
+    }
+}
