@@ -1,0 +1,30 @@
+import Testing
+import SpoolCore
+
+struct JobIDGeneratorTests {
+    @Test func idsAreUUIDv7TextCarryingTheirMillisecond() throws {
+        var ids = JobIDGenerator(seed: 7)
+        let id = ids.next(nowMs: 0x0190_A5B6_C7D8)
+        #expect(id.count == 36)
+        #expect(id.hasPrefix("0190a5b6-c7d8-7"))
+        let parts = id.split(separator: "-")
+        #expect(parts.map(\.count) == [8, 4, 4, 4, 12])
+        #expect("89ab".contains(parts[3].first!), "RFC 9562 variant bits")
+    }
+
+    @Test func idsSortInTheOrderTheyWereMadeEvenWithinAMillisecondOrWhenTheClockStepsBack() {
+        var ids = JobIDGenerator(seed: 42)
+        var made: [String] = []
+        for ms: Int64 in [1_000, 1_000, 1_000, 1_001, 999, 999, 2_000] {
+            for _ in 0..<1000 { made.append(ids.next(nowMs: ms)) }
+        }
+        #expect(made == made.sorted())
+        #expect(Set(made).count == made.count)
+    }
+
+    @Test func differentSeedsStartDifferently() {
+        var a = JobIDGenerator(seed: 1)
+        var b = JobIDGenerator(seed: 2)
+        #expect(a.next(nowMs: 5) != b.next(nowMs: 5))
+    }
+}
