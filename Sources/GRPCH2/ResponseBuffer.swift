@@ -15,7 +15,6 @@ struct ResponseBuffer {
     }
 
     var isEmpty: Bool { bytes.readableBytes == 0 }
-    var bufferedBytes: Int { bytes.readableBytes }
     var waiterCount: Int { waiters.count }
 
     /// Frames and appends a message. True when the buffer is over its

@@ -14,8 +14,6 @@ public struct Router: Sendable {
         handlers[path]
     }
 
-    public var paths: [String] { handlers.keys.sorted() }
-
     public mutating func unary<Request: GRPCMessage, Response: GRPCMessage>(
         _ path: String,
         _ body: @escaping @Sendable (Request, RPCContext) async throws -> Response

@@ -138,12 +138,6 @@ public struct ReadyQueue: Sequence {
         return key
     }
 
-    public mutating func removeAll() {
-        nodes.removeAll()
-        freeSlots.removeAll()
-        root = Self.none
-    }
-
     // MARK: In-order iteration
 
     public struct Iterator: IteratorProtocol {

@@ -94,9 +94,6 @@ public final class SQLiteStatement {
         return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
-    /// The number of rows the last run changed.
-    public var changes: Int { Int(sqlite3_changes(database.connection)) }
-
     private func error(_ code: Int32, _ context: String) -> SQLiteError {
         SQLiteError(code: code, connection: database.connection, context: context)
     }

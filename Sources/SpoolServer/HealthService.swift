@@ -117,7 +117,4 @@ public final class HealthService: Sendable {
         }
         return stream
     }
-
-    /// How many Watch calls are open (for tests and status pages).
-    public var watcherCount: Int { state.withLock { $0.watchers.count } }
 }
