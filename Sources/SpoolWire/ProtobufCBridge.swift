@@ -143,6 +143,22 @@ final class CArena {
     func strings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
         array(values.map { Optional(string($0)) })
     }
+
+    /// A `map<string, string>` field: a C array of entry structs, sorted by
+    /// key so that equal maps encode to equal bytes.
+    func map<Entry>(
+        _ values: [String: String], initialize: (UnsafeMutablePointer<Entry>?) -> Void,
+        key: WritableKeyPath<Entry, UnsafeMutablePointer<CChar>?>,
+        value: WritableKeyPath<Entry, UnsafeMutablePointer<CChar>?>
+    ) -> (count: Int, entries: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>) {
+        let entries = values.sorted { $0.key < $1.key }.map { pair -> UnsafeMutablePointer<Entry>? in
+            let entry = cStruct(initialize)
+            entry.pointee[keyPath: key] = string(pair.key)
+            entry.pointee[keyPath: value] = string(pair.value)
+            return entry
+        }
+        return (entries.count, array(entries))
+    }
 }
 
 /// Reading unpacked fields: unset strings and arrays read as empty.
@@ -163,6 +179,19 @@ enum CRead {
 
     static func strings(_ count: Int, _ c: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String] {
         array(count, c) { string($0) }
+    }
+
+    static func map<Entry>(
+        _ count: Int, _ c: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>?,
+        key: KeyPath<Entry, UnsafeMutablePointer<CChar>?>, value: KeyPath<Entry, UnsafeMutablePointer<CChar>?>
+    ) -> [String: String] {
+        var map: [String: String] = [:]
+        for entry in array(count, c, { $0!.pointee }) { map[string(entry[keyPath: key])] = string(entry[keyPath: value]) }
+        return map
+    }
+
+    static func message<Message: ProtobufCBridged>(_ c: UnsafeMutablePointer<Message.CMessage>?, as _: Message.Type) -> Message? {
+        c.map { Message(c: $0) }
     }
 
     static func messages<Message: ProtobufCBridged>(
