@@ -58,7 +58,7 @@ let package = Package(
             ]),
 
         .executableTarget(
-            name: "SpoolBenchmarks", dependencies: ["SpoolCore"], path: "Benchmarks/SpoolBenchmarks"),
+            name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire"], path: "Benchmarks/SpoolBenchmarks"),
 
         .testTarget(
             name: "GRPCH2Tests",

@@ -1,8 +1,9 @@
 // Spool's in-process benchmarks: each prints its figures; none is a test.
 //
-//   swift run -c release SpoolBenchmarks [ready-queue [JOBS]]
+//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS]]
 import Foundation
 import SpoolCore
+import SpoolWire
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -50,10 +51,33 @@ func benchReadyQueue(jobs: Int) {
     print("ready-queue: \((rssAfter - rssBefore) / jobs) bytes of RSS per waiting job (the queue's share)")
 }
 
+/// The protobuf-c bridge's cost per message: decode and encode of the
+/// smallest RPC messages and of a Job with every field set.
+func benchWire(iterations: Int) {
+    func perCall(_ body: () -> Void) -> String {
+        String(format: "%.0f ns", seconds { for _ in 0..<iterations { body() } } / Double(iterations) * 1e9)
+    }
+    var sink = 0
+    let emptyRequest: [UInt8] = []
+    print("wire: decode empty HealthCheckRequest", perCall { sink &+= (try? HealthCheckRequest(serializedBytes: emptyRequest))?.service.utf8.count ?? 0 })
+    print("wire: encode HealthCheckResponse", perCall { sink &+= HealthCheckResponse(status: .serving).serializedBytes().count })
+    var job = Job()
+    job.id = "0190a5b6-c7d8-7abc-8def-0123456789ab"
+    (job.queue, job.type, job.state, job.attempt) = ("renders", "image.render", .running, 1)
+    job.progress = JobProgress(fraction: 0.5, step: "denoise", message: "")
+    job.labels = ["team": "vision"]
+    let bytes = EnqueueResponse(job: job).serializedBytes()
+    print("wire: encode EnqueueResponse with a Job", perCall { sink &+= EnqueueResponse(job: job).serializedBytes().count })
+    print("wire: decode EnqueueResponse with a Job", perCall { sink &+= (try? EnqueueResponse(serializedBytes: bytes))?.job?.id.utf8.count ?? 0 })
+    print("wire: (checksum \(sink))")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first ?? "ready-queue" {
 case "ready-queue":
     benchReadyQueue(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
+case "wire":
+    benchWire(iterations: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS]]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS]]")
 }
