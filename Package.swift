@@ -46,7 +46,7 @@ let package = Package(
         // The engine: jobs, scheduling, rate limits, locks. No gRPC, protobuf or SQLite.
         .target(name: "SpoolCore"),
         // SQLite, thinly: connection, statements, transactions, schema migrations.
-        .target(name: "SpoolSQLite", dependencies: ["CSQLite"]),
+        .target(name: "SpoolSQLite", dependencies: ["CSQLite", "SpoolCore"]),
         // The RPCs: health, reflection and (next) the job queue.
         .target(name: "SpoolServer", dependencies: ["GRPCH2", "SpoolWire"]),
         .executableTarget(
@@ -68,7 +68,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire"]),
-        .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite"]),
+        .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite", "SpoolCore"]),
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
         .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire"]),
     ],

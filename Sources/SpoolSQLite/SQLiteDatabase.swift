@@ -50,6 +50,9 @@ public final class SQLiteDatabase {
         guard code == SQLITE_OK else { throw SQLiteError(code: code, connection: connection, context: sql) }
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(connection)) }
+
     public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         try SQLiteStatement(database: self, sql: sql)
     }

@@ -12,14 +12,14 @@ public enum Schema {
                 priority        INTEGER NOT NULL,
                 state           INTEGER NOT NULL,
                 idempotency_key TEXT UNIQUE,
-                lock_keys       TEXT NOT NULL DEFAULT '', -- newline-separated
+                lock_keys       BLOB NOT NULL,         -- StringListCoding
                 rate_key        TEXT,
                 max_attempts    INTEGER NOT NULL,
                 attempt         INTEGER NOT NULL DEFAULT 0,
                 timeout_ms      INTEGER NOT NULL,
                 run_at_ms       INTEGER NOT NULL,
                 batch_id        TEXT,
-                labels          BLOB,                  -- a protobuf map, as sent
+                labels          BLOB NOT NULL,         -- StringListCoding: key, value, key, value…
                 progress        REAL NOT NULL DEFAULT 0,
                 progress_step   TEXT NOT NULL DEFAULT '',
                 progress_message TEXT NOT NULL DEFAULT '',

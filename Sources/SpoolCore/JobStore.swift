@@ -1,0 +1,31 @@
+/// Where jobs are kept (DESIGN.md §5). Every write is committed before its
+/// call returns; concurrent writes may share one commit.
+public protocol JobStore: Sendable {
+    /// Stores new jobs, all or none: a job whose idempotency key is already
+    /// taken is not stored, and the call answers the id that holds the key.
+    /// Another failure stores none of `jobs` and throws.
+    func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome]
+
+    /// Saves the records' changing fields: state, attempt, run-at, progress,
+    /// result, failure and times.
+    func update(_ records: [JobRecord]) async throws
+
+    func payload(ofJob id: String) async throws -> [UInt8]?
+    func job(id: String) async throws -> JobRecord?
+
+    /// SCHEDULED, QUEUED and RUNNING jobs, in enqueue order (start-up).
+    func unfinishedJobs() async throws -> [JobRecord]
+
+    /// The highest `seq` ever stored (0 for none): new jobs continue after it.
+    func lastSeq() async throws -> Int64
+
+    /// Deletes up to `limit` terminal jobs that finished before `beforeMs`;
+    /// answers how many it deleted.
+    func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int
+}
+
+public enum InsertOutcome: Sendable, Equatable {
+    case inserted
+    /// The idempotency key belongs to this existing job.
+    case duplicate(of: String)
+}

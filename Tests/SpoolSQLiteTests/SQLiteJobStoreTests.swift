@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import SpoolCore
+import SpoolSQLite
+
+private func temporaryPath() throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-store-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("spool.db").path
+}
+
+private func record(_ seq: Int64, state: JobState = .queued, key: String? = nil) -> JobRecord {
+    JobRecord(id: "job-\(seq)", seq: seq, queue: "default", type: "spool.echo", state: state,
+              idempotencyKey: key, maxAttempts: 3, timeoutMs: 1_000, runAtMs: 0, createdAtMs: 1_000 + seq)
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct SQLiteJobStoreTests {
+    @Test func everyFieldSurvivesAReopenAndPayloadsStayInTheStore() async throws {
+        let path = try temporaryPath()
+        var full = JobRecord(
+            id: "0190a5b6-c7d8-7abc-8def-0123456789ab", seq: 7, queue: "renders", type: "image.render",
+            priority: -2, state: .running, idempotencyKey: "req-1", lockKeys: ["gpu", "with\nnewline"],
+            rateKey: "openai", maxAttempts: 5, timeoutMs: 60_000, runAtMs: 123, batchId: "b1",
+            labels: ["team": "vision", "": "empty key"], createdAtMs: 1_000)
+        full.attempt = 2
+        full.progress = JobRecord.Progress(fraction: 0.25, step: "denoise", message: "pass 1")
+        full.result = [1, 2]
+        full.failure = JobRecord.Failure(code: "timeout", message: "too slow", retryable: true)
+        full.startedAtMs = 1_100
+        full.updatedAtMs = 1_200
+        do {
+            let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+            #expect(try await store.insert([NewJob(full, payload: [9, 8, 7])]) == [.inserted])
+        }
+        let reopened = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+        #expect(try await reopened.job(id: full.id) == full)
+        #expect(try await reopened.payload(ofJob: full.id) == [9, 8, 7])
+        #expect(try await reopened.payload(ofJob: "missing") == nil)
+        #expect(try await reopened.lastSeq() == 7)
+    }
+
+    @Test func unfinishedJobsComeBackInEnqueueOrderWithoutTerminalOnes() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        let states: [JobState] = [.running, .succeeded, .scheduled, .failed, .queued, .cancelled]
+        let jobs = states.enumerated().map { NewJob(record(Int64(10 - $0.offset), state: $0.element), payload: []) }
+        _ = try await store.insert(jobs)
+        #expect(try await store.unfinishedJobs().map(\.seq) == [6, 8, 10])
+    }
+
+    @Test func concurrentWritesShareCommits() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        try await withThrowingTaskGroup(of: [InsertOutcome].self) { group in
+            for seq in 1...200 {
+                group.addTask { try await store.insert([NewJob(record(Int64(seq)), payload: [UInt8(seq % 256)])]) }
+            }
+            for try await outcome in group { #expect(outcome == [.inserted]) }
+        }
+        #expect(try await store.unfinishedJobs().count == 200)
+        #expect(store.commitCount < 200, "each fsync should carry many writes (\(store.commitCount) commits)")
+    }
+
+    @Test func aTakenIdempotencyKeyAnswersItsHolder() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        #expect(try await store.insert([NewJob(record(1, key: "k"), payload: [])]) == [.inserted])
+        let outcome = try await store.insert([NewJob(record(2, key: "k"), payload: []), NewJob(record(3), payload: [])])
+        #expect(outcome == [.duplicate(of: "job-1"), .inserted])
+        #expect(try await store.job(id: "job-2") == nil)
+    }
+
+    @Test func aFailingCallStoresNoneOfItsJobsAndDoesNotUndoOthers() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        let failing = Task { try await store.insert([NewJob(record(1), payload: []), NewJob(record(1), payload: [])]) }  // same id twice
+        let fine = Task { try await store.insert([NewJob(record(2), payload: [])]) }
+        await #expect(throws: SQLiteError.self) { try await failing.value }
+        #expect(try await fine.value == [.inserted])
+        #expect(try await store.unfinishedJobs().map(\.seq) == [2])
+    }
+
+    @Test func updatesSaveWhatAJobsLifeChanges() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var job = record(1)
+        _ = try await store.insert([NewJob(job, payload: [])])
+        job.state = .succeeded
+        job.attempt = 1
+        job.progress = JobRecord.Progress(fraction: 1, step: "done")
+        job.result = Array("ok".utf8)
+        job.startedAtMs = 2_000
+        job.finishedAtMs = 3_000
+        job.updatedAtMs = 3_000
+        try await store.update([job])
+        #expect(try await store.job(id: job.id) == job)
+        #expect(try await store.unfinishedJobs().isEmpty)
+    }
+
+    @Test func pruningDeletesOnlyOldTerminalJobsOldestFirstUpToTheLimit() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var jobs: [JobRecord] = []
+        for seq in 1...5 {
+            var job = record(Int64(seq), state: .succeeded)
+            job.finishedAtMs = Int64(seq) * 100
+            jobs.append(job)
+        }
+        var running = record(6, state: .running)
+        running.finishedAtMs = nil
+        _ = try await store.insert((jobs + [running]).map { NewJob($0, payload: []) })
+        #expect(try await store.pruneFinished(beforeMs: 450, limit: 2) == 2)    // 100 and 200
+        #expect(try await store.job(id: "job-1") == nil)
+        #expect(try await store.job(id: "job-3") != nil)
+        #expect(try await store.pruneFinished(beforeMs: 450, limit: 10) == 2)   // 300 and 400
+        #expect(try await store.job(id: "job-5") != nil)
+        #expect(try await store.job(id: "job-6") != nil)
+    }
+}
