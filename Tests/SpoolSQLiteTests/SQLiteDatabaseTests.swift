@@ -25,9 +25,9 @@ struct SQLiteDatabaseTests {
             let database = try SQLiteDatabase(path: path)
             #expect(try database.schemaVersion() == Schema.migrations.map(\.version).max())
             try database.prepare("""
-                INSERT INTO jobs (id, seq, queue, type, payload, priority, state, max_attempts,
-                                  timeout_ms, run_at_ms, created_at_ms, updated_at_ms)
-                VALUES ('a', 1, 'default', 'spool.echo', x'00', 0, 2, 3, 0, 0, 0, 0)
+                INSERT INTO jobs (id, seq, queue, type, payload, priority, state, lock_keys, labels,
+                                  max_attempts, timeout_ms, run_at_ms, created_at_ms, updated_at_ms)
+                VALUES ('a', 1, 'default', 'spool.echo', x'00', 0, 2, x'', x'', 3, 0, 0, 0, 0)
                 """).run()
         }
         let reopened = try SQLiteDatabase(path: path)
