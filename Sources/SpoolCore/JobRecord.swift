@@ -72,9 +72,6 @@ public struct JobRecord: Sendable, Equatable {
         self.createdAtMs = createdAtMs
         self.updatedAtMs = createdAtMs
     }
-
-    /// Where the job stands in its queue's order.
-    public var queueKey: QueueKey { QueueKey(priority: priority, seq: seq) }
 }
 
 /// A job to store for the first time, with its payload.

@@ -1,9 +1,9 @@
 /// Where jobs are kept (DESIGN.md §5). Every write is committed before its
 /// call returns; concurrent writes may share one commit.
 public protocol JobStore: Sendable {
-    /// Stores new jobs, all or none: a job whose idempotency key is already
-    /// taken is not stored, and the call answers the id that holds the key.
-    /// Another failure stores none of `jobs` and throws.
+    /// Stores new jobs. A job whose idempotency key is already taken is not
+    /// stored: its outcome names the job that holds the key. Any other failure
+    /// stores none of `jobs` and throws.
     func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome]
 
     /// Saves the records' changing fields: state, attempt, run-at, progress,

@@ -90,15 +90,14 @@ public final class SQLiteDatabase {
                 context: "database \(path) has schema version \(current), newer than this spoold knows (\(known))")
         }
         for migration in migrations.sorted(by: { $0.version < $1.version }) where migration.version > current {
-            do {
-                try transaction {
-                    try execute(migration.sql)
-                    try execute("PRAGMA user_version = \(migration.version)")
-                }
-            } catch let error as SQLiteError {
-                throw error
+            try execute("BEGIN IMMEDIATE")
+            do throws(SQLiteError) {
+                try execute(migration.sql)
+                try execute("PRAGMA user_version = \(migration.version)")
+                try execute("COMMIT")
             } catch {
-                preconditionFailure("a migration throws only SQLiteError")
+                try? execute("ROLLBACK")
+                throw error
             }
         }
     }

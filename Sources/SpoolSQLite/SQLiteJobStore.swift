@@ -1,3 +1,4 @@
+import CSQLite
 import Dispatch
 import SpoolCore
 import Synchronization
@@ -100,11 +101,14 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         case .insert(let jobs, _):
             return try jobs.map { job in
                 try statements.insert.run(Row.values(for: job))
-                guard database.changes == 0, let key = job.record.idempotencyKey else { return .inserted }
-                try statements.byIdempotencyKey.bind([.text(key)])
-                defer { statements.byIdempotencyKey.reset() }
-                guard try statements.byIdempotencyKey.step(), let holder = statements.byIdempotencyKey.text(0) else {
-                    throw SQLiteError(code: 1, connection: nil, context: "job \(job.record.id) was neither stored nor a duplicate")
+                guard database.changes == 0 else { return .inserted }
+                // Only an idempotency-key conflict is let through without a row (ON CONFLICT … DO NOTHING).
+                let lookup = statements.byIdempotencyKey
+                try lookup.bind([.text(job.record.idempotencyKey ?? "")])
+                defer { lookup.reset() }
+                guard try lookup.step(), let holder = lookup.text(0) else {
+                    throw SQLiteError(code: SQLITE_INTERNAL, connection: nil,
+                                      context: "job \(job.record.id) was neither stored nor a duplicate")
                 }
                 return .duplicate(of: holder)
             }
@@ -114,16 +118,16 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    // MARK: Reads, serialised with the writes on `queue`
+    // MARK: Reads and pruning, serialised with the writes on `queue`
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
 
     public func payload(ofJob id: String) async throws -> [UInt8]? {
-        try await read { [statements] in
+        try await onQueue { [statements] in
             try statements.payload.bind([.text(id)])
             defer { statements.payload.reset() }
             return try statements.payload.step() ? statements.payload.blob(0) : nil
@@ -131,7 +135,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     public func job(id: String) async throws -> JobRecord? {
-        try await read { [statements] in
+        try await onQueue { [statements] in
             try statements.byID.bind([.text(id)])
             defer { statements.byID.reset() }
             return try statements.byID.step() ? try Row.record(from: statements.byID) : nil
@@ -139,7 +143,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     public func unfinishedJobs() async throws -> [JobRecord] {
-        try await read { [statements] in
+        try await onQueue { [statements] in
             defer { statements.unfinished.reset() }
             var records: [JobRecord] = []
             while try statements.unfinished.step() { records.append(try Row.record(from: statements.unfinished)) }
@@ -148,21 +152,21 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     public func lastSeq() async throws -> Int64 {
-        try await read { [statements] in
+        try await onQueue { [statements] in
             defer { statements.lastSeq.reset() }
             return try statements.lastSeq.step() ? statements.lastSeq.integer(0) : 0
         }
     }
 
     public func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int {
-        try await read { [self] in
+        try await onQueue { [self] in
             try statements.prune.run([.integer(beforeMs), .integer(Int64(limit))])
             return database.changes
         }
     }
 }
 
-/// The store's statements, prepared once at open.
+/// The store's statements, prepared once at open and used only on the store's queue.
 private final class Statements: @unchecked Sendable {
     let insert, update, byIdempotencyKey, payload, byID, unfinished, lastSeq, prune: SQLiteStatement
 
@@ -242,7 +246,7 @@ private enum Row {
         guard let state = JobState(rawValue: Int32(row.integer(5))),
               let lockKeys = StringListCoding.decode(row.blob(7) ?? []),
               let labels = StringListCoding.decodeMap(row.blob(14) ?? []) else {
-            throw SQLiteError(code: 11, connection: nil, context: "job \(id) has a malformed row")
+            throw SQLiteError(code: SQLITE_CORRUPT, connection: nil, context: "job \(id) has a malformed row")
         }
         var record = JobRecord(
             id: id, seq: row.integer(1), queue: row.text(2) ?? "", type: row.text(3) ?? "",
