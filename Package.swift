@@ -45,14 +45,16 @@ let package = Package(
         .target(name: "SpoolWire", dependencies: ["SpoolProtoC", "CProtobufC"]),
         // The engine: jobs, scheduling, rate limits, locks. No gRPC, protobuf or SQLite.
         .target(name: "SpoolCore"),
+        // Handlers: the built-in demo handlers (and, next, the subprocess one).
+        .target(name: "SpoolHandlers", dependencies: ["SpoolCore"]),
         // SQLite, thinly: connection, statements, transactions, schema migrations.
         .target(name: "SpoolSQLite", dependencies: ["CSQLite", "SpoolCore"]),
-        // The RPCs: health, reflection and (next) the job queue.
-        .target(name: "SpoolServer", dependencies: ["GRPCH2", "SpoolWire"]),
+        // The RPCs: the job queue, health and reflection.
+        .target(name: "SpoolServer", dependencies: ["GRPCH2", "SpoolWire", "SpoolCore"]),
         .executableTarget(
             name: "spoold",
             dependencies: [
-                "SpoolServer", "SpoolSQLite", "GRPCH2",
+                "SpoolServer", "SpoolSQLite", "SpoolHandlers", "SpoolCore", "GRPCH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -69,7 +71,7 @@ let package = Package(
             ]),
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire"]),
         .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite", "SpoolCore"]),
-        .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
+        .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore", "SpoolHandlers"]),
         .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,10 +7,10 @@ public struct JobIDGenerator: Sendable {
     private var lastMs: Int64 = -1
     private var counter: UInt16 = 0      // rand_a, 12 bits
     private var tail: UInt64 = 0         // rand_b, 62 bits
-    private var random: UInt64
+    private var random: SeededRandom
 
     public init(seed: UInt64) {
-        random = seed | 1
+        random = SeededRandom(seed: seed | 1)
     }
 
     public mutating func next(nowMs: Int64) -> String {
@@ -33,12 +33,7 @@ public struct JobIDGenerator: Sendable {
         return format(high, low)
     }
 
-    private mutating func nextRandom() -> UInt64 {
-        random ^= random >> 12
-        random ^= random << 25
-        random ^= random >> 27
-        return random &* 0x2545_F491_4F6C_DD1D
-    }
+    private mutating func nextRandom() -> UInt64 { random.next() }
 
     private func format(_ high: UInt64, _ low: UInt64) -> String {
         let hex = Array("0123456789abcdef".utf8)

@@ -13,6 +13,12 @@ public protocol JobStore: Sendable {
     func payload(ofJob id: String) async throws -> [UInt8]?
     func job(id: String) async throws -> JobRecord?
 
+    /// Every job of a batch still retained, in enqueue order.
+    func jobs(inBatch id: String) async throws -> [JobRecord]
+
+    /// How many of a batch's retained jobs are in each state.
+    func stateCounts(ofBatch id: String) async throws -> StateCounts
+
     /// SCHEDULED, QUEUED and RUNNING jobs, in enqueue order (start-up).
     func unfinishedJobs() async throws -> [JobRecord]
 

@@ -72,6 +72,12 @@ public struct LockTable {
     /// The jobs waiting on `key`, best first: the ones to retry when it frees.
     public func waiters(of key: String) -> [QueueKey] { locks[key].map { Array($0.waiters) } ?? [] }
 
+    /// The best `count` jobs waiting on `key`.
+    public func waiters(of key: String, first count: Int) -> [QueueKey] {
+        guard let waiters = locks[key]?.waiters, count > 0, !waiters.isEmpty else { return [] }
+        return (1...min(count, waiters.count)).compactMap { waiters.key(at: $0) }
+    }
+
     public func holders(of key: String) -> Set<QueueKey> { locks[key]?.holders ?? [] }
 
     /// Every key in use, for status pages.

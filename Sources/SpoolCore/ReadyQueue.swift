@@ -37,10 +37,10 @@ public struct ReadyQueue: Sequence {
     private var nodes: [Node] = []
     private var freeSlots: [Int32] = []
     private var root = ReadyQueue.none
-    private var random: UInt64
+    private var random: SeededRandom
 
     public init(seed: UInt64 = 0x5DEE_CE66_D1CE_5EED) {
-        random = seed
+        random = SeededRandom(seed: seed)
     }
 
     public var count: Int { Int(size(root)) }
@@ -177,13 +177,7 @@ public struct ReadyQueue: Sequence {
         nodes[Int(node)].size = size(nodes[Int(node)].left) + size(nodes[Int(node)].right) + 1
     }
 
-    private mutating func nextWeight() -> UInt32 {
-        // xorshift64*: fast and good enough to balance a treap.
-        random ^= random >> 12
-        random ^= random << 25
-        random ^= random >> 27
-        return UInt32(truncatingIfNeeded: (random &* 0x2545_F491_4F6C_DD1D) >> 32)
-    }
+    private mutating func nextWeight() -> UInt32 { UInt32(truncatingIfNeeded: random.next() >> 32) }
 
     private mutating func makeNode(_ key: QueueKey) -> Int32 {
         let node = Node(key: key, left: Self.none, right: Self.none, size: 1, weight: nextWeight())

@@ -42,6 +42,8 @@ public final class ManualClock: WallClock {
         var nowMs: Int64
         var sleepers: [Int: Sleeper] = [:]
         var nextID = 0
+        /// Tests waiting for someone to sleep until a given time.
+        var watchers: [(deadlineMs: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -67,6 +69,19 @@ public final class ManualClock: WallClock {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
+    /// Returns once a task is asleep until exactly `deadlineMs`, so a test can
+    /// advance the clock knowing who will wake.
+    public func waitForSleeper(untilMs deadlineMs: Int64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let asleep = state.withLock { state in
+                if state.sleepers.values.contains(where: { $0.deadlineMs == deadlineMs }) { return true }
+                state.watchers.append((deadlineMs, continuation))
+                return false
+            }
+            if asleep { continuation.resume() }
+        }
+    }
+
     public func sleep(untilMs deadlineMs: Int64) async throws {
         let id = state.withLock { state -> Int in
             defer { state.nextID += 1 }
@@ -74,11 +89,14 @@ public final class ManualClock: WallClock {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if deadlineMs <= state.nowMs || Task.isCancelled { return true }
+                let (resumeNow, watchers) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if deadlineMs <= state.nowMs || Task.isCancelled { return (true, []) }
                     state.sleepers[id] = Sleeper(deadlineMs: deadlineMs, continuation: continuation)
-                    return false
+                    let watching = state.watchers.filter { $0.deadlineMs == deadlineMs }.map(\.continuation)
+                    state.watchers.removeAll { $0.deadlineMs == deadlineMs }
+                    return (false, watching)
                 }
+                for watcher in watchers { watcher.resume() }
                 if resumeNow {
                     if Task.isCancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
                 }

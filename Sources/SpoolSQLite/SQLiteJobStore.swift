@@ -142,6 +142,29 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
+    public func jobs(inBatch id: String) async throws -> [JobRecord] {
+        try await onQueue { [statements] in
+            try statements.byBatch.bind([.text(id)])
+            defer { statements.byBatch.reset() }
+            var records: [JobRecord] = []
+            while try statements.byBatch.step() { records.append(try Row.record(from: statements.byBatch)) }
+            return records
+        }
+    }
+
+    public func stateCounts(ofBatch id: String) async throws -> StateCounts {
+        try await onQueue { [statements] in
+            try statements.batchCounts.bind([.text(id)])
+            defer { statements.batchCounts.reset() }
+            var counts = StateCounts()
+            while try statements.batchCounts.step() {
+                guard let state = JobState(rawValue: Int32(statements.batchCounts.integer(0))) else { continue }
+                counts[state] = Int(statements.batchCounts.integer(1))
+            }
+            return counts
+        }
+    }
+
     public func unfinishedJobs() async throws -> [JobRecord] {
         try await onQueue { [statements] in
             defer { statements.unfinished.reset() }
@@ -168,7 +191,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
 /// The store's statements, prepared once at open and used only on the store's queue.
 private final class Statements: @unchecked Sendable {
-    let insert, update, byIdempotencyKey, payload, byID, unfinished, lastSeq, prune: SQLiteStatement
+    let insert, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinished, lastSeq, prune: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         insert = try database.prepare("""
@@ -182,6 +205,9 @@ private final class Statements: @unchecked Sendable {
         byIdempotencyKey = try database.prepare("SELECT id FROM jobs WHERE idempotency_key = ?")
         payload = try database.prepare("SELECT payload FROM jobs WHERE id = ?")
         byID = try database.prepare("SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE id = ?")
+        byBatch = try database.prepare(
+            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE batch_id = ? ORDER BY seq")
+        batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE batch_id = ? GROUP BY state")
         unfinished = try database.prepare(
             "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE state IN (1, 2, 3) ORDER BY seq")
         lastSeq = try database.prepare("SELECT coalesce(max(seq), 0) FROM jobs")

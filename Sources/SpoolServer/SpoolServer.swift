@@ -1,39 +1,48 @@
 import GRPCH2
 import NIOCore
+import SpoolCore
 
 /// Spool's gRPC server: every service registered on one router, served by
 /// GRPCH2.
 public final class SpoolServer: Sendable {
     /// The services a client can reach; health reports each.
-    public static let services = ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+    public static let services = [JobQueueService.name, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
                                   "grpc.reflection.v1alpha.ServerReflection"]
 
     public let health: HealthService
+    public let engine: QueueEngine
     private let server: GRPCServer
 
     public var port: Int { server.port }
 
-    private init(health: HealthService, server: GRPCServer) {
+    private init(health: HealthService, engine: QueueEngine, server: GRPCServer) {
         self.health = health
+        self.engine = engine
         self.server = server
     }
 
+    /// Serves `engine`, which must be started.
     public static func start(
-        configuration: GRPCServer.Configuration, group: any EventLoopGroup
+        engine: QueueEngine, configuration: GRPCServer.Configuration, group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
         var router = Router()
+        JobQueueService(engine: engine).register(in: &router)
         health.register(in: &router)
         ReflectionService().register(in: &router)
         let server = try await GRPCServer.start(router: router, configuration: configuration, group: group)
-        return SpoolServer(health: health, server: server)
+        return SpoolServer(health: health, engine: engine, server: server)
     }
 
-    /// Tells health watchers NOT_SERVING and ends their calls, then drains
-    /// the transport (see `GRPCServer.shutdown`).
+    /// Tells health watchers NOT_SERVING and ends their calls; stops the
+    /// engine (new jobs get UNAVAILABLE, running ones get the grace period,
+    /// progress streams end UNAVAILABLE); then drains the transport (see
+    /// `GRPCServer.shutdown`).
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         health.setAll(.notServing)
         await health.endWatches()
+        let grace = gracePeriod.components
+        await engine.shutdown(gracePeriodMs: grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000)
         await server.shutdown(gracePeriod: gracePeriod)
     }
 }

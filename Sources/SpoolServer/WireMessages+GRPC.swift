@@ -12,3 +12,13 @@ extension HealthCheckRequest: GRPCMessage {}
 extension HealthCheckResponse: GRPCMessage {}
 extension ReflectionRequest: GRPCMessage {}
 extension ReflectionResponse: GRPCMessage {}
+extension EnqueueRequest: GRPCMessage {}
+extension EnqueueResponse: GRPCMessage {}
+extension EnqueueBatchRequest: GRPCMessage {}
+extension EnqueueBatchResponse: GRPCMessage {}
+extension CancelRequest: GRPCMessage {}
+extension CancelResponse: GRPCMessage {}
+extension StreamProgressRequest: GRPCMessage {}
+extension ProgressEvent: GRPCMessage {}
+extension GetStatusRequest: GRPCMessage {}
+extension GetStatusResponse: GRPCMessage {}

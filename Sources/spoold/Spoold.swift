@@ -3,6 +3,8 @@ import ArgumentParser
 import GRPCH2
 import NIOCore
 import NIOPosix
+import SpoolCore
+import SpoolHandlers
 import SpoolServer
 import SpoolSQLite
 
@@ -25,6 +27,18 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "full: fsync every commit (survives power loss); normal: fsync at checkpoints (survives a crash of spoold).")
     var durability = SQLiteDatabase.Durability.full
 
+    @Option(help: "Most jobs running at once, over all queues.")
+    var workers = 8
+
+    @Option(help: "Most jobs of one queue running at once.")
+    var concurrency = 4
+
+    @Option(help: "Most waiting jobs per queue; more get RESOURCE_EXHAUSTED (0: no limit).")
+    var maxDepth = 1_000_000
+
+    @Option(help: "Hours finished jobs are kept before they are pruned.")
+    var retentionHours = 168.0
+
     @Option(help: "Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.")
     var maxReceiveMessageSize = 4 * 1024 * 1024
 
@@ -43,6 +57,10 @@ struct Spoold: AsyncParsableCommand {
         }
         guard maxReceiveMessageSize > 0 else { throw ValidationError("--max-receive-message-size must be positive") }
         guard maxConcurrentStreams > 0 else { throw ValidationError("--max-concurrent-streams must be positive") }
+        guard workers > 0 else { throw ValidationError("--workers must be positive") }
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
+        guard maxDepth >= 0 else { throw ValidationError("--max-depth must not be negative") }
+        guard retentionHours > 0 else { throw ValidationError("--retention-hours must be positive") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
     }
@@ -74,10 +92,25 @@ struct Spoold: AsyncParsableCommand {
 
         let (signals, signalSources) = Signals.watch([SIGTERM, SIGINT])
         defer { signalSources.forEach { $0.cancel() } }
+
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.workers = workers
+        engineConfiguration.queueDefaults.concurrency = concurrency
+        engineConfiguration.queueDefaults.maxDepth = maxDepth
+        engineConfiguration.retentionMs = Int64(retentionHours * 3_600_000)
+        let clock = SystemClock()
+        let engine = QueueEngine(configuration: engineConfiguration, store: try SQLiteJobStore(database: database),
+                                 clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+        let started = ContinuousClock.now
+        let recovery = try await engine.start()
+        Log.line("spoold: recovered \(recovery.queued) queued, \(recovery.scheduled) scheduled, "
+                 + "\(recovery.requeued) interrupted and queued again, \(recovery.failed) interrupted on their last attempt "
+                 + "in \(started.duration(to: .now))")
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let server: SpoolServer
         do {
-            server = try await SpoolServer.start(configuration: configuration, group: group)
+            server = try await SpoolServer.start(engine: engine, configuration: configuration, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(listen): \(error)")

@@ -48,6 +48,17 @@ struct SQLiteJobStoreTests {
         #expect(try await store.unfinishedJobs().map(\.seq) == [6, 8, 10])
     }
 
+    @Test func aBatchsJobsAndCountsByStateAreRead() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var jobs = [record(1), record(2, state: .succeeded), record(3, state: .succeeded), record(4)]
+        for index in 0..<3 { jobs[index].batchId = "b" }
+        _ = try await store.insert(jobs.map { NewJob($0, payload: []) })
+        #expect(try await store.jobs(inBatch: "b").map(\.seq) == [1, 2, 3])
+        let counts = try await store.stateCounts(ofBatch: "b")
+        #expect(counts[.succeeded] == 2 && counts[.queued] == 1 && counts.total == 3)
+        #expect(try await store.stateCounts(ofBatch: "none").total == 0)
+    }
+
     @Test func concurrentWritesShareCommits() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         try await withThrowingTaskGroup(of: [InsertOutcome].self) { group in

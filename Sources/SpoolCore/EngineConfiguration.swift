@@ -1,0 +1,66 @@
+/// How the engine schedules (DESIGN.md §3 and §8). Every value has a default
+/// that serves the README's first command.
+public struct EngineConfiguration: Sendable {
+    /// Most jobs running at once, over every queue together.
+    public var workers = 8
+    /// Configured queues, in the order round-robin visits them. A job naming
+    /// any other queue creates it with `queueDefaults`.
+    public var queues: [QueueConfiguration] = []
+    /// The settings of queues that are not configured (their name aside).
+    public var queueDefaults = QueueConfiguration(name: "default")
+    /// Lock keys whose capacity is not 1, e.g. `["gpu": 2]`.
+    public var lockCapacities: [String: Int] = [:]
+    /// Rate limiters a job can name in `rate_key`, e.g. `["openai": RateLimit(…)]`.
+    public var rateKeys: [String: RateLimit] = [:]
+    /// The queue of each job type, for jobs that name none. Others go to "default".
+    public var typeQueues: [String: String] = [:]
+    /// How long finished jobs are kept before pruning.
+    public var retentionMs: Int64 = 7 * 24 * 3_600_000
+    /// State and progress events kept for resuming streams with `after_seq`.
+    public var replayedEvents = 65_536
+    /// Events a stream may have unsent before it is ended as too slow.
+    public var subscriberBufferLimit = 100_000
+    /// Least time between two position events of one job on one stream.
+    public var positionIntervalMs: Int64 = 250
+
+    public init() {}
+
+    public func queue(named name: String) -> QueueConfiguration {
+        queues.first { $0.name == name } ?? { var queue = queueDefaults; queue.name = name; return queue }()
+    }
+}
+
+public struct QueueConfiguration: Sendable, Equatable {
+    public var name: String
+    /// Most of this queue's jobs running at once.
+    public var concurrency = 4
+    /// A token bucket for the queue's dispatches; nil: unlimited.
+    public var rateLimit: RateLimit?
+    /// Most waiting (SCHEDULED and QUEUED) jobs; more → RESOURCE_EXHAUSTED. 0: no limit.
+    public var maxDepth: Int = 1_000_000
+    public var maxAttempts: Int32 = 3
+    public var backoff = Backoff()
+    /// Per attempt; 0: none.
+    public var timeoutMs: Int64 = 300_000
+
+    public init(name: String, concurrency: Int = 4, rateLimit: RateLimit? = nil, maxDepth: Int = 1_000_000,
+                maxAttempts: Int32 = 3, backoff: Backoff = Backoff(), timeoutMs: Int64 = 300_000) {
+        self.name = name
+        self.concurrency = concurrency
+        self.rateLimit = rateLimit
+        self.maxDepth = maxDepth
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.timeoutMs = timeoutMs
+    }
+}
+
+public struct RateLimit: Sendable, Equatable {
+    public var ratePerSecond: Double
+    public var burst: Double
+
+    public init(ratePerSecond: Double, burst: Double? = nil) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst ?? max(1, ratePerSecond)
+    }
+}

@@ -1,0 +1,19 @@
+/// Why the engine refused a request. The service maps each case to one gRPC
+/// status code.
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidArgument(String)
+    case notFound(String)
+    case resourceExhausted(String)
+    /// The engine is shutting down or not started.
+    case unavailable(String)
+    /// Storage failed; nothing of the request was accepted.
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message), .notFound(let message), .resourceExhausted(let message),
+             .unavailable(let message), .storage(let message):
+            message
+        }
+    }
+}

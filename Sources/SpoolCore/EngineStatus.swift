@@ -1,0 +1,75 @@
+/// What `QueueEngine.status` answers (`spool.v1.GetStatusResponse`).
+public struct EngineStatus: Sendable {
+    public struct Queue: Sendable {
+        public var name: String
+        /// Unfinished jobs now, and jobs finished since the server started.
+        public var counts: StateCounts
+        public var concurrency: Int
+        public var maxDepth: Int
+        public var throughputPerMinute: Int
+        public var meanRunMs: Int64
+        public var runningJobIDs: [String]
+    }
+
+    public struct Worker: Sendable {
+        public var index: Int
+        public var jobID: String?
+        public var queue: String?
+        public var sinceMs: Int64
+    }
+
+    public struct RateLimiter: Sendable {
+        /// "queue:NAME" or a rate key.
+        public var key: String
+        public var ratePerSecond: Double
+        public var configuredRatePerSecond: Double
+        public var burst: Double
+        public var tokens: Double
+        /// Share of the configured rate used over the last minute.
+        public var utilisation: Double
+    }
+
+    public struct Lock: Sendable {
+        public var key: String
+        public var capacity: Int
+        public var holders: [String]
+        public var waiters: Int
+    }
+
+    public var serverTimeMs: Int64
+    public var queues: [Queue] = []
+    public var workers: [Worker] = []
+    public var rateLimiters: [RateLimiter] = []
+    public var locks: [Lock] = []
+    public var jobs: [JobView] = []
+    public var batch: BatchSummary?
+}
+
+/// What `QueueEngine.enqueue` answers.
+public struct EnqueueResult: Sendable {
+    public struct Item: Sendable {
+        public var job: JobView
+        /// The idempotency key matched this existing job; nothing was created.
+        public var deduplicated: Bool
+    }
+
+    public var batchID: String?
+    public var items: [Item]
+}
+
+/// What start-up found (DESIGN.md §5).
+public struct RecoveryReport: Sendable, Equatable {
+    public var scheduled = 0
+    public var queued = 0
+    /// RUNNING jobs whose run was interrupted, queued again.
+    public var requeued = 0
+    /// RUNNING jobs whose interrupted run was their last attempt.
+    public var failed = 0
+
+    public init(scheduled: Int = 0, queued: Int = 0, requeued: Int = 0, failed: Int = 0) {
+        self.scheduled = scheduled
+        self.queued = queued
+        self.requeued = requeued
+        self.failed = failed
+    }
+}

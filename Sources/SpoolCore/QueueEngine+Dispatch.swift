@@ -1,0 +1,219 @@
+// The dispatcher: starts handler tasks for the jobs the scheduler picks, and
+// records what each run came to (DESIGN.md §3, §6).
+
+/// How one run of a handler ended.
+enum RunOutcome: Sendable {
+    case succeeded([UInt8])
+    case threw(any Error)
+    case timedOut
+}
+
+extension QueueEngine {
+    /// Moves due SCHEDULED jobs to QUEUED, starts what can start, and sets
+    /// the timer for the next thing that will change.
+    func pump() {
+        guard phase == .running else { return }
+        let now = clock.nowMs
+        for seq in scheduler.dueJobs(atMs: now, jobs: table) {
+            guard var record = table[seq], let queued = record.state.after(.runAtReached) else { continue }
+            scheduler.remove(record)
+            record.state = queued
+            record.updatedAtMs = now
+            scheduler.add(record, nowMs: now)
+            changed(record, from: .scheduled, note: "run_at reached", write: .behind, atMs: now)
+        }
+        for seq in scheduler.nextJobs(limit: freeWorkers.count, atMs: now, jobs: table) {
+            start(seq, atMs: now)
+        }
+        armWake(atMs: now)
+    }
+
+    private func armWake(atMs now: Int64) {
+        guard let next = scheduler.nextWakeMs(atMs: now, workerFree: !freeWorkers.isEmpty) else {
+            wake?.task.cancel()
+            wake = nil
+            return
+        }
+        let at = max(next, now + 1)
+        if let wake, wake.atMs <= at { return }
+        wake?.task.cancel()
+        let clock = self.clock
+        wake = (Task.detached { [weak self] in
+            guard (try? await clock.sleep(untilMs: at)) != nil else { return }
+            await self?.woke(at: at)
+        }, at)
+    }
+
+    private func woke(at: Int64) {
+        if wake?.atMs == at { wake = nil }
+        pump()
+    }
+
+    private func start(_ seq: Int64, atMs now: Int64) {
+        guard var record = table[seq], let runningState = record.state.after(.dispatched) else {
+            preconditionFailure("seq \(seq) was dispatched but is not QUEUED")
+        }
+        record.state = runningState
+        record.attempt += 1
+        record.startedAtMs = now
+        record.updatedAtMs = now
+        record.progress = .init()
+        let slot = freeWorkers.removeLast()
+        workers[slot] = Worker(seq: seq, sinceMs: now)
+        changed(record, from: .queued, note: "attempt \(record.attempt) of \(record.maxAttempts)", write: .behind, atMs: now)
+
+        let job = record
+        let handler = handlers[record.type]
+        let deadline = record.timeoutMs > 0 ? now + record.timeoutMs : nil
+        let store = self.store, clock = self.clock
+        let task = Task.detached { [weak self] in
+            let outcome = await Self.run(job, handler: handler, deadlineMs: deadline, store: store, clock: clock) {
+                [weak self] progress in await self?.reported(progress, seq: seq, attempt: job.attempt)
+            }
+            await self?.finished(seq, attempt: job.attempt, outcome: outcome)
+        }
+        running[seq] = RunningJob(task: task, slot: slot)
+    }
+
+    /// Runs one attempt outside the actor: loads the payload, runs the
+    /// handler, and cancels it at the deadline. Returns once the handler has
+    /// stopped.
+    private nonisolated static func run(
+        _ job: JobRecord, handler: (any JobHandler)?, deadlineMs: Int64?, store: any JobStore, clock: any WallClock,
+        reporter: @escaping @Sendable (JobRecord.Progress) async -> Void
+    ) async -> RunOutcome {
+        guard let handler else {
+            return .threw(JobFailure.permanent("no handler for job type \"\(job.type)\" on this server"))
+        }
+        let payload: [UInt8]
+        do {
+            guard let stored = try await store.payload(ofJob: job.id) else {
+                return .threw(JobFailure.permanent("the job's payload is missing from storage"))
+            }
+            payload = stored
+        } catch {
+            return .threw(JobFailure.retryable("cannot read the payload: \(error)"))
+        }
+        let context = JobContext(id: job.id, type: job.type, attempt: job.attempt, payload: payload, labels: job.labels,
+                                 reporter: reporter)
+        return await withTaskGroup(of: RunOutcome?.self) { group in
+            group.addTask {
+                do { return .succeeded(try await handler.run(context)) } catch { return .threw(error) }
+            }
+            if let deadlineMs {
+                group.addTask { (try? await clock.sleep(untilMs: deadlineMs)) != nil ? .timedOut : nil }
+            }
+            var outcome = RunOutcome.threw(CancellationError())
+            while let next = await group.next() {
+                guard let next else { continue }
+                outcome = next
+                break
+            }
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    private func reported(_ progress: JobRecord.Progress, seq: Int64, attempt: Int32) {
+        guard var record = table[seq], record.state == .running, record.attempt == attempt,
+              running[seq]?.cancelCause == nil else { return }
+        let now = clock.nowMs
+        record.progress = progress
+        record.updatedAtMs = now
+        changed(record, from: .running, note: "", write: .behind, kind: .progress, atMs: now)
+    }
+
+    /// Records how a run ended: SUCCEEDED; CANCELLED if it was asked to stop;
+    /// SCHEDULED for a retry if the failure is retryable and attempts are
+    /// left; else FAILED. A run stopped by shutdown leaves its job RUNNING in
+    /// the store, for the next start to queue again.
+    private func finished(_ seq: Int64, attempt: Int32, outcome: RunOutcome) {
+        guard var record = table[seq], record.state == .running, record.attempt == attempt,
+              let run = running.removeValue(forKey: seq) else { return }
+        let now = clock.nowMs
+        workers[run.slot] = nil
+        freeWorkers.append(run.slot)
+        scheduler.finished(record, nowMs: now)
+        defer { pump() }
+        record.updatedAtMs = now
+        let runMs = now - (record.startedAtMs ?? now)
+
+        if case .succeeded(let result) = outcome {
+            record.state = .succeeded
+            record.result = result
+            record.progress.fraction = 1
+            record.finishedAtMs = now
+            scheduler.succeeded(record, atMs: now)
+            stats[record.queue, default: QueueStats()].finished(atMs: now, runMs: runMs)
+            changed(record, from: .running, note: "succeeded in \(runMs) ms", write: .beforeEvent, atMs: now)
+            return
+        }
+        switch run.cancelCause {
+        case .shutdown:
+            return
+        case .request(let reason):
+            record.state = .cancelled
+            record.finishedAtMs = now
+            record.failure = .init(code: "cancelled", message: reason.isEmpty ? "cancelled while running" : reason,
+                                   retryable: false)
+            stats[record.queue, default: QueueStats()].finished(atMs: now, runMs: nil)
+            changed(record, from: .running, note: reason.isEmpty ? "cancelled" : "cancelled: \(reason)",
+                    write: .beforeEvent, atMs: now)
+            return
+        case nil:
+            break
+        }
+
+        var retryAfterMs: Int64?
+        switch outcome {
+        case .succeeded:
+            preconditionFailure("handled above")
+        case .timedOut:
+            record.failure = .init(code: "timeout", message: "attempt \(attempt) ran past its timeout of \(record.timeoutMs) ms",
+                                   retryable: true)
+        case .threw(JobFailure.retryable(let message, let after)):
+            record.failure = .init(code: after == nil ? "handler" : "rate_limited", message: message, retryable: true)
+            if let after {
+                retryAfterMs = max(0, after)
+                scheduler.rateLimited(record, retryAfterMs: max(0, after), atMs: now)
+            }
+        case .threw(JobFailure.permanent(let message)):
+            record.failure = .init(code: "handler", message: message, retryable: false)
+        case .threw(let error):
+            record.failure = .init(code: "handler", message: String(describing: error), retryable: true)
+        }
+        let failure = record.failure!
+        if failure.retryable && record.attempt < record.maxAttempts, let scheduled = record.state.after(.retry) {
+            let backoff = scheduler.queue(record.queue, nowMs: now).configuration.backoff
+            let delay = retryAfterMs ?? backoff.delayMs(afterAttempt: Int(record.attempt), using: &random)
+            record.state = scheduled
+            record.runAtMs = now + delay
+            scheduler.add(record, nowMs: now)
+            changed(record, from: .running, note: "attempt \(attempt) of \(record.maxAttempts) failed (\(failure.code): "
+                    + "\(failure.message)); retrying in \(delay) ms", write: .behind, atMs: now)
+        } else {
+            record.state = .failed
+            record.finishedAtMs = now
+            stats[record.queue, default: QueueStats()].finished(atMs: now, runMs: nil)
+            let why = failure.retryable ? "no attempts left" : "permanent failure"
+            changed(record, from: .running, note: "attempt \(attempt) of \(record.maxAttempts) failed (\(failure.code): "
+                    + "\(failure.message)); \(why)", write: .beforeEvent, atMs: now)
+        }
+    }
+
+    // MARK: Retention
+
+    /// Prunes terminal jobs older than the retention period, a small batch
+    /// at a time, once a minute.
+    func startPruner() {
+        let clock = self.clock, store = self.store, retention = configuration.retentionMs
+        pruner = Task.detached {
+            while !Task.isCancelled {
+                while !Task.isCancelled,
+                      let pruned = try? await store.pruneFinished(beforeMs: clock.nowMs - retention, limit: 1_000),
+                      pruned == 1_000 {}
+                guard (try? await clock.sleep(untilMs: clock.nowMs + 60_000)) != nil else { return }
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+// What the engine shows: job views with positions and ETAs, status, and
+// progress streams (DESIGN.md §4).
+
+extension QueueEngine {
+    /// A queue selection's snapshot shows its running jobs and at most this
+    /// many of its waiting jobs, best placed first.
+    public static let queueSnapshotLimit = 1_000
+
+    func view(_ record: JobRecord, atMs now: Int64) -> JobView {
+        let position = scheduler.position(of: record)
+        return JobView(record: record, position: position, etaMs: eta(of: record, position: position, atMs: now))
+    }
+
+    /// When the job should finish: from its progress while it runs, else
+    /// from its queue's recent mean run time and concurrency. 0: unknown.
+    private func eta(of record: JobRecord, position: Int, atMs now: Int64) -> Int64 {
+        let meanRunMs = Int64(stats[record.queue]?.meanRunMs ?? 0)
+        let concurrency = Int64(max(1, scheduler.queues[record.queue]?.configuration.concurrency ?? 1))
+        switch record.state {
+        case .running:
+            let started = record.startedAtMs ?? now
+            if record.progress.fraction >= 0.01 {
+                return started + Int64(Double(max(1, now - started)) / record.progress.fraction)
+            }
+            return meanRunMs > 0 ? max(now, started + meanRunMs) : 0
+        case .queued:
+            guard meanRunMs > 0 else { return 0 }
+            return now + (Int64(position - 1) / concurrency + 1) * meanRunMs
+        case .scheduled:
+            return meanRunMs > 0 ? max(now, record.runAtMs) + meanRunMs : 0
+        case .succeeded, .failed, .cancelled:
+            return record.finishedAtMs ?? 0
+        }
+    }
+
+    /// A live batch's counts (nil once every job is terminal and committed).
+    func batchSummary(_ id: String, atMs now: Int64) -> BatchSummary? {
+        guard let counts = batches[id] else { return nil }
+        return BatchSummary(id: id, counts: counts, etaMs: batchETA(id, counts: counts, atMs: now))
+    }
+
+    /// The latest ETA of its unfinished jobs, if every one has an ETA.
+    private func batchETA(_ id: String, counts: StateCounts, atMs now: Int64) -> Int64 {
+        guard counts.unfinished > 0, let members = table.batchMembers[id], members.count <= 10_000 else { return 0 }
+        var latest: Int64 = 0
+        for seq in members {
+            guard let record = table[seq], !record.state.isTerminal else { continue }
+            let eta = view(record, atMs: now).etaMs
+            guard eta > 0 else { return 0 }
+            latest = max(latest, eta)
+        }
+        return latest
+    }
+
+    // MARK: Status
+
+    /// Queues (all, or those named), workers, rate limiters, locks, and the
+    /// named jobs or batch. Unknown job ids or batch → NOT_FOUND.
+    public func status(queues names: [String] = [], jobIDs: [String] = [], batchID: String = "") async throws(EngineError) -> EngineStatus {
+        var stored: [String: JobRecord] = [:]
+        for id in jobIDs where table.record(id: id) == nil && stored[id] == nil {
+            do {
+                guard let record = try await store.job(id: id) else { throw EngineError.notFound("no job \"\(id)\"") }
+                stored[id] = record
+            } catch let error as EngineError {
+                throw error
+            } catch {
+                throw .storage("cannot read job \(id): \(error)")
+            }
+        }
+        var storedBatch: StateCounts?
+        if !batchID.isEmpty && batches[batchID] == nil {
+            do { storedBatch = try await store.stateCounts(ofBatch: batchID) } catch { throw .storage("cannot read batch: \(error)") }
+            if storedBatch?.total == 0 { throw .notFound("no batch \"\(batchID)\"") }
+        }
+
+        let now = clock.nowMs
+        var status = EngineStatus(serverTimeMs: now)
+        let unknown = names.filter { scheduler.queues[$0] == nil }
+        guard unknown.isEmpty else { throw .notFound("no queue \"\(unknown[0])\" (known: \(scheduler.queueOrder.joined(separator: ", ")))") }
+        for name in names.isEmpty ? scheduler.queueOrder : names {
+            guard let queue = scheduler.queues[name] else { continue }
+            status.queues.append(.init(
+                name: name, counts: counts[name] ?? StateCounts(), concurrency: queue.configuration.concurrency,
+                maxDepth: queue.configuration.maxDepth,
+                throughputPerMinute: stats[name]?.finished.total(atMs: now) ?? 0,
+                meanRunMs: Int64(stats[name]?.meanRunMs ?? 0),
+                runningJobIDs: running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == name }.map(\.id)))
+        }
+        status.workers = workers.enumerated().map { index, worker in
+            let record = worker.flatMap { table[$0.seq] }
+            return .init(index: index, jobID: record?.id, queue: record?.queue, sinceMs: worker?.sinceMs ?? 0)
+        }
+        func limiter(_ key: String, _ bucket: TokenBucket) -> EngineStatus.RateLimiter {
+            let used = Double(scheduler.tokensTaken[key]?.total(atMs: now) ?? 0)
+            return .init(key: key, ratePerSecond: bucket.rate, configuredRatePerSecond: bucket.configuredRate,
+                         burst: bucket.burst, tokens: bucket.tokens(atMs: now),
+                         utilisation: min(1, used / (bucket.configuredRate * 60)))
+        }
+        for name in scheduler.queueOrder {
+            if let bucket = scheduler.queues[name]?.bucket { status.rateLimiters.append(limiter("queue:" + name, bucket)) }
+        }
+        for (key, bucket) in scheduler.rateBuckets.sorted(by: { $0.key < $1.key }) {
+            status.rateLimiters.append(limiter(key, bucket))
+        }
+        for key in Set(scheduler.locks.keys).union(configuration.lockCapacities.keys).sorted() {
+            status.locks.append(.init(
+                key: key, capacity: scheduler.locks.capacity(of: key),
+                holders: scheduler.locks.holders(of: key).sorted().compactMap { table[$0.seq]?.id },
+                waiters: scheduler.locks.waiters(of: key).count))
+        }
+        status.jobs = jobIDs.map { id in table.record(id: id).map { view($0, atMs: now) } ?? JobView(record: stored[id]!) }
+        if !batchID.isEmpty {
+            status.batch = batchSummary(batchID, atMs: now)
+                ?? storedBatch.map { BatchSummary(id: batchID, counts: $0, etaMs: 0) }
+        }
+        return status
+    }
+
+    // MARK: Progress streams
+
+    /// A stream of `selection`'s events (DESIGN.md §4): with `afterSeq`, the
+    /// remembered events after it first; then a snapshot of each selected
+    /// job; then live events. A job or batch selection ends once all its
+    /// jobs are terminal; a queue selection runs until the reader leaves
+    /// (`unsubscribe`). Unknown job ids or batch → NOT_FOUND.
+    public func subscribe(_ selection: Selection, afterSeq: UInt64 = 0, positionIntervalMs: Int64? = nil) async throws(EngineError) -> Subscription {
+        guard phase == .running else { throw .unavailable("the server is shutting down") }
+        let interval = max(1, positionIntervalMs ?? configuration.positionIntervalMs)
+        // Jobs not in memory are terminal (or unknown): load them first, then
+        // build the snapshot without suspending, so no event falls between.
+        var stored: [String: JobRecord] = [:]
+        do {
+            switch selection {
+            case .jobs(let ids):
+                guard !ids.isEmpty else { throw EngineError.invalidArgument("no job ids given") }
+                while let id = ids.first(where: { table.record(id: $0) == nil && stored[$0] == nil }) {
+                    guard let record = try await store.job(id: id) else { throw EngineError.notFound("no job \"\(id)\"") }
+                    stored[id] = record
+                }
+            case .batch(let batch):
+                for record in try await store.jobs(inBatch: batch) { stored[record.id] = record }
+                if stored.isEmpty && table.batchMembers[batch] == nil { throw EngineError.notFound("no batch \"\(batch)\"") }
+            case .queue(let queue):
+                guard !queue.isEmpty else { throw EngineError.invalidArgument("no queue given") }
+            }
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw .storage("cannot read jobs: \(error)")
+        }
+
+        let now = clock.nowMs
+        let subscription = Subscription(limit: configuration.subscriberBufferLimit)
+        if afterSeq > 0 {
+            for event in hub.replay(after: afterSeq, for: selection) { subscription.push(event) }
+        }
+        var snapshot: [JobRecord] = []
+        switch selection {
+        case .jobs(let ids):
+            var seen: Set<String> = []
+            for id in ids where seen.insert(id).inserted { snapshot.append(table.record(id: id) ?? stored[id]!) }
+        case .batch(let batch):
+            let live = (table.batchMembers[batch] ?? []).sorted().compactMap { table[$0] }
+            let liveIDs = Set(live.map(\.id))
+            snapshot = (stored.values.filter { !liveIDs.contains($0.id) } + live).sorted { $0.seq < $1.seq }
+        case .queue(let queue):
+            snapshot = running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == queue }
+            if let waiting = scheduler.queues[queue]?.waiting {
+                for position in stride(from: 1, through: min(waiting.count, Self.queueSnapshotLimit), by: 1) {
+                    if let key = waiting.key(at: position), let record = table[key.seq] { snapshot.append(record) }
+                }
+            }
+        }
+        for record in snapshot {
+            var snap = event(.snapshot, record, note: "", atMs: now)
+            if case .batch(let batch) = selection, snap.batch == nil { snap.batch = storedSummary(batch, snapshot) }
+            subscription.push(snap)
+        }
+
+        let open = Set(snapshot.filter { !$0.state.isTerminal }.map(\.id))
+        switch selection {
+        case .jobs, .batch:
+            if open.isEmpty {
+                subscription.finish()
+                return subscription
+            }
+        case .queue:
+            break
+        }
+        var openJobs: Set<String> = []
+        if case .jobs = selection { openJobs = open }
+        hub.add(EventHub.Subscriber(selection: selection, subscription: subscription, open: openJobs,
+                                    positionIntervalMs: interval, nextPositionMs: now + interval))
+        startPositionTicker()
+        return subscription
+    }
+
+    /// The reader of `subscription` left.
+    public func unsubscribe(_ subscription: Subscription) {
+        hub.remove(ObjectIdentifier(subscription))
+    }
+
+    private func storedSummary(_ batch: String, _ records: [JobRecord]) -> BatchSummary {
+        var counts = StateCounts()
+        for record in records { counts.move(from: nil, to: record.state) }
+        return BatchSummary(id: batch, counts: counts, etaMs: 0)
+    }
+
+    // MARK: Position events
+
+    private func startPositionTicker() {
+        guard positionTicker == nil else { return }
+        let clock = self.clock
+        positionTicker = Task.detached { [weak self] in
+            while let next = await self?.publishPositions() {
+                guard (try? await clock.sleep(untilMs: next)) != nil else { return }
+            }
+        }
+    }
+
+    /// Sends each job and batch stream the positions of its QUEUED jobs that
+    /// moved since it last heard, at most once per its interval. Answers
+    /// when to look again (nil: no such stream is left; the ticker stops).
+    func publishPositions() -> Int64? {
+        let now = clock.nowMs
+        var next: Int64?
+        for (id, subscriber) in hub.subscribers {
+            let seqs: [Int64]
+            switch subscriber.selection {
+            case .jobs: seqs = subscriber.open.compactMap { table.seq(ofJob: $0) }
+            case .batch(let batch): seqs = Array(table.batchMembers[batch] ?? [])
+            case .queue: continue
+            }
+            if now >= subscriber.nextPositionMs {
+                var sent = subscriber.sentPositions
+                for seq in seqs {
+                    guard let record = table[seq], record.state == .queued else { continue }
+                    let position = scheduler.position(of: record)
+                    guard sent[record.id] != position else { continue }
+                    sent[record.id] = position
+                    var event = event(.position, record, note: "", atMs: now)
+                    event.seq = hub.nextSeq()
+                    subscriber.subscription.push(event)
+                }
+                hub.update(id) { subscriber in
+                    subscriber.sentPositions = sent
+                    subscriber.nextPositionMs = now + subscriber.positionIntervalMs
+                }
+            }
+            let due = hub.subscribers[id]?.nextPositionMs ?? now
+            next = min(next ?? due, due)
+        }
+        if next == nil { positionTicker = nil }
+        return next
+    }
+}

@@ -1,0 +1,437 @@
+/// The one owner of queue state (DESIGN.md §1–5): jobs, the scheduler, the
+/// rate limiters, the locks, the worker slots and the subscribers. Handlers
+/// run as tasks outside the actor and report back through its methods; the
+/// transport only awaits its public methods.
+///
+/// The parts, each in its own file: `Scheduler` (what runs next), the
+/// dispatcher (`QueueEngine+Dispatch`: starting handler tasks and recording
+/// their outcome), `Completer` (grouped writes), `EventHub` (subscribers).
+public actor QueueEngine {
+    enum Phase {
+        case created
+        case running
+        case stopping
+        case stopped
+    }
+
+    /// Why a RUNNING job's handler task was cancelled.
+    enum CancelCause {
+        case request(String)
+        case shutdown
+    }
+
+    struct RunningJob {
+        let task: Task<Void, Never>
+        let slot: Int
+        var cancelCause: CancelCause?
+    }
+
+    struct Worker {
+        var seq: Int64
+        var sinceMs: Int64
+    }
+
+    public nonisolated let configuration: EngineConfiguration
+    let store: any JobStore
+    let clock: any WallClock
+    let handlers: [String: any JobHandler]
+    private let handlerTypes: Set<String>
+
+    var phase = Phase.created
+    var table = JobTable()
+    var scheduler: Scheduler
+    var hub: EventHub
+    var completer = Completer()
+    var ids: JobIDGenerator
+    var random: SeededRandom
+    var lastJobSeq: Int64 = 0
+    /// Per queue: unfinished jobs now, terminal ones since start.
+    var counts: [String: StateCounts] = [:]
+    var stats: [String: QueueStats] = [:]
+    /// Batches with unfinished jobs: the counts of all their jobs.
+    var batches: [String: StateCounts] = [:]
+    var workers: [Worker?]
+    var freeWorkers: [Int]
+    var running: [Int64: RunningJob] = [:]
+    /// Per queue, jobs inserted but not yet added (for max_depth).
+    var reserved: [String: Int] = [:]
+    var wake: (task: Task<Void, Never>, atMs: Int64)?
+    var positionTicker: Task<Void, Never>?
+    var pruner: Task<Void, Never>?
+    var retryingWrite = false
+
+    public init(
+        configuration: EngineConfiguration = EngineConfiguration(), store: any JobStore, clock: any WallClock,
+        handlers: [String: any JobHandler], seed: UInt64 = UInt64.random(in: 1...UInt64.max)
+    ) {
+        precondition(configuration.workers >= 1, "the engine needs at least one worker")
+        self.configuration = configuration
+        self.store = store
+        self.clock = clock
+        self.handlers = handlers
+        handlerTypes = Set(handlers.keys)
+        let now = clock.nowMs
+        scheduler = Scheduler(configuration: configuration, nowMs: now)
+        hub = EventHub(nowMs: now, replayLimit: configuration.replayedEvents)
+        ids = JobIDGenerator(seed: seed)
+        random = SeededRandom(seed: seed ^ 0xA5A5_A5A5_A5A5_A5A5)
+        workers = Array(repeating: nil, count: configuration.workers)
+        freeWorkers = Array((0..<configuration.workers).reversed())
+    }
+
+    // MARK: Start and stop
+
+    /// Loads the unfinished jobs back (DESIGN.md §5): SCHEDULED and QUEUED
+    /// ones as they were; RUNNING ones were interrupted, so they go back to
+    /// QUEUED with their attempt counted, or to FAILED if it was the last.
+    /// Then starts dispatching.
+    @discardableResult
+    public func start() async throws(EngineError) -> RecoveryReport {
+        precondition(phase == .created, "an engine starts once")
+        let now = clock.nowMs
+        var report = RecoveryReport()
+        var interrupted: [JobRecord] = []
+        let records: [JobRecord]
+        do {
+            lastJobSeq = try await store.lastSeq()
+            records = try await store.unfinishedJobs()
+        } catch {
+            throw .storage("cannot load jobs: \(error)")
+        }
+        for var record in records {
+            if record.state == .running {
+                record.failure = .init(code: "interrupted", message: "the server stopped during attempt \(record.attempt)",
+                                       retryable: true)
+                record.updatedAtMs = now
+                if record.attempt < record.maxAttempts, let queued = record.state.after(.requeued) {
+                    record.state = queued
+                    report.requeued += 1
+                } else {
+                    record.state = .failed
+                    record.finishedAtMs = now
+                    report.failed += 1
+                }
+                interrupted.append(record)
+            } else if record.state == .scheduled {
+                report.scheduled += 1
+            } else {
+                report.queued += 1
+            }
+            table.insert(record)
+            counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
+            if record.state != .failed { scheduler.add(record, nowMs: now) }
+        }
+        do {
+            try await store.update(interrupted)
+            for batch in table.batchMembers.keys { batches[batch] = try await store.stateCounts(ofBatch: batch) }
+        } catch {
+            throw .storage("cannot record interrupted jobs: \(error)")
+        }
+        for record in interrupted {
+            let note = record.state == .failed
+                ? "interrupted by a restart during its last attempt (\(record.attempt) of \(record.maxAttempts))"
+                : "interrupted by a restart during attempt \(record.attempt) of \(record.maxAttempts); queued again"
+            hub.publish(event(.state, record, note: note, atMs: now))
+            if record.state.isTerminal { forget(record) }
+        }
+        phase = .running
+        startPruner()
+        pump()
+        return report
+    }
+
+    /// Stops taking work: new requests get UNAVAILABLE and nothing more is
+    /// dispatched. Running handlers get `gracePeriodMs` to finish; then they
+    /// are cancelled and their jobs stay RUNNING in the store, so the next
+    /// start queues them again. Returns once every change is committed and
+    /// every stream has ended.
+    public func shutdown(gracePeriodMs: Int64 = 10_000) async {
+        guard phase == .running || phase == .created else { return }
+        phase = .stopping
+        wake?.task.cancel()
+        wake = nil
+        positionTicker?.cancel()
+        positionTicker = nil
+        pruner?.cancel()
+        pruner = nil
+        if !running.isEmpty {
+            let deadline = clock.nowMs + gracePeriodMs
+            let clock = self.clock
+            let timer = Task { [weak self] in
+                guard (try? await clock.sleep(untilMs: deadline)) != nil else { return }
+                await self?.cancelRunning(.shutdown)
+            }
+            for job in running.values { await job.task.value }
+            timer.cancel()
+        }
+        await committed()
+        for id in hub.subscribers.keys {
+            hub.remove(id, reason: .failed(EngineError.unavailable("the server is shutting down")))
+        }
+        phase = .stopped
+    }
+
+    private func cancelRunning(_ cause: CancelCause) {
+        for seq in running.keys {
+            running[seq]?.cancelCause = cause
+            running[seq]?.task.cancel()
+        }
+    }
+
+    // MARK: Enqueue
+
+    /// Accepts jobs once they are committed (DESIGN.md §3, §5). With
+    /// `batchLabels` the jobs form a batch: they are checked first and all
+    /// accepted in one transaction, or all refused naming the bad ones.
+    public func enqueue(_ requests: [JobRequest], batchLabels: [String: String]? = nil) async throws(EngineError) -> EnqueueResult {
+        guard phase == .running else { throw .unavailable("the server is shutting down") }
+        let isBatch = batchLabels != nil
+        guard !requests.isEmpty else { throw .invalidArgument(isBatch ? "a batch needs at least one job" : "no job given") }
+        let problems = requests.enumerated().compactMap { index, request in
+            request.problem(handlers: handlerTypes, rateKeys: Set(configuration.rateKeys.keys))
+                .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }
+        }
+        if !problems.isEmpty {
+            let shown = problems.prefix(10).joined(separator: "; ")
+            throw .invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)
+        }
+
+        let now = clock.nowMs
+        let batchID = isBatch ? ids.next(nowMs: now) : nil
+        var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
+        var fresh: [(index: Int, job: NewJob)] = []
+        var depthNeeded: [String: Int] = [:]
+        for (index, request) in requests.enumerated() {
+            if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
+               let existing = table[seq] {
+                items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
+                continue
+            }
+            let record = newRecord(request, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
+            depthNeeded[record.queue, default: 0] += 1
+            fresh.append((index, NewJob(record, payload: request.payload)))
+        }
+        for (queue, needed) in depthNeeded.sorted(by: { $0.key < $1.key }) {
+            let maxDepth = scheduler.queue(queue, nowMs: now).configuration.maxDepth
+            let depth = scheduler.depth(of: queue) + reserved[queue, default: 0]
+            if maxDepth > 0 && depth + needed > maxDepth {
+                throw .resourceExhausted("queue \"\(queue)\" is full: \(depth) jobs waiting, max_depth \(maxDepth)"
+                    + (needed > 1 ? ", \(needed) more asked" : ""))
+            }
+        }
+
+        for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
+        let outcomes: [InsertOutcome]
+        do {
+            outcomes = try await store.insert(fresh.map(\.job))
+        } catch {
+            for (queue, needed) in depthNeeded { reserved[queue, default: 0] -= needed }
+            throw .storage("the jobs were not stored: \(error)")
+        }
+        for (queue, needed) in depthNeeded { reserved[queue, default: 0] -= needed }
+
+        let added = clock.nowMs
+        if let batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
+        var duplicates: [(index: Int, holder: String)] = []
+        for ((index, job), outcome) in zip(fresh, outcomes) {
+            switch outcome {
+            case .inserted:
+                let record = job.record
+                table.insert(record)
+                counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
+                if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
+                scheduler.add(record, nowMs: added)
+                let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
+                let event = event(.state, record, note: note, atMs: added)
+                hub.publish(event)
+                items[index] = .init(job: event.job, deduplicated: false)
+            case .duplicate(let holder):
+                duplicates.append((index, holder))
+            }
+        }
+        pump()
+        for (index, holder) in duplicates {
+            let existing: JobRecord?
+            if let record = table.record(id: holder) {
+                existing = record
+            } else {
+                do { existing = try await store.job(id: holder) } catch { throw .storage("cannot read job \(holder): \(error)") }
+            }
+            guard let existing else { throw .storage("job \(holder) holds an idempotency key but cannot be found") }
+            items[index] = .init(job: view(table.record(id: holder) ?? existing, atMs: clock.nowMs), deduplicated: true)
+        }
+        return EnqueueResult(batchID: batchID, items: items.map { $0! })
+    }
+
+    private func newRecord(_ request: JobRequest, batchID: String?, batchLabels: [String: String], atMs now: Int64) -> JobRecord {
+        let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
+        let queue = scheduler.queue(queueName, nowMs: now).configuration
+        lastJobSeq += 1
+        var lockKeys: [String] = []
+        for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
+        return JobRecord(
+            id: ids.next(nowMs: now), seq: lastJobSeq, queue: queueName, type: request.type, priority: request.priority,
+            state: request.runAtMs > now ? .scheduled : .queued,
+            idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
+            lockKeys: lockKeys, rateKey: request.rateKey.isEmpty ? nil : request.rateKey,
+            maxAttempts: request.maxAttempts > 0 ? request.maxAttempts : queue.maxAttempts,
+            timeoutMs: request.timeoutMs > 0 ? request.timeoutMs : queue.timeoutMs,
+            runAtMs: max(request.runAtMs, now), batchId: batchID,
+            labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
+    }
+
+    // MARK: Cancel
+
+    /// Cancels a job: a SCHEDULED or QUEUED one at once (answered after the
+    /// commit), a RUNNING one by cancelling its handler (it stays RUNNING
+    /// until the handler stops). A finished job is answered as it is.
+    public func cancel(jobID: String, reason: String = "") async throws(EngineError) -> JobView {
+        if let seq = table.seq(ofJob: jobID) {
+            let record = cancel(seq, reason: reason)
+            await committed()
+            return view(record, atMs: clock.nowMs)
+        }
+        do {
+            guard let record = try await store.job(id: jobID) else { throw EngineError.notFound("no job \"\(jobID)\"") }
+            return JobView(record: table.record(id: jobID) ?? record)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw .storage("cannot read job \(jobID): \(error)")
+        }
+    }
+
+    /// Cancels every unfinished job of a batch; answers those jobs.
+    public func cancel(batchID: String, reason: String = "") async throws(EngineError) -> [JobView] {
+        guard let members = table.batchMembers[batchID] else {
+            let counts: StateCounts
+            do { counts = try await store.stateCounts(ofBatch: batchID) } catch { throw .storage("cannot read batch \(batchID): \(error)") }
+            if counts.total == 0 { throw .notFound("no batch \"\(batchID)\"") }
+            return []
+        }
+        let records = members.sorted().map { cancel($0, reason: reason) }
+        await committed()
+        let now = clock.nowMs
+        return records.map { view($0, atMs: now) }
+    }
+
+    /// Answers the job as the request leaves it.
+    private func cancel(_ seq: Int64, reason: String) -> JobRecord {
+        guard var record = table[seq] else { preconditionFailure("seq \(seq) is not in the table") }
+        let note = reason.isEmpty ? "cancelled" : "cancelled: \(reason)"
+        switch record.state {
+        case .scheduled, .queued:
+            let now = clock.nowMs
+            scheduler.remove(record)
+            let old = record.state
+            record.state = .cancelled
+            record.finishedAtMs = now
+            record.updatedAtMs = now
+            record.failure = .init(code: "cancelled", message: reason.isEmpty ? "cancelled" : reason, retryable: false)
+            changed(record, from: old, note: note, write: .beforeEvent, atMs: now)
+            pump()
+        case .running:
+            if running[seq]?.cancelCause == nil {
+                running[seq]?.cancelCause = .request(reason)
+                running[seq]?.task.cancel()
+            }
+        case .succeeded, .failed, .cancelled:
+            break
+        }
+        return record
+    }
+
+    // MARK: Recording changes
+
+    enum Write {
+        /// Already committed (enqueue).
+        case none
+        /// Written with the next group; the event goes out now.
+        case behind
+        /// The event goes out once the write is committed (terminal states).
+        case beforeEvent
+    }
+
+    /// Records a job's new state (or progress) everywhere it shows: the
+    /// table, the counts, its batch, the store and the subscribers.
+    func changed(_ record: JobRecord, from old: JobState, note: String, write: Write, kind: JobEvent.Kind = .state,
+                 atMs now: Int64) {
+        table.update(record)
+        if old != record.state {
+            counts[record.queue, default: StateCounts()].move(from: old, to: record.state)
+            if let batch = record.batchId { batches[batch]?.move(from: old, to: record.state) }
+        }
+        let event = event(kind, record, note: note, atMs: now)
+        switch write {
+        case .none:
+            hub.publish(event)
+        case .behind:
+            completer.add(record)
+            hub.publish(event)
+        case .beforeEvent:
+            completer.add(record, holding: event)
+        }
+        writeNextGroup()
+    }
+
+    func event(_ kind: JobEvent.Kind, _ record: JobRecord, note: String, atMs now: Int64) -> JobEvent {
+        JobEvent(seq: 0, timeMs: now, kind: kind, job: view(record, atMs: now), note: note,
+                 batch: record.batchId.flatMap { batchSummary($0, atMs: now) })
+    }
+
+    /// Starts writing the pending changes, unless a write is in flight (its
+    /// end starts the next).
+    func writeNextGroup() {
+        guard !retryingWrite, let group = completer.takeGroup() else { return }
+        let store = self.store
+        Task.detached { [weak self] in
+            let error: (any Error)?
+            do {
+                try await store.update(group.records)
+                error = nil
+            } catch let failure {
+                error = failure
+            }
+            await self?.groupWritten(group, error: error)
+        }
+    }
+
+    private func groupWritten(_ group: Completer.Group, error: (any Error)?) {
+        completer.finished(group, committed: error == nil)
+        guard error == nil else {
+            // The store failed (disk full?): keep everything and try again shortly.
+            retryingWrite = true
+            let clock = self.clock
+            Task.detached { [weak self] in
+                try? await clock.sleep(untilMs: clock.nowMs + 1_000)
+                await self?.retryWrite()
+            }
+            return
+        }
+        for held in group.held {
+            hub.publish(held.event)
+            if let record = table[held.seq], record.state.isTerminal { forget(record) }
+        }
+        for waiter in group.waiters { waiter.resume() }
+        writeNextGroup()
+    }
+
+    private func retryWrite() {
+        retryingWrite = false
+        writeNextGroup()
+    }
+
+    /// Returns once every change recorded so far is committed.
+    func committed() async {
+        await withCheckedContinuation { continuation in
+            completer.notify(continuation)
+            writeNextGroup()
+        }
+    }
+
+    /// A terminal job whose state is committed leaves memory.
+    func forget(_ record: JobRecord) {
+        table.remove(record.seq)
+        if let batch = record.batchId, let counts = batches[batch], counts.unfinished == 0 { batches[batch] = nil }
+    }
+}

@@ -1,0 +1,241 @@
+/// What runs next (DESIGN.md §3): per queue, its waiting jobs in priority
+/// then FIFO order; the jobs waiting for a time; lock keys; token buckets
+/// per queue and per rate key. Lives inside `QueueEngine`; the engine tells
+/// it every change of a job's state, and asks it which jobs to start.
+///
+/// A QUEUED job that cannot start because a lock key or a rate key's tokens
+/// are taken is *parked*: it leaves its queue's candidates (so jobs behind
+/// it still start) but keeps its position. It comes back when a key frees
+/// (the best-ranked waiters first, as many as units freed) or when the rate
+/// key's bucket refills.
+struct Scheduler {
+    struct Queue {
+        let configuration: QueueConfiguration
+        /// Every QUEUED job: positions are ranks here.
+        var waiting = ReadyQueue()
+        /// QUEUED jobs that are not parked: where dispatch looks.
+        var candidates = ReadyQueue()
+        var running = 0
+        var scheduled = 0
+        var bucket: TokenBucket?
+    }
+
+    private enum Parking {
+        case lock(queue: String)
+        case rate(String, queue: String)
+    }
+
+    private(set) var queues: [String: Queue] = [:]
+    /// Round-robin order: configured queues first, then others as they appear.
+    private(set) var queueOrder: [String] = []
+    private var nextQueue = 0
+    private(set) var locks: LockTable
+    private(set) var rateBuckets: [String: TokenBucket]
+    private var rateParked: [String: ReadyQueue] = [:]
+    private var parked: [Int64: Parking] = [:]
+    private var timers = TimerHeap()
+    /// Tokens taken per bucket ("queue:NAME" or the rate key), for utilisation.
+    private(set) var tokensTaken: [String: MinuteCounter] = [:]
+    private let configuration: EngineConfiguration
+
+    init(configuration: EngineConfiguration, nowMs: Int64) {
+        self.configuration = configuration
+        locks = LockTable(capacities: configuration.lockCapacities)
+        rateBuckets = configuration.rateKeys.mapValues {
+            TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs)
+        }
+        for queue in configuration.queues { _ = self.queue(queue.name, nowMs: nowMs) }
+    }
+
+    /// The queue named `name`, created with the defaults if it is new.
+    mutating func queue(_ name: String, nowMs: Int64) -> Queue {
+        if let queue = queues[name] { return queue }
+        let configuration = configuration.queue(named: name)
+        var queue = Queue(configuration: configuration)
+        queue.bucket = configuration.rateLimit.map {
+            TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs)
+        }
+        queues[name] = queue
+        queueOrder.append(name)
+        return queue
+    }
+
+    func position(of job: JobRecord) -> Int {
+        guard job.state == .queued else { return 0 }
+        return queues[job.queue]?.waiting.position(of: job.key) ?? 0
+    }
+
+    /// Jobs waiting in `queue` (SCHEDULED and QUEUED).
+    func depth(of queue: String) -> Int {
+        queues[queue].map { $0.waiting.count + $0.scheduled } ?? 0
+    }
+
+    // MARK: Changes the engine reports
+
+    /// A job entered SCHEDULED or QUEUED.
+    mutating func add(_ job: JobRecord, nowMs: Int64) {
+        var queue = queue(job.queue, nowMs: nowMs)
+        switch job.state {
+        case .scheduled:
+            queue.scheduled += 1
+            timers.insert(.init(dueMs: job.runAtMs, seq: job.seq))
+        case .queued:
+            queue.waiting.insert(job.key)
+            queue.candidates.insert(job.key)
+        default:
+            preconditionFailure("only waiting jobs are scheduled, not \(job.state)")
+        }
+        queues[job.queue] = queue
+    }
+
+    /// A SCHEDULED or QUEUED job left that state without being dispatched
+    /// (cancelled, or its run_at came).
+    mutating func remove(_ job: JobRecord) {
+        guard var queue = queues[job.queue] else { return }
+        switch job.state {
+        case .scheduled:
+            queue.scheduled -= 1
+        case .queued:
+            queue.waiting.remove(job.key)
+            queue.candidates.remove(job.key)
+            switch parked.removeValue(forKey: job.seq) {
+            case .lock: locks.stopWaiting(Set(job.lockKeys), for: job.key)
+            case .rate(let key, _): rateParked[key]?.remove(job.key)
+            case nil: break
+            }
+        default:
+            preconditionFailure("only waiting jobs leave the scheduler this way, not \(job.state)")
+        }
+        queues[job.queue] = queue
+    }
+
+    /// SCHEDULED jobs whose time has come, by seq (entries of jobs that
+    /// changed since are skipped).
+    mutating func dueJobs(atMs nowMs: Int64, jobs: JobTable) -> [Int64] {
+        var due: [Int64] = []
+        while let entry = timers.popDue(atMs: nowMs) {
+            guard let job = jobs[entry.seq], job.state == .scheduled, job.runAtMs == entry.dueMs else { continue }
+            due.append(entry.seq)
+        }
+        return due
+    }
+
+    /// A RUNNING job stopped: its worker, locks and queue slot free up.
+    mutating func finished(_ job: JobRecord, nowMs: Int64) {
+        queues[job.queue]?.running -= 1
+        guard !job.lockKeys.isEmpty else { return }
+        let keys = Set(job.lockKeys)
+        locks.release(keys, for: job.key)
+        for key in keys {
+            // Only the best waiters can take the freed units (see LockTable).
+            let free = locks.capacity(of: key) - locks.holders(of: key).count
+            for waiter in locks.waiters(of: key, first: free) {
+                guard case .lock(let queue) = parked[waiter.seq] else { continue }
+                parked[waiter.seq] = nil
+                queues[queue]?.candidates.insert(waiter)
+            }
+        }
+    }
+
+    // MARK: Dispatch
+
+    /// Picks up to `limit` jobs to start now, visiting queues round-robin,
+    /// and takes their queue slot, locks and tokens. Answers their seqs.
+    mutating func nextJobs(limit: Int, atMs nowMs: Int64, jobs: JobTable) -> [Int64] {
+        guard limit > 0, !queueOrder.isEmpty else { return [] }
+        refillRateParked(atMs: nowMs)
+        var started: [Int64] = []
+        var idleVisits = 0
+        while started.count < limit && idleVisits < queueOrder.count {
+            let name = queueOrder[nextQueue]
+            nextQueue = (nextQueue + 1) % queueOrder.count
+            if let seq = dispatchOne(from: name, atMs: nowMs, jobs: jobs) {
+                started.append(seq)
+                idleVisits = 0
+            } else {
+                idleVisits += 1
+            }
+        }
+        return started
+    }
+
+    private mutating func dispatchOne(from name: String, atMs nowMs: Int64, jobs: JobTable) -> Int64? {
+        guard var queue = queues[name], queue.running < queue.configuration.concurrency,
+              !queue.candidates.isEmpty else { return nil }
+        defer { queues[name] = queue }
+        if let bucket = queue.bucket, bucket.tokens(atMs: nowMs) < 1 { return nil }
+        while let key = queue.candidates.first {
+            guard let job = jobs[key.seq] else { preconditionFailure("queued seq \(key.seq) has no job") }
+            if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], bucket.tokens(atMs: nowMs) < 1 {
+                queue.candidates.remove(key)
+                rateParked[rateKey, default: ReadyQueue()].insert(key)
+                parked[key.seq] = .rate(rateKey, queue: name)
+                continue
+            }
+            if !job.lockKeys.isEmpty && !locks.acquire(Set(job.lockKeys), for: key) {
+                queue.candidates.remove(key)
+                parked[key.seq] = .lock(queue: name)
+                continue
+            }
+            if let rateKey = job.rateKey, rateBuckets[rateKey]?.take(atMs: nowMs) == true {
+                tokensTaken[rateKey, default: MinuteCounter()].add(atMs: nowMs)
+            }
+            if queue.bucket?.take(atMs: nowMs) == true {
+                tokensTaken["queue:" + name, default: MinuteCounter()].add(atMs: nowMs)
+            }
+            queue.candidates.remove(key)
+            queue.waiting.remove(key)
+            queue.running += 1
+            return key.seq
+        }
+        return nil
+    }
+
+    /// Parked jobs of rate keys whose buckets have tokens again go back to
+    /// their queues' candidates, as many as there are tokens.
+    private mutating func refillRateParked(atMs nowMs: Int64) {
+        for (rateKey, var waiting) in rateParked {
+            guard let bucket = rateBuckets[rateKey] else { continue }
+            var tokens = Int(bucket.tokens(atMs: nowMs).rounded(.down))
+            while tokens > 0, let key = waiting.popFirst() {
+                tokens -= 1
+                if case .rate(_, let queue) = parked.removeValue(forKey: key.seq) { queues[queue]?.candidates.insert(key) }
+            }
+            rateParked[rateKey] = waiting.isEmpty ? nil : waiting
+        }
+    }
+
+    /// When the engine should next look again, if no job changes before:
+    /// the earliest timer, or the earliest refill a waiting job needs.
+    /// Refills matter only while a worker is free to use them.
+    func nextWakeMs(atMs nowMs: Int64, workerFree: Bool) -> Int64? {
+        var wake = timers.earliest?.dueMs
+        guard workerFree else { return wake }
+        func consider(_ ms: Int64) { wake = min(wake ?? ms, ms) }
+        for queue in queues.values where !queue.candidates.isEmpty && queue.running < queue.configuration.concurrency {
+            if let bucket = queue.bucket { consider(bucket.nextTokenMs(atMs: nowMs)) }
+        }
+        for rateKey in rateParked.keys {
+            if let bucket = rateBuckets[rateKey] { consider(bucket.nextTokenMs(atMs: nowMs)) }
+        }
+        return wake
+    }
+
+    // MARK: Adaptive rate limits
+
+    /// A job's downstream said "rate limited, retry after": its buckets slow down.
+    mutating func rateLimited(_ job: JobRecord, retryAfterMs: Int64, atMs nowMs: Int64) {
+        if let rateKey = job.rateKey { rateBuckets[rateKey]?.rateLimited(atMs: nowMs, retryAfterMs: retryAfterMs) }
+        queues[job.queue]?.bucket?.rateLimited(atMs: nowMs, retryAfterMs: retryAfterMs)
+    }
+
+    mutating func succeeded(_ job: JobRecord, atMs nowMs: Int64) {
+        if let rateKey = job.rateKey { rateBuckets[rateKey]?.succeeded(atMs: nowMs) }
+        queues[job.queue]?.bucket?.succeeded(atMs: nowMs)
+    }
+}
+
+extension JobRecord {
+    /// Where the job stands in its queue's order.
+    var key: QueueKey { QueueKey(priority: priority, seq: seq) }
+}

@@ -1,0 +1,104 @@
+import GRPCH2
+import SpoolCore
+import SpoolWire
+
+/// spool.v1.JobQueue: the five RPCs, each a thin mapping onto `QueueEngine`
+/// (wire types in, engine calls, wire types out). Engine errors become gRPC
+/// statuses here and nowhere else.
+public struct JobQueueService: Sendable {
+    public static let name = "spool.v1.JobQueue"
+
+    let engine: QueueEngine
+
+    public init(engine: QueueEngine) { self.engine = engine }
+
+    public func register(in router: inout Router) {
+        router.unary("/spool.v1.JobQueue/Enqueue") { (request: EnqueueRequest, _) in
+            guard let spec = request.job else { throw GRPCStatus(.invalidArgument, "job is required") }
+            let result = try await mapped { try await engine.enqueue([JobRequest(spec)]) }
+            let item = result.items[0]
+            return EnqueueResponse(job: Job(item.job), deduplicated: item.deduplicated)
+        }
+        router.unary("/spool.v1.JobQueue/EnqueueBatch") { (request: EnqueueBatchRequest, _) in
+            let result = try await mapped { try await engine.enqueue(request.jobs.map(JobRequest.init), batchLabels: request.labels) }
+            return EnqueueBatchResponse(batchId: result.batchID ?? "", jobs: result.items.map {
+                EnqueuedJob(id: $0.job.record.id, state: WireJobState($0.job.record.state), deduplicated: $0.deduplicated)
+            })
+        }
+        router.unary("/spool.v1.JobQueue/Cancel") { (request: CancelRequest, _) in
+            switch (request.jobId.isEmpty, request.batchId.isEmpty) {
+            case (false, true):
+                return CancelResponse(jobs: [Job(try await mapped { try await engine.cancel(jobID: request.jobId, reason: request.reason) })])
+            case (true, false):
+                return CancelResponse(jobs: try await mapped {
+                    try await engine.cancel(batchID: request.batchId, reason: request.reason)
+                }.map(Job.init))
+            default:
+                throw GRPCStatus(.invalidArgument, "set exactly one of job_id and batch_id")
+            }
+        }
+        router.unary("/spool.v1.JobQueue/GetStatus") { (request: GetStatusRequest, _) in
+            GetStatusResponse(try await mapped {
+                try await engine.status(queues: request.queues, jobIDs: request.jobIds, batchID: request.batchId)
+            })
+        }
+        router.serverStreaming("/spool.v1.JobQueue/StreamProgress") {
+            (request: StreamProgressRequest, _, writer: MessageWriter<ProgressEvent>) in
+            let selection = try Self.selection(of: request)
+            let subscription = try await mapped {
+                try await engine.subscribe(selection, afterSeq: request.afterSeq,
+                                           positionIntervalMs: request.positionIntervalMs == 0 ? nil : Int64(request.positionIntervalMs))
+            }
+            do {
+                for try await event in subscription { try await writer.send(ProgressEvent(event)) }
+            } catch let error as SubscriptionError {
+                await engine.unsubscribe(subscription)
+                throw GRPCStatus(error)
+            } catch let error as EngineError {
+                throw GRPCStatus(error)
+            } catch {
+                await engine.unsubscribe(subscription)
+                throw error
+            }
+        }
+    }
+
+    static func selection(of request: StreamProgressRequest) throws -> Selection {
+        let chosen = [!request.jobIds.isEmpty, !request.batchId.isEmpty, !request.queue.isEmpty].filter { $0 }.count
+        guard chosen == 1 else { throw GRPCStatus(.invalidArgument, "set exactly one of job_ids, batch_id and queue") }
+        if !request.jobIds.isEmpty {
+            if let empty = request.jobIds.firstIndex(of: "") { throw GRPCStatus(.invalidArgument, "job_ids[\(empty)] is empty") }
+            return .jobs(request.jobIds)
+        }
+        return request.batchId.isEmpty ? .queue(request.queue) : .batch(request.batchId)
+    }
+}
+
+/// Runs an engine call, turning its error into the gRPC status for it.
+private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as EngineError {
+        throw GRPCStatus(error)
+    }
+}
+
+extension GRPCStatus {
+    /// The one place engine errors meet status codes.
+    init(_ error: EngineError) {
+        switch error {
+        case .invalidArgument(let message): self.init(.invalidArgument, message)
+        case .notFound(let message): self.init(.notFound, message)
+        case .resourceExhausted(let message): self.init(.resourceExhausted, message)
+        case .unavailable(let message): self.init(.unavailable, message)
+        case .storage(let message): self.init(.internal, "storage failed: \(message)")
+        }
+    }
+
+    init(_ error: SubscriptionError) {
+        switch error {
+        case .tooSlow(let seq):
+            self.init(.resourceExhausted, "the stream fell too far behind; resume with after_seq=\(seq)")
+        }
+    }
+}

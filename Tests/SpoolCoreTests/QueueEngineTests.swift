@@ -1,0 +1,382 @@
+import SpoolCore
+import Testing
+
+private func json(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+@Suite(.timeLimit(.minutes(1)))
+struct QueueEngineTests {
+    // MARK: Running jobs
+
+    @Test func anEnqueuedJobIsStoredBeforeTheAnswerAndRunsToSuccess() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue("spool.echo") { $0.payload = json("hi") }
+        #expect(h.store.stored(id) != nil)
+        let done = try await h.until(id, is: .succeeded)
+        #expect(done.job.record.result == json("hi"))
+        #expect(done.job.record.attempt == 1)
+        #expect(h.store.stored(id)?.state == .succeeded)
+    }
+
+    @Test func higherPriorityRunsFirstThenFIFOAndPositionsAreRanks() async throws {
+        let h = EngineHarness { $0.workers = 1 }
+        try await h.start()
+        let blocker = try await h.enqueue()
+        #expect(await h.nextStart() == blocker)
+        let low = try await h.enqueue { $0.priority = 0 }
+        let high = try await h.enqueue { $0.priority = 5 }
+        let low2 = try await h.enqueue { $0.priority = 0 }
+        #expect(try await h.view(high).position == 1)
+        #expect(try await h.view(low).position == 2)
+        #expect(try await h.view(low2).position == 3)
+        var order: [String] = []
+        h.gate.open(blocker)
+        for _ in 0..<3 {
+            let started = await h.nextStart()
+            order.append(started)
+            h.gate.open(started)
+        }
+        #expect(order == [high, low, low2])
+    }
+
+    @Test func queuesShareWorkersRoundRobinAndKeepTheirConcurrency() async throws {
+        let h = EngineHarness {
+            $0.workers = 2
+            $0.queues = [QueueConfiguration(name: "a", concurrency: 1), QueueConfiguration(name: "b", concurrency: 2)]
+        }
+        try await h.start()
+        let a1 = try await h.enqueue { $0.queue = "a" }
+        let a2 = try await h.enqueue { $0.queue = "a" }
+        let b1 = try await h.enqueue { $0.queue = "b" }
+        // a1 runs; a2 may not (a's concurrency is 1) so b1 takes the second worker.
+        let first = Set([await h.nextStart(), await h.nextStart()])
+        #expect(first == [a1, b1])
+        #expect(try await h.view(a2).record.state == .queued)
+        h.gate.open(a1)
+        #expect(await h.nextStart() == a2)
+        h.gate.open(a2)
+        h.gate.open(b1)
+        try await h.until(a2, is: .succeeded)
+    }
+
+    // MARK: Locks and rate limits
+
+    @Test func aLockedJobWaitsWithoutBlockingJobsBehindItAndGetsTheKeyFirst() async throws {
+        let h = EngineHarness { $0.workers = 4 }
+        try await h.start()
+        let holder = try await h.enqueue { $0.lockKeys = ["repo"] }
+        #expect(await h.nextStart() == holder)
+        let waiter = try await h.enqueue { $0.lockKeys = ["repo"] }
+        let other = try await h.enqueue { $0.lockKeys = ["gpu"] }
+        #expect(await h.nextStart() == other)  // not held up by the waiter ahead of it
+        let status = try await h.engine.status(jobIDs: [waiter])
+        #expect(status.jobs[0].record.state == .queued)
+        #expect(status.locks.first { $0.key == "repo" }?.holders == [holder])
+        #expect(status.locks.first { $0.key == "repo" }?.waiters == 1)
+        h.gate.open(holder)
+        #expect(await h.nextStart() == waiter)
+        h.gate.open(waiter)
+        h.gate.open(other)
+        try await h.until(waiter, is: .succeeded)
+    }
+
+    @Test func aRateKeyAdmitsItsBurstThenOneJobPerRefill() async throws {
+        let h = EngineHarness { $0.rateKeys = ["api": RateLimit(ratePerSecond: 1, burst: 1)] }
+        try await h.start()
+        let first = try await h.enqueue { $0.rateKey = "api" }
+        let second = try await h.enqueue { $0.rateKey = "api" }
+        #expect(await h.nextStart() == first)
+        #expect(try await h.view(second).record.state == .queued)
+        h.clock.advance(byMs: 1_000)
+        #expect(await h.nextStart() == second)
+        h.gate.open(first)
+        h.gate.open(second)
+    }
+
+    @Test func rateLimitedFailuresRetryAfterTheirWaitAndSlowTheBucket() async throws {
+        let h = EngineHarness { $0.rateKeys = ["api": RateLimit(ratePerSecond: 10, burst: 10)] }
+        try await h.start()
+        let id = try await h.enqueue { $0.rateKey = "api" }
+        #expect(await h.nextStart() == id)
+        h.gate.open(id, failing: .retryable("429", retryAfterMs: 5_000))
+        let retry = try await h.until(id, is: .scheduled)
+        #expect(retry.job.record.runAtMs == h.clock.nowMs + 5_000)
+        #expect(retry.job.record.failure?.code == "rate_limited")
+        let limiter = try await h.engine.status().rateLimiters.first { $0.key == "api" }
+        #expect(limiter?.ratePerSecond == 5)
+        #expect(limiter?.configuredRatePerSecond == 10)
+        h.clock.advance(byMs: 5_000)
+        #expect(await h.nextStart() == id)
+        h.gate.open(id)
+        try await h.until(id, is: .succeeded)
+        #expect(try await h.engine.status().rateLimiters.first { $0.key == "api" }?.ratePerSecond == 5.2)
+    }
+
+    // MARK: Idempotency, delays, retries, timeouts
+
+    @Test func anIdempotencyKeyAnswersTheExistingJobEvenAfterItFinished() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let first = try await h.engine.enqueue([{ var r = JobRequest(type: "spool.echo"); r.idempotencyKey = "k"; return r }()])
+        let again = try await h.engine.enqueue([{ var r = JobRequest(type: "spool.echo"); r.idempotencyKey = "k"; return r }()])
+        #expect(again.items[0].deduplicated)
+        #expect(again.items[0].job.record.id == first.items[0].job.record.id)
+        try await h.until(first.items[0].job.record.id, is: .succeeded)
+        let later = try await h.engine.enqueue([{ var r = JobRequest(type: "spool.echo"); r.idempotencyKey = "k"; return r }()])
+        #expect(later.items[0].deduplicated)
+        #expect(later.items[0].job.record.state == .succeeded)
+    }
+
+    @Test func aDelayedJobWaitsScheduledUntilItsTime() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let runAt = h.clock.nowMs + 60_000
+        let id = try await h.enqueue { $0.runAtMs = runAt }
+        #expect(try await h.view(id).record.state == .scheduled)
+        h.clock.advance(byMs: 59_999)
+        #expect(try await h.view(id).record.state == .scheduled)
+        h.clock.advance(byMs: 1)
+        #expect(await h.nextStart() == id)
+        h.gate.open(id)
+    }
+
+    @Test func retryableFailuresBackOffThenSucceed() async throws {
+        let h = EngineHarness { $0.queueDefaults.backoff = Backoff(initialMs: 1_000, multiplier: 2, maxMs: 10_000) }
+        try await h.start()
+        let id = try await h.enqueue("spool.fail") { $0.payload = json(#"{"fail_attempts": 2}"#); $0.maxAttempts = 3 }
+        for attempt in 1...2 {
+            let retry = try await h.until(id, is: .scheduled) { $0.attempt == Int32(attempt) }
+            let wait = retry.job.record.runAtMs - h.clock.nowMs
+            #expect(wait >= 0 && wait <= (attempt == 1 ? 1_000 : 2_000))
+            h.clock.advance(byMs: wait)
+        }
+        let done = try await h.until(id, is: .succeeded)
+        #expect(done.job.record.attempt == 3)
+    }
+
+    @Test func permanentFailuresAndTheLastAttemptFail() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let permanent = try await h.enqueue("spool.fail") { $0.payload = json(#"{"permanent": true}"#) }
+        let failed = try await h.until(permanent, is: .failed)
+        #expect(failed.job.record.attempt == 1)
+        #expect(failed.job.record.failure?.retryable == false)
+        let once = try await h.enqueue("spool.fail") { $0.maxAttempts = 1 }
+        let last = try await h.until(once, is: .failed)
+        #expect(last.job.record.failure?.retryable == true)
+        #expect(last.note.contains("no attempts left"))
+    }
+
+    @Test func aTimeoutCancelsTheHandlerAndCountsAsRetryable() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue { $0.timeoutMs = 500; $0.maxAttempts = 2 }
+        #expect(await h.nextStart() == id)
+        h.clock.advance(byMs: 500)
+        let retry = try await h.until(id, is: .scheduled)
+        #expect(retry.job.record.failure?.code == "timeout")
+    }
+
+    // MARK: Cancellation and backpressure
+
+    @Test func cancellingAWaitingJobIsImmediateAndARunningOneStopsItsHandler() async throws {
+        let h = EngineHarness { $0.workers = 1 }
+        try await h.start()
+        let running = try await h.enqueue()
+        #expect(await h.nextStart() == running)
+        let waiting = try await h.enqueue()
+        let cancelled = try await h.engine.cancel(jobID: waiting, reason: "not needed")
+        #expect(cancelled.record.state == .cancelled)
+        #expect(h.store.stored(waiting)?.state == .cancelled)
+        let stillRunning = try await h.engine.cancel(jobID: running, reason: "stop")
+        #expect(stillRunning.record.state == .running)
+        let end = try await h.until(running, is: .cancelled)
+        #expect(end.job.record.failure?.message == "stop")
+        await #expect(throws: EngineError.notFound("no job \"missing\"")) { try await h.engine.cancel(jobID: "missing") }
+    }
+
+    @Test func aFullQueueRefusesNewJobs() async throws {
+        let h = EngineHarness { $0.workers = 1; $0.queueDefaults.maxDepth = 2 }
+        try await h.start()
+        try await h.enqueue { $0.runAtMs = h.clock.nowMs + 1_000 }
+        try await h.enqueue { $0.runAtMs = h.clock.nowMs + 1_000 }
+        await #expect(throws: EngineError.self) { try await h.enqueue() }
+        do {
+            try await h.enqueue()
+        } catch let error as EngineError {
+            guard case .resourceExhausted(let message) = error else { throw error }
+            #expect(message.contains("max_depth 2"))
+        }
+    }
+
+    @Test func badRequestsAreRefusedWithTheReason() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        await #expect(throws: EngineError.invalidArgument("type is required")) { try await h.enqueue("") }
+        await #expect(throws: EngineError.invalidArgument("unknown rate_key \"x\" (none is configured)")) {
+            try await h.enqueue { $0.rateKey = "x" }
+        }
+    }
+
+    // MARK: Batches
+
+    @Test func aBatchIsRefusedWholeNamingItsBadItems() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let requests = [JobRequest(type: "spool.echo"), JobRequest(type: ""), JobRequest(type: "nope")]
+        await #expect(throws: EngineError.self) { try await h.engine.enqueue(requests, batchLabels: [:]) }
+        do {
+            _ = try await h.engine.enqueue(requests, batchLabels: [:])
+        } catch {
+            #expect(error.description.hasPrefix("jobs[1]: type is required; jobs[2]: no handler for job type \"nope\""))
+        }
+        #expect(try await h.store.unfinishedJobs().isEmpty)
+    }
+
+    @Test func aBatchIsCountedAndCancelledAsOne() async throws {
+        let h = EngineHarness { $0.workers = 1 }
+        try await h.start()
+        let result = try await h.engine.enqueue([JobRequest(type: "gate"), JobRequest(type: "gate"), JobRequest(type: "gate")],
+                                                batchLabels: ["run": "nightly"])
+        let batch = try #require(result.batchID)
+        #expect(result.items.allSatisfy { $0.job.record.batchId == batch && $0.job.record.labels == ["run": "nightly"] })
+        let first = await h.nextStart()
+        h.gate.open(first)
+        try await h.until(first, is: .succeeded)
+        let summary = try #require(try await h.engine.status(batchID: batch).batch)
+        #expect(summary.total == 3)
+        #expect(summary.counts[.succeeded] == 1)
+        #expect(abs(summary.percent - 100.0 / 3) < 1e-9)
+        let second = await h.nextStart()
+        let cancelled = try await h.engine.cancel(batchID: batch)
+        #expect(cancelled.count == 2)
+        h.gate.open(second, failing: .permanent("too late"))
+        try await h.until(second, is: .cancelled)
+        let end = try #require(try await h.engine.status(batchID: batch).batch)
+        #expect(end.counts[.cancelled] == 2 && end.counts[.succeeded] == 1 && end.percent == 100)
+    }
+
+    // MARK: Progress streams
+
+    @Test func aStreamSendsASnapshotThenLiveEventsAndEndsAtTheTerminalState() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue("spool.sleep") { $0.payload = json(#"{"steps": 2, "step_ms": 100}"#) }
+        let subscription = try await h.engine.subscribe(.jobs([id]))
+        let started = try await h.until(id, is: .running).job.record.startedAtMs!
+        for step in 1...2 {
+            await h.clock.waitForSleeper(untilMs: started + Int64(step) * 100)
+            h.clock.advance(byMs: 100)
+        }
+        var events: [JobEvent] = []
+        for try await event in subscription { events.append(event) }
+        #expect(events.first?.kind == .snapshot && events.first?.seq == 0)
+        #expect(events.last?.job.record.state == .succeeded)
+        let live = events.dropFirst().map(\.seq)
+        #expect(live == live.sorted() && Set(live).count == live.count)
+        #expect(events.contains { $0.kind == .progress && $0.job.record.progress.step == "step 2 of 2" })
+    }
+
+    @Test func resumingAfterASeqReplaysWhatWasMissedThenTheSnapshot() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue()
+        let started = try await h.until(id, is: .running)
+        _ = started
+        let enqueued = try await h.engine.subscribe(.jobs([id]))
+        var iterator = enqueued.makeAsyncIterator()
+        _ = try await iterator.next()  // snapshot
+        h.gate.open(id, failing: .retryable("flaky"))
+        let retry = try #require(try await iterator.next())
+        #expect(retry.job.record.state == .scheduled)
+        await h.engine.unsubscribe(enqueued)
+        let resumed = try await h.engine.subscribe(.jobs([id]), afterSeq: 1)
+        var kinds: [(JobEvent.Kind, JobState)] = []
+        var resumedIterator = resumed.makeAsyncIterator()
+        while kinds.count < 4, let event = try await resumedIterator.next() { kinds.append((event.kind, event.job.record.state)) }
+        // enqueued, dispatched, retry — then the snapshot.
+        #expect(kinds.map(\.1) == [.queued, .running, .scheduled, .scheduled])
+        #expect(kinds.last?.0 == .snapshot)
+    }
+
+    @Test func positionEventsTellWaitingJobsTheyMoved() async throws {
+        let h = EngineHarness { $0.workers = 1; $0.positionIntervalMs = 100 }
+        try await h.start()
+        let blocker = try await h.enqueue()
+        #expect(await h.nextStart() == blocker)
+        let first = try await h.enqueue()
+        let second = try await h.enqueue()
+        let subscription = try await h.engine.subscribe(.jobs([second]))
+        var iterator = subscription.makeAsyncIterator()
+        #expect(try await iterator.next()?.job.position == 2)
+        h.gate.open(blocker)
+        #expect(await h.nextStart() == first)
+        h.clock.advance(byMs: 100)
+        let moved = try #require(try await iterator.next())
+        #expect(moved.kind == .position && moved.job.position == 1)
+        h.gate.open(first)
+        h.gate.open(second)
+    }
+
+    @Test func aTerminalStateIsCommittedBeforeItsEvent() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue()
+        try await h.until(id, is: .running)
+        let subscription = try await h.engine.subscribe(.jobs([id]))
+        h.store.failWrites(true)
+        h.gate.open(id)
+        var iterator = subscription.makeAsyncIterator()
+        _ = try await iterator.next()  // snapshot
+        // The write fails and is retried a second later; the event waits for it.
+        h.clock.advance(byMs: 1_000)
+        h.store.failWrites(false)
+        h.clock.advance(byMs: 1_000)
+        let done = try #require(try await iterator.next())
+        #expect(done.job.record.state == .succeeded)
+        #expect(h.store.stored(id)?.state == .succeeded)
+    }
+
+    // MARK: Recovery and shutdown
+
+    @Test func restartQueuesInterruptedJobsAgainWithTheirAttemptCounted() async throws {
+        let now = ManualClock().nowMs
+        func record(_ seq: Int64, _ state: JobState, attempt: Int32, max: Int32 = 3) -> JobRecord {
+            var r = JobRecord(id: "job-\(seq)", seq: seq, queue: "default", type: "gate", state: state,
+                              maxAttempts: max, timeoutMs: 0, runAtMs: now, createdAtMs: now)
+            r.attempt = attempt
+            return r
+        }
+        let store = InMemoryJobStore([record(1, .running, attempt: 1), record(2, .running, attempt: 3),
+                                      record(3, .queued, attempt: 0), record(4, .succeeded, attempt: 1)])
+        let h = EngineHarness({ $0.workers = 1 }, store: store)
+        let report = try await h.engine.start()
+        #expect(report == RecoveryReport(scheduled: 0, queued: 1, requeued: 1, failed: 1))
+        #expect(store.stored("job-2")?.state == .failed)
+        #expect(store.stored("job-2")?.failure?.code == "interrupted")
+        #expect(await h.nextStart() == "job-1")
+        #expect(try await h.view("job-1").record.attempt == 2)
+        h.gate.open("job-1")
+        #expect(await h.nextStart() == "job-3")
+        h.gate.open("job-3")
+        try await h.until("job-3", is: .succeeded)
+    }
+
+    @Test func shutdownLeavesUnfinishedRunsForTheNextStart() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue()
+        #expect(await h.nextStart() == id)
+        let stream = try await h.engine.subscribe(.jobs([id]))
+        let graceEnds = h.clock.nowMs + 1_000
+        async let stopped: Void = h.engine.shutdown(gracePeriodMs: 1_000)
+        await h.clock.waitForSleeper(untilMs: graceEnds)
+        h.clock.advance(byMs: 1_000)
+        await stopped
+        #expect(h.store.stored(id)?.state == .running)
+        await #expect(throws: EngineError.unavailable("the server is shutting down")) {
+            for try await _ in stream {}
+        }
+        await #expect(throws: EngineError.self) { try await h.enqueue() }
+    }
+}

@@ -1,0 +1,74 @@
+import SpoolCore
+import Synchronization
+
+/// A `JobStore` in memory, for deterministic engine tests: every write
+/// "commits" at once. It can be told to fail, and it counts its writes.
+final class InMemoryJobStore: JobStore {
+    private struct State {
+        var records: [String: JobRecord] = [:]
+        var payloads: [String: [UInt8]] = [:]
+        var failWrites = false
+    }
+
+    private let state = Mutex(State())
+
+    init(_ records: [JobRecord] = []) {
+        state.withLock { state in
+            for record in records {
+                state.records[record.id] = record
+                state.payloads[record.id] = []
+            }
+        }
+    }
+
+    /// While set, writes throw (as a full disk would).
+    func failWrites(_ fail: Bool) { state.withLock { $0.failWrites = fail } }
+
+    /// The committed record of a job.
+    func stored(_ id: String) -> JobRecord? { state.withLock { $0.records[id] } }
+
+    struct WriteFailed: Error {}
+
+    func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome] {
+        try state.withLock { state in
+            if state.failWrites { throw WriteFailed() }
+            var taken = Dictionary(state.records.values.compactMap { r in r.idempotencyKey.map { ($0, r.id) } },
+                                   uniquingKeysWith: { a, _ in a })
+            return jobs.map { job in
+                if let key = job.record.idempotencyKey, let holder = taken[key] { return .duplicate(of: holder) }
+                state.records[job.record.id] = job.record
+                state.payloads[job.record.id] = job.payload
+                if let key = job.record.idempotencyKey { taken[key] = job.record.id }
+                return .inserted
+            }
+        }
+    }
+
+    func update(_ records: [JobRecord]) async throws {
+        try state.withLock { state in
+            if state.failWrites { throw WriteFailed() }
+            for record in records where state.records[record.id] != nil { state.records[record.id] = record }
+        }
+    }
+
+    func payload(ofJob id: String) async throws -> [UInt8]? { state.withLock { $0.payloads[id] } }
+    func job(id: String) async throws -> JobRecord? { stored(id) }
+
+    func jobs(inBatch id: String) async throws -> [JobRecord] {
+        state.withLock { $0.records.values.filter { $0.batchId == id }.sorted { $0.seq < $1.seq } }
+    }
+
+    func stateCounts(ofBatch id: String) async throws -> StateCounts {
+        var counts = StateCounts()
+        for record in try await jobs(inBatch: id) { counts[record.state] += 1 }
+        return counts
+    }
+
+    func unfinishedJobs() async throws -> [JobRecord] {
+        state.withLock { $0.records.values.filter { !$0.state.isTerminal }.sorted { $0.seq < $1.seq } }
+    }
+
+    func lastSeq() async throws -> Int64 { state.withLock { $0.records.values.map(\.seq).max() ?? 0 } }
+
+    func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int { 0 }
+}
