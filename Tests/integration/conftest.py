@@ -4,6 +4,7 @@ import pathlib
 import shutil
 import signal
 import subprocess
+import sys
 
 import grpc
 import pytest
@@ -64,3 +65,15 @@ def grpcurl() -> str:
     path = shutil.which("grpcurl") or str(ROOT / ".venv" / "bin" / "grpcurl")
     assert os.path.exists(path), "grpcurl not found: run scripts/setup.sh"
     return path
+
+
+@pytest.fixture(scope="session")
+def pb(tmp_path_factory):
+    """spool.v1's Python messages and stubs, generated from proto/ by grpcio-tools."""
+    from grpc_tools import protoc
+    out = tmp_path_factory.mktemp("stubs")
+    assert protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"--python_out={out}", f"--grpc_python_out={out}",
+                        str(ROOT / "proto" / "spool" / "v1" / "queue.proto")]) == 0
+    sys.path.insert(0, str(out))
+    from spool.v1 import queue_pb2, queue_pb2_grpc
+    return queue_pb2, queue_pb2_grpc
