@@ -60,7 +60,7 @@ let package = Package(
             ]),
 
         .executableTarget(
-            name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire"], path: "Benchmarks/SpoolBenchmarks"),
+            name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers"], path: "Benchmarks/SpoolBenchmarks"),
 
         .testTarget(
             name: "GRPCH2Tests",

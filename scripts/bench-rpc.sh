@@ -1,26 +1,49 @@
 #!/usr/bin/env bash
-# Unary RPC throughput of the transport: h2load drives grpc.health.v1.Health/Check
-# (a no-op unary RPC) against a release spoold on loopback, and this prints
-# the requests per second it saw. Both share this machine's cores.
+# Unary RPC throughput: h2load drives one RPC against a release spoold on
+# loopback, and this prints the requests (and jobs) per second it saw. Both
+# share this machine's cores.
 #
-#   scripts/bench-rpc.sh [REQUESTS] [CLIENTS] [STREAMS_PER_CLIENT] [SERVER_THREADS]
-#   defaults:             1000000    8         32                   2
+#   scripts/bench-rpc.sh [RPC] [REQUESTS] [CLIENTS] [STREAMS_PER_CLIENT] [SERVER_THREADS]
+#
+#   health   grpc.health.v1.Health/Check, a no-op: the transport's cost
+#            (defaults 1000000 requests, -c 8 -m 32, 2 threads)
+#   enqueue  spool.v1.JobQueue/Enqueue of one job, durable (synchronous=FULL,
+#            group commit); run_at is far ahead so the jobs wait and the
+#            figure is the enqueue path alone (defaults 200000, -c 8 -m 32)
+#   batch    spool.v1.JobQueue/EnqueueBatch of 1000 jobs each, durable
+#            (defaults 200 requests = 200000 jobs, -c 2 -m 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-requests=${1:-1000000}
-clients=${2:-8}
-streams=${3:-32}
-threads=${4:-2}
+rpc=${1:-health}
+case "$rpc" in
+  health) defaults=(1000000 8 32); jobs_per_request=0 ;;
+  enqueue) defaults=(200000 8 32); jobs_per_request=1 ;;
+  batch) defaults=(200 2 2); jobs_per_request=1000 ;;
+  *) echo "bench-rpc: RPC is health, enqueue or batch (got $rpc)" >&2; exit 2 ;;
+esac
+requests=${2:-${defaults[0]}}
+clients=${3:-${defaults[1]}}
+streams=${4:-${defaults[2]}}
+threads=${5:-2}
 
 command -v h2load >/dev/null || scripts/setup.sh --test
 swift build -c release --product spoold >/dev/null
 
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-# One gRPC frame: uncompressed, length 0 (an empty HealthCheckRequest).
-printf '\x00\x00\x00\x00\x00' > "$work/body.bin"
+# The request: one gRPC frame (flag 0, 4-byte big-endian length, message).
+case "$rpc" in
+  health) path=grpc.health.v1.Health/Check; text="" ;;
+  enqueue) path=spool.v1.JobQueue/Enqueue; text='job { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 }' ;;
+  batch) path=spool.v1.JobQueue/EnqueueBatch
+         text=$(for _ in $(seq 1000); do printf 'jobs { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 } '; done) ;;
+esac
+message=${path%/*}; message=${message/JobQueue/${path#*/}Request}; message=${message/Health/HealthCheckRequest}
+echo "$text" | protoc -Iproto --encode="$message" proto/spool/v1/queue.proto proto/grpc/health/v1/health.proto > "$work/message.bin"
+python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
+  "$work/message.bin" > "$work/body.bin"
 
-.build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" > "$work/spoold.out" &
+.build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" --max-depth 0 > "$work/spoold.out" &
 server=$!
 until grep -q "listening on" "$work/spoold.out" 2>/dev/null; do
   kill -0 "$server" || { echo "bench-rpc: spoold did not start" >&2; exit 1; }
@@ -28,10 +51,10 @@ until grep -q "listening on" "$work/spoold.out" 2>/dev/null; do
 done
 address=$(sed -n 's/^spoold: listening on //p' "$work/spoold.out")
 
-url="http://$address/grpc.health.v1.Health/Check"
+url="http://$address/$path"
 headers=(-H "content-type: application/grpc" -H "te: trailers")
 # Warm up, then measure.
-h2load -n 20000 -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" >/dev/null
+h2load -n $((requests / 20 + 1)) -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" >/dev/null
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 before=$(cpu_ticks)
 h2load -n "$requests" -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" > "$work/h2load.out"
@@ -40,4 +63,12 @@ grep -E "^finished in|^requests:|^status codes:" "$work/h2load.out"
 rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/h2load.out")
 # Server CPU time per call: steadier than req/s when h2load shares the cores.
 cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
-echo "bench-rpc: ${rps} req/s, server CPU ${cpu_us} µs/call (unary Health/Check, -c $clients -m $streams, $threads server threads, $(nproc) cores)"
+if [ "$jobs_per_request" -gt 0 ]; then
+  # Every answer must have been a stored job, not an error in the trailers.
+  stored=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM jobs").fetchone()[0])' "$work/spool.db")
+  expected=$(( (requests / 20 + 1 + requests) * jobs_per_request ))
+  [ "$stored" -eq "$expected" ] || { echo "bench-rpc: $stored jobs stored, $expected expected" >&2; exit 1; }
+fi
+jobs=""
+[ "$jobs_per_request" -gt 0 ] && jobs=$(awk -v r="$rps" -v j="$jobs_per_request" 'BEGIN { printf ", %.0f jobs/s", r * j }')
+echo "bench-rpc: ${rps} req/s${jobs}, server CPU ${cpu_us} µs/call ($path, -c $clients -m $streams, $threads server threads, $(nproc) cores)"

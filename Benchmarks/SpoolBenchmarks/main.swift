@@ -1,6 +1,6 @@
 // Spool's in-process benchmarks: each prints its figures; none is a test.
 //
-//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS]]
+//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS]]
 import Foundation
 import SpoolCore
 import SpoolWire
@@ -78,6 +78,8 @@ case "ready-queue":
     benchReadyQueue(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
 case "wire":
     benchWire(iterations: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
+case "engine":
+    try await benchEngine(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS]]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS]]")
 }

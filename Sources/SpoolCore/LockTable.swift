@@ -39,7 +39,8 @@ public struct LockTable {
             locks[key, default: Lock(capacity: capacity(of: key))].isAvailable(to: job)
         }
         for key in keys {
-            var lock = locks[key, default: Lock(capacity: capacity(of: key))]
+            // Taken out while it changes, so its waiters are not copied on write.
+            var lock = locks.removeValue(forKey: key) ?? Lock(capacity: capacity(of: key))
             if available {
                 lock.waiters.remove(job)
                 lock.holders.insert(job)
@@ -54,7 +55,7 @@ public struct LockTable {
     /// Gives back what `job` holds. The caller then retries the best waiters.
     public mutating func release(_ keys: Set<String>, for job: QueueKey) {
         for key in keys {
-            guard var lock = locks[key] else { continue }
+            guard var lock = locks.removeValue(forKey: key) else { continue }
             lock.holders.remove(job)
             store(lock, for: key)
         }
@@ -63,7 +64,7 @@ public struct LockTable {
     /// `job` no longer waits (cancelled, or its lock keys changed).
     public mutating func stopWaiting(_ keys: Set<String>, for job: QueueKey) {
         for key in keys {
-            guard var lock = locks[key] else { continue }
+            guard var lock = locks.removeValue(forKey: key) else { continue }
             lock.waiters.remove(job)
             store(lock, for: key)
         }

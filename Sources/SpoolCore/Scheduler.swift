@@ -74,7 +74,10 @@ struct Scheduler {
 
     /// A job entered SCHEDULED or QUEUED.
     mutating func add(_ job: JobRecord, nowMs: Int64) {
-        var queue = queue(job.queue, nowMs: nowMs)
+        _ = queue(job.queue, nowMs: nowMs)
+        // Taken out of the dictionary while it changes, so its arrays are
+        // not copied on write (here and below).
+        var queue = queues.removeValue(forKey: job.queue)!
         switch job.state {
         case .scheduled:
             queue.scheduled += 1
@@ -91,7 +94,7 @@ struct Scheduler {
     /// A SCHEDULED or QUEUED job left that state without being dispatched
     /// (cancelled, or its run_at came).
     mutating func remove(_ job: JobRecord) {
-        guard var queue = queues[job.queue] else { return }
+        guard var queue = queues.removeValue(forKey: job.queue) else { return }
         switch job.state {
         case .scheduled:
             queue.scheduled -= 1
@@ -160,9 +163,9 @@ struct Scheduler {
     }
 
     private mutating func dispatchOne(from name: String, atMs nowMs: Int64, jobs: JobTable) -> Int64? {
-        guard var queue = queues[name], queue.running < queue.configuration.concurrency,
-              !queue.candidates.isEmpty else { return nil }
+        guard var queue = queues.removeValue(forKey: name) else { return nil }
         defer { queues[name] = queue }
+        guard queue.running < queue.configuration.concurrency, !queue.candidates.isEmpty else { return nil }
         if let bucket = queue.bucket, bucket.tokens(atMs: nowMs) < 1 { return nil }
         while let key = queue.candidates.first {
             guard let job = jobs[key.seq] else { preconditionFailure("queued seq \(key.seq) has no job") }
@@ -194,8 +197,8 @@ struct Scheduler {
     /// Parked jobs of rate keys whose buckets have tokens again go back to
     /// their queues' candidates, as many as there are tokens.
     private mutating func refillRateParked(atMs nowMs: Int64) {
-        for (rateKey, var waiting) in rateParked {
-            guard let bucket = rateBuckets[rateKey] else { continue }
+        for rateKey in Array(rateParked.keys) {
+            guard let bucket = rateBuckets[rateKey], var waiting = rateParked.removeValue(forKey: rateKey) else { continue }
             var tokens = Int(bucket.tokens(atMs: nowMs).rounded(.down))
             while tokens > 0, let key = waiting.popFirst() {
                 tokens -= 1

@@ -8,9 +8,14 @@ import Synchronization
 /// one fsync). Each caller's writes sit in a savepoint of their own, so one
 /// failing call does not undo the others.
 ///
-/// The database is used only on `queue`, a serial Dispatch queue of the
-/// store's own, so blocking I/O never runs on Swift's cooperative threads;
-/// that confinement is what makes the class Sendable.
+/// Reads that the engine makes while it runs (payloads, jobs, batches) go to
+/// a second connection on the same file: in WAL mode it reads the last
+/// commit while the writer is busy, so a job's payload never waits for
+/// another group's fsync.
+///
+/// Each connection is used only on its own serial Dispatch queue, so blocking
+/// I/O never runs on Swift's cooperative threads; that confinement is what
+/// makes the class Sendable.
 public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private enum Write {
         case insert([NewJob], CheckedContinuation<[InsertOutcome], any Error>)
@@ -26,11 +31,18 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private let database: SQLiteDatabase
     private let statements: Statements
     private let queue = DispatchQueue(label: "spool.sqlite-job-store")
+    private let reader: SQLiteDatabase
+    private let readStatements: Statements
+    private let readQueue = DispatchQueue(label: "spool.sqlite-job-store.reads")
     private let pending = Mutex(Pending())
 
+    /// The store writes through `database` and opens its read connection
+    /// on the same file.
     public init(database: SQLiteDatabase) throws {
         self.database = database
-        self.statements = try Statements(database)
+        statements = try Statements(database)
+        reader = try SQLiteDatabase(path: database.path)
+        readStatements = try Statements(reader)
     }
 
     /// Transactions committed so far (group commit makes this less than the writes).
@@ -118,16 +130,24 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    // MARK: Reads and pruning, serialised with the writes on `queue`
+    // MARK: Reads
 
+    /// Runs `body` on the writer's queue (start-up reads and pruning).
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
 
+    /// Runs `body` on the read connection's queue.
+    private func onReader<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            readQueue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     public func payload(ofJob id: String) async throws -> [UInt8]? {
-        try await onQueue { [statements] in
+        try await onReader { [statements = readStatements] in
             try statements.payload.bind([.text(id)])
             defer { statements.payload.reset() }
             return try statements.payload.step() ? statements.payload.blob(0) : nil
@@ -135,7 +155,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     public func job(id: String) async throws -> JobRecord? {
-        try await onQueue { [statements] in
+        try await onReader { [statements = readStatements] in
             try statements.byID.bind([.text(id)])
             defer { statements.byID.reset() }
             return try statements.byID.step() ? try Row.record(from: statements.byID) : nil
@@ -143,7 +163,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     public func jobs(inBatch id: String) async throws -> [JobRecord] {
-        try await onQueue { [statements] in
+        try await onReader { [statements = readStatements] in
             try statements.byBatch.bind([.text(id)])
             defer { statements.byBatch.reset() }
             var records: [JobRecord] = []
@@ -153,7 +173,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     public func stateCounts(ofBatch id: String) async throws -> StateCounts {
-        try await onQueue { [statements] in
+        try await onReader { [statements = readStatements] in
             try statements.batchCounts.bind([.text(id)])
             defer { statements.batchCounts.reset() }
             var counts = StateCounts()

@@ -85,8 +85,9 @@ def test_a_failing_job_is_retried_then_succeeds(api):
     m, _ = api
     job = enqueue(api, type="spool.fail", payload=b'{"fail_attempts": 1}', max_attempts=3).job
     events = watch(api, job_ids=[job.id])
-    states = [e.job.state for e in events if e.kind == m.ProgressEvent.KIND_STATE]
-    assert m.JOB_STATE_SCHEDULED in states
+    # The first attempt may have failed before the stream began: its retry
+    # shows in the snapshot or as an event, and in the final attempt count.
+    assert any(e.job.state == m.JOB_STATE_SCHEDULED for e in events) or events[0].job.attempt >= 1
     final = events[-1].job
     assert final.state == m.JOB_STATE_SUCCEEDED and final.attempt == 2
     assert final.error.code == "handler"  # the last failure stays visible

@@ -1,0 +1,101 @@
+import Foundation
+import SpoolCore
+import SpoolHandlers
+import SpoolSQLite
+
+private func temporaryDatabase() throws -> (path: String, store: SQLiteJobStore) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-bench-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let path = directory.appendingPathComponent("spool.db").path
+    return (path, try SQLiteJobStore(database: SQLiteDatabase(path: path, durability: ProcessInfo.processInfo.environment["NORMAL"] == nil ? .full : .normal)))
+}
+
+private func elapsed(since start: ContinuousClock.Instant) -> Double {
+    let duration = start.duration(to: .now).components
+    return Double(duration.seconds) + Double(duration.attoseconds) / 1e18
+}
+
+private func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+
+/// The engine in process on a real SQLite file (synchronous=FULL): no-op
+/// jobs end to end, then the scale figures at JOBS waiting jobs.
+func benchEngine(jobs: Int) async throws {
+    try await benchEndToEnd(jobs: Int(ProcessInfo.processInfo.environment["E2E_JOBS"] ?? "") ?? 200_000)
+    try await benchWaiting(jobs: jobs)
+}
+
+/// `spool.echo` jobs enqueued in batches of 1000 while 8 workers run them;
+/// jobs/s from the first enqueue to the last SUCCEEDED event (each terminal
+/// state committed before its event).
+private func benchEndToEnd(jobs: Int) async throws {
+    let (_, store) = try temporaryDatabase()
+    var configuration = EngineConfiguration()
+    configuration.workers = 8
+    configuration.queueDefaults.concurrency = 8
+    configuration.subscriberBufferLimit = Int.max
+    let clock = SystemClock()
+    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+    try await engine.start()
+    let events = try await engine.subscribe(.queue("default"))
+    let start = ContinuousClock.now
+    let producer = Task {
+        for _ in 0..<(jobs / 1000) {
+            _ = try await engine.enqueue(Array(repeating: JobRequest(type: "spool.echo", payload: [1]), count: 1000),
+                                         batchLabels: [:])
+        }
+    }
+    var succeeded = 0
+    for try await event in events where event.kind == .state && event.job.record.state == .succeeded {
+        succeeded += 1
+        if succeeded == jobs { break }
+    }
+    try await producer.value
+    let seconds = elapsed(since: start)
+    print("engine: end to end \(format(Double(jobs) / seconds)) no-op jobs/s (\(jobs) spool.echo jobs enqueued in batches of 1000 and run to SUCCEEDED by 8 workers in \(format(seconds, 2)) s, \(store.commitCount) commits)")
+    await engine.shutdown(gracePeriodMs: 0)
+}
+
+/// JOBS jobs waiting behind one long job: RSS per waiting job, the cost of
+/// asking a job's position, and the time a restart takes to load them back.
+private func benchWaiting(jobs: Int) async throws {
+    let (path, store) = try temporaryDatabase()
+    var configuration = EngineConfiguration()
+    configuration.workers = 1
+    configuration.queueDefaults.maxDepth = 0
+    let clock = SystemClock()
+    let handlers = BuiltinHandlers.all(clock: clock)
+    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: handlers)
+    try await engine.start()
+    _ = try await engine.enqueue([JobRequest(type: "spool.sleep", payload: Array(#"{"steps":1,"step_ms":3600000}"#.utf8))])
+
+    let rssBefore = residentBytes()
+    var probes: [String] = []
+    let start = ContinuousClock.now
+    for batch in 0..<(jobs / 1000) {
+        let requests = (0..<1000).map { JobRequest(type: "spool.echo", payload: [1], priority: Int32(($0 + batch) % 10)) }
+        let result = try await engine.enqueue(requests, batchLabels: [:])
+        probes.append(result.items[batch % 1000].job.record.id)
+    }
+    let enqueueSeconds = elapsed(since: start)
+    let rssAfter = residentBytes()
+    print("engine: \(jobs) jobs enqueued in batches of 1000 in \(format(enqueueSeconds, 2)) s (\(format(Double(jobs) / enqueueSeconds)) jobs/s in process)")
+    print("engine: \((rssAfter - rssBefore) / jobs) bytes of RSS per waiting job (engine and SQLite together)")
+
+    let lookups = 20_000
+    var checksum = 0
+    let lookupStart = ContinuousClock.now
+    for index in 0..<lookups {
+        checksum &+= try await engine.status(jobIDs: [probes[index % probes.count]]).jobs[0].position
+    }
+    let lookupSeconds = elapsed(since: lookupStart)
+    print("engine: queue position of a job \(format(lookupSeconds / Double(lookups) * 1e6, 2)) µs at \(jobs) waiting jobs (a status call for one job, actor hop included; checksum \(checksum))")
+    await engine.shutdown(gracePeriodMs: 0)
+
+    let restarted = QueueEngine(configuration: configuration, store: try SQLiteJobStore(database: SQLiteDatabase(path: path)),
+                                clock: clock, handlers: handlers)
+    let recoveryStart = ContinuousClock.now
+    let report = try await restarted.start()
+    let recoverySeconds = elapsed(since: recoveryStart)
+    print("engine: restart recovery of \(report.queued + report.requeued) unfinished jobs in \(format(recoverySeconds, 2)) s (\(report.requeued) interrupted)")
+    await restarted.shutdown(gracePeriodMs: 0)
+}
