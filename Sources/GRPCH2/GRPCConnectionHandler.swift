@@ -21,8 +21,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var draining = false
     private var flushScheduled = false
     private var flushing = false
+    private var flushAgain = false
     /// Inside `channelRead`: `channelReadComplete` flushes, so nothing need be scheduled.
-    private var reading = false
     private var closing = false
 
     init(router: Router, configuration: GRPCServer.Configuration) {
@@ -46,8 +46,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         let bytes = unwrapInboundIn(data)
         let firstRead = !receivedBytes
         receivedBytes = true
-        reading = true
-        defer { reading = false }
         do {
             try session.receive(bytes)
         } catch let error where error.isBadClientMagic && firstRead {
@@ -122,30 +120,40 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// then closes the connection if it is done. Never called from inside an
     /// nghttp2 callback (nghttp2 is not re-entrant): those schedule a flush.
     private func flushOutput() {
-        guard let context, !closing, receivedBytes, !flushing else { return }
+        guard let context, !closing, receivedBytes else { return }
+        // Flushing can make the channel writable again at once, and that
+        // event calls back in here: note it and go round again, or the rest
+        // of the output would wait for the next read.
+        guard !flushing else {
+            flushAgain = true
+            return
+        }
         flushing = true
         defer { flushing = false }
-        var wrote = false
-        while context.channel.isWritable && session.hasOutput {
-            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-            do {
-                try session.produceOutput(into: &buffer, limit: 64 * 1024)
-            } catch {
-                close()
-                return
+        repeat {
+            flushAgain = false
+            var wrote = false
+            while context.channel.isWritable && session.hasOutput {
+                var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+                do {
+                    try session.produceOutput(into: &buffer, limit: 64 * 1024)
+                } catch {
+                    close()
+                    return
+                }
+                guard buffer.readableBytes > 0 else { break }
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                wrote = true
             }
-            guard buffer.readableBytes > 0 else { break }
-            context.write(wrapOutboundOut(buffer), promise: nil)
-            wrote = true
-        }
-        if wrote { context.flush() }
+            if wrote { context.flush() }
+        } while flushAgain && !closing
         if !session.isAlive || (draining && streams.isEmpty && !session.hasOutput) { close() }
     }
 
     /// Flushes once the current loop tick's work is done, so that many calls
     /// finishing together share one write.
     private func scheduleFlush() {
-        guard !flushScheduled && !reading else { return }
+        guard !flushScheduled else { return }
         flushScheduled = true
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {

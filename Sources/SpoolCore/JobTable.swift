@@ -1,23 +1,43 @@
 /// The unfinished jobs, held in memory by the engine (without payloads),
 /// with the indexes its requests need. Terminal jobs leave it once their
 /// state is committed; the store answers for them after that.
+///
+/// Records sit in one dense array whose freed slots are reused: a
+/// dictionary of records would keep about twice as many value slots as
+/// jobs, and a record is some 300 bytes.
 struct JobTable {
-    private(set) var records: [Int64: JobRecord] = [:]
+    private var slots: [JobRecord?] = []
+    private var freeSlots: [Int32] = []
+    private var slotBySeq: [Int64: Int32] = [:]
     private var seqByID: [String: Int64] = [:]
     private var seqByIdempotencyKey: [String: Int64] = [:]
     /// Per batch, its members still here.
     private(set) var batchMembers: [String: Set<Int64>] = [:]
 
-    var count: Int { records.count }
+    var count: Int { slotBySeq.count }
 
-    subscript(seq: Int64) -> JobRecord? { records[seq] }
+    subscript(seq: Int64) -> JobRecord? { slotBySeq[seq].flatMap { slots[Int($0)] } }
 
     func seq(ofJob id: String) -> Int64? { seqByID[id] }
     func seq(ofIdempotencyKey key: String) -> Int64? { seqByIdempotencyKey[key] }
-    func record(id: String) -> JobRecord? { seqByID[id].flatMap { records[$0] } }
+    func record(id: String) -> JobRecord? { seqByID[id].flatMap { self[$0] } }
+
+    /// Room for `count` jobs without regrowing (start-up knows how many).
+    mutating func reserveCapacity(_ count: Int) {
+        slots.reserveCapacity(count)
+        slotBySeq.reserveCapacity(count)
+        seqByID.reserveCapacity(count)
+    }
 
     mutating func insert(_ record: JobRecord) {
-        records[record.seq] = record
+        precondition(slotBySeq[record.seq] == nil, "job \(record.id) is already in the table")
+        if let slot = freeSlots.popLast() {
+            slots[Int(slot)] = record
+            slotBySeq[record.seq] = slot
+        } else {
+            slotBySeq[record.seq] = Int32(slots.count)
+            slots.append(record)
+        }
         seqByID[record.id] = record.seq
         if let key = record.idempotencyKey { seqByIdempotencyKey[key] = record.seq }
         if let batch = record.batchId { batchMembers[batch, default: []].insert(record.seq) }
@@ -25,12 +45,14 @@ struct JobTable {
 
     /// Replaces the record of a job that is here (its id and keys unchanged).
     mutating func update(_ record: JobRecord) {
-        precondition(records[record.seq] != nil, "job \(record.id) is not in the table")
-        records[record.seq] = record
+        guard let slot = slotBySeq[record.seq] else { preconditionFailure("job \(record.id) is not in the table") }
+        slots[Int(slot)] = record
     }
 
     mutating func remove(_ seq: Int64) {
-        guard let record = records.removeValue(forKey: seq) else { return }
+        guard let slot = slotBySeq.removeValue(forKey: seq), let record = slots[Int(slot)] else { return }
+        slots[Int(slot)] = nil
+        freeSlots.append(slot)
         seqByID[record.id] = nil
         if let key = record.idempotencyKey, seqByIdempotencyKey[key] == seq { seqByIdempotencyKey[key] = nil }
         if let batch = record.batchId {

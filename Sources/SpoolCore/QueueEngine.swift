@@ -98,6 +98,7 @@ public actor QueueEngine {
         } catch {
             throw .storage("cannot load jobs: \(error)")
         }
+        table.reserveCapacity(records.count)
         for var record in records {
             if record.state == .running {
                 record.failure = .init(code: "interrupted", message: "the server stopped during attempt \(record.attempt)",

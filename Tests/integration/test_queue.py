@@ -338,3 +338,28 @@ def test_every_acknowledged_job_reaches_one_terminal_state_across_a_restart(tmp_
     with sqlite3.connect(tmp_path / "spool.db") as db:
         states = dict(db.execute("SELECT state, count(*) FROM jobs GROUP BY state").fetchall())
     assert states == {4: 6}
+
+
+def test_large_answers_on_concurrent_connections_all_arrive(api, pb, server):
+    """Batch answers (about 50 KB each) on several connections at once fill
+    the socket's buffer; every answer must still arrive (a lost writability
+    wake-up once left the last ones waiting for the client's next bytes)."""
+    m, grpc_stubs = pb
+    request = m.EnqueueBatchRequest(jobs=[m.JobSpec(type="spool.echo", run_at_ms=4_000_000_000_000)] * 1000)
+    answers, errors = [], []
+
+    def client():
+        with server.channel() as channel:
+            stub = grpc_stubs.JobQueueStub(channel)
+            futures = [stub.EnqueueBatch.future(request, timeout=30) for _ in range(4)]
+            try:
+                answers.extend(len(f.result().jobs) for f in futures)
+            except grpc.RpcError as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=client) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and answers == [1000] * 12
