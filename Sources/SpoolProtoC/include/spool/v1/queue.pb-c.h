@@ -381,7 +381,8 @@ struct  Spool__V1__StreamProgressRequest
   char *batch_id;
   char *queue;
   /*
-   * Resume: send only events with a greater seq (the snapshot is still sent).
+   * Resume: first the remembered events with a greater seq, then the
+   * snapshot, then live events.
    */
   uint64_t after_seq;
   /*
