@@ -33,12 +33,12 @@ work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 # The request: one gRPC frame (flag 0, 4-byte big-endian length, message).
 case "$rpc" in
-  health) path=grpc.health.v1.Health/Check; text="" ;;
-  enqueue) path=spool.v1.JobQueue/Enqueue; text='job { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 }' ;;
-  batch) path=spool.v1.JobQueue/EnqueueBatch
+  health) path=grpc.health.v1.Health/Check; message=grpc.health.v1.HealthCheckRequest; text="" ;;
+  enqueue) path=spool.v1.JobQueue/Enqueue; message=spool.v1.EnqueueRequest
+           text='job { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 }' ;;
+  batch) path=spool.v1.JobQueue/EnqueueBatch; message=spool.v1.EnqueueBatchRequest
          text=$(for _ in $(seq 1000); do printf 'jobs { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 } '; done) ;;
 esac
-message=${path%/*}; message=${message/JobQueue/${path#*/}Request}; message=${message/Health/HealthCheckRequest}
 echo "$text" | protoc -Iproto --encode="$message" proto/spool/v1/queue.proto proto/grpc/health/v1/health.proto > "$work/message.bin"
 python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
   "$work/message.bin" > "$work/body.bin"

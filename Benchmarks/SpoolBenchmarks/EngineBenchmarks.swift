@@ -7,7 +7,7 @@ private func temporaryDatabase() throws -> (path: String, store: SQLiteJobStore)
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-bench-\(UUID())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let path = directory.appendingPathComponent("spool.db").path
-    return (path, try SQLiteJobStore(database: SQLiteDatabase(path: path, durability: ProcessInfo.processInfo.environment["NORMAL"] == nil ? .full : .normal)))
+    return (path, try SQLiteJobStore(database: SQLiteDatabase(path: path, durability: .full)))
 }
 
 private func elapsed(since start: ContinuousClock.Instant) -> Double {
@@ -20,7 +20,7 @@ private func format(_ value: Double, _ digits: Int = 0) -> String { String(forma
 /// The engine in process on a real SQLite file (synchronous=FULL): no-op
 /// jobs end to end, then the scale figures at JOBS waiting jobs.
 func benchEngine(jobs: Int) async throws {
-    try await benchEndToEnd(jobs: Int(ProcessInfo.processInfo.environment["E2E_JOBS"] ?? "") ?? 200_000)
+    try await benchEndToEnd(jobs: 200_000)
     try await benchWaiting(jobs: jobs)
 }
 

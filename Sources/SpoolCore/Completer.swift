@@ -14,10 +14,7 @@ struct Completer {
     private var records: [Int64: JobRecord] = [:]
     private var held: [Held] = []
     private var waiters: [CheckedContinuation<Void, Never>] = []
-    private(set) var inFlight = false
-
-    var isIdle: Bool { !inFlight && records.isEmpty }
-    var hasWork: Bool { !records.isEmpty }
+    private var inFlight = false
 
     /// Writes `record` in the next group; publishes `event` after that commit.
     mutating func add(_ record: JobRecord, holding event: JobEvent? = nil) {

@@ -26,7 +26,10 @@ public struct EngineConfiguration: Sendable {
     public init() {}
 
     public func queue(named name: String) -> QueueConfiguration {
-        queues.first { $0.name == name } ?? { var queue = queueDefaults; queue.name = name; return queue }()
+        if let configured = queues.first(where: { $0.name == name }) { return configured }
+        var queue = queueDefaults
+        queue.name = name
+        return queue
     }
 }
 

@@ -32,8 +32,6 @@ struct EventHub {
         self.replayLimit = replayLimit
     }
 
-    var isEmpty: Bool { subscribers.isEmpty }
-
     mutating func nextSeq() -> UInt64 {
         lastSeq += 1
         return lastSeq

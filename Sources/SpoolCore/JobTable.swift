@@ -14,8 +14,6 @@ struct JobTable {
     /// Per batch, its members still here.
     private(set) var batchMembers: [String: Set<Int64>] = [:]
 
-    var count: Int { slotBySeq.count }
-
     subscript(seq: Int64) -> JobRecord? { slotBySeq[seq].flatMap { slots[Int($0)] } }
 
     func seq(ofJob id: String) -> Int64? { seqByID[id] }

@@ -184,7 +184,7 @@ extension QueueEngine {
         }
         let failure = record.failure!
         if failure.retryable && record.attempt < record.maxAttempts, let scheduled = record.state.after(.retry) {
-            let backoff = scheduler.queue(record.queue, nowMs: now).configuration.backoff
+            let backoff = scheduler.configuration(ofQueue: record.queue, nowMs: now).backoff
             let delay = retryAfterMs ?? backoff.delayMs(afterAttempt: Int(record.attempt), using: &random)
             record.state = scheduled
             record.runAtMs = now + delay

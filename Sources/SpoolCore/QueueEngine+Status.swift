@@ -81,7 +81,7 @@ extension QueueEngine {
             status.queues.append(.init(
                 name: name, counts: counts[name] ?? StateCounts(), concurrency: queue.configuration.concurrency,
                 maxDepth: queue.configuration.maxDepth,
-                throughputPerMinute: stats[name]?.finished.total(atMs: now) ?? 0,
+                throughputPerMinute: stats[name]?.finishes.total(atMs: now) ?? 0,
                 meanRunMs: Int64(stats[name]?.meanRunMs ?? 0),
                 runningJobIDs: running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == name }.map(\.id)))
         }

@@ -36,6 +36,7 @@ public actor QueueEngine {
     let clock: any WallClock
     let handlers: [String: any JobHandler]
     private let handlerTypes: Set<String>
+    private let rateKeys: Set<String>
 
     var phase = Phase.created
     var table = JobTable()
@@ -70,6 +71,7 @@ public actor QueueEngine {
         self.clock = clock
         self.handlers = handlers
         handlerTypes = Set(handlers.keys)
+        rateKeys = Set(configuration.rateKeys.keys)
         let now = clock.nowMs
         scheduler = Scheduler(configuration: configuration, nowMs: now)
         hub = EventHub(nowMs: now, replayLimit: configuration.replayedEvents)
@@ -189,7 +191,7 @@ public actor QueueEngine {
         let isBatch = batchLabels != nil
         guard !requests.isEmpty else { throw .invalidArgument(isBatch ? "a batch needs at least one job" : "no job given") }
         let problems = requests.enumerated().compactMap { index, request in
-            request.problem(handlers: handlerTypes, rateKeys: Set(configuration.rateKeys.keys))
+            request.problem(handlers: handlerTypes, rateKeys: rateKeys)
                 .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }
         }
         if !problems.isEmpty {
@@ -213,7 +215,7 @@ public actor QueueEngine {
             fresh.append((index, NewJob(record, payload: request.payload)))
         }
         for (queue, needed) in depthNeeded.sorted(by: { $0.key < $1.key }) {
-            let maxDepth = scheduler.queue(queue, nowMs: now).configuration.maxDepth
+            let maxDepth = scheduler.configuration(ofQueue: queue, nowMs: now).maxDepth
             let depth = scheduler.depth(of: queue) + reserved[queue, default: 0]
             if maxDepth > 0 && depth + needed > maxDepth {
                 throw .resourceExhausted("queue \"\(queue)\" is full: \(depth) jobs waiting, max_depth \(maxDepth)"
@@ -252,21 +254,19 @@ public actor QueueEngine {
         }
         pump()
         for (index, holder) in duplicates {
-            let existing: JobRecord?
-            if let record = table.record(id: holder) {
-                existing = record
-            } else {
+            var existing = table.record(id: holder)
+            if existing == nil {
                 do { existing = try await store.job(id: holder) } catch { throw .storage("cannot read job \(holder): \(error)") }
             }
             guard let existing else { throw .storage("job \(holder) holds an idempotency key but cannot be found") }
-            items[index] = .init(job: view(table.record(id: holder) ?? existing, atMs: clock.nowMs), deduplicated: true)
+            items[index] = .init(job: view(existing, atMs: clock.nowMs), deduplicated: true)
         }
         return EnqueueResult(batchID: batchID, items: items.map { $0! })
     }
 
     private func newRecord(_ request: JobRequest, batchID: String?, batchLabels: [String: String], atMs now: Int64) -> JobRecord {
         let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
-        let queue = scheduler.queue(queueName, nowMs: now).configuration
+        let queue = scheduler.configuration(ofQueue: queueName, nowMs: now)
         lastJobSeq += 1
         var lockKeys: [String] = []
         for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
@@ -294,7 +294,7 @@ public actor QueueEngine {
         }
         do {
             guard let record = try await store.job(id: jobID) else { throw EngineError.notFound("no job \"\(jobID)\"") }
-            return JobView(record: table.record(id: jobID) ?? record)
+            return JobView(record: record)
         } catch let error as EngineError {
             throw error
         } catch {

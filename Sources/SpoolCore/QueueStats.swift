@@ -25,7 +25,7 @@ struct MinuteCounter {
 /// A queue's recent work, for status and ETAs: jobs finished over the last
 /// minute, and a moving mean of successful run times.
 struct QueueStats {
-    private(set) var finished = MinuteCounter()
+    private(set) var finishes = MinuteCounter()
     private(set) var meanRunMs: Double = 0
     private var runs = 0
 
@@ -33,7 +33,7 @@ struct QueueStats {
     private static let smoothing = 0.05
 
     mutating func finished(atMs nowMs: Int64, runMs: Int64?) {
-        finished.add(atMs: nowMs)
+        finishes.add(atMs: nowMs)
         guard let runMs else { return }
         runs += 1
         meanRunMs += (Double(max(0, runMs)) - meanRunMs) * max(Self.smoothing, 1 / Double(runs))

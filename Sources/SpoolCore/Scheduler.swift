@@ -44,12 +44,13 @@ struct Scheduler {
         rateBuckets = configuration.rateKeys.mapValues {
             TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs)
         }
-        for queue in configuration.queues { _ = self.queue(queue.name, nowMs: nowMs) }
+        for queue in configuration.queues { _ = self.configuration(ofQueue: queue.name, nowMs: nowMs) }
     }
 
-    /// The queue named `name`, created with the defaults if it is new.
-    mutating func queue(_ name: String, nowMs: Int64) -> Queue {
-        if let queue = queues[name] { return queue }
+    /// The settings of the queue named `name`, which is created with the
+    /// defaults if it is new.
+    mutating func configuration(ofQueue name: String, nowMs: Int64) -> QueueConfiguration {
+        if let configuration = queues[name]?.configuration { return configuration }
         let configuration = configuration.queue(named: name)
         var queue = Queue(configuration: configuration)
         queue.bucket = configuration.rateLimit.map {
@@ -57,7 +58,7 @@ struct Scheduler {
         }
         queues[name] = queue
         queueOrder.append(name)
-        return queue
+        return configuration
     }
 
     func position(of job: JobRecord) -> Int {
@@ -74,7 +75,7 @@ struct Scheduler {
 
     /// A job entered SCHEDULED or QUEUED.
     mutating func add(_ job: JobRecord, nowMs: Int64) {
-        _ = queue(job.queue, nowMs: nowMs)
+        _ = configuration(ofQueue: job.queue, nowMs: nowMs)
         // Taken out of the dictionary while it changes, so its arrays are
         // not copied on write (here and below).
         var queue = queues.removeValue(forKey: job.queue)!

@@ -40,9 +40,6 @@ public final class Subscription: AsyncSequence, Sendable {
         self.limit = limit
     }
 
-    /// The seq of the last live event handed to the reader.
-    public var lastDeliveredSeq: UInt64 { state.withLock { $0.lastSentSeq } }
-
     func push(_ event: JobEvent) {
         let waiter = state.withLock { state -> CheckedContinuation<JobEvent?, any Error>? in
             guard state.end == nil else { return nil }

@@ -11,8 +11,6 @@ struct TimerHeap {
 
     private var entries: [Entry] = []
 
-    var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
     var earliest: Entry? { entries.first }
 
     mutating func insert(_ entry: Entry) {

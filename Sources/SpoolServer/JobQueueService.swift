@@ -51,14 +51,14 @@ public struct JobQueueService: Sendable {
             }
             do {
                 for try await event in subscription { try await writer.send(ProgressEvent(event)) }
-            } catch let error as SubscriptionError {
-                await engine.unsubscribe(subscription)
-                throw GRPCStatus(error)
-            } catch let error as EngineError {
-                throw GRPCStatus(error)
             } catch {
+                // The reader left, fell behind, or the engine stopped: forget it either way.
                 await engine.unsubscribe(subscription)
-                throw error
+                switch error {
+                case let error as SubscriptionError: throw GRPCStatus(error)
+                case let error as EngineError: throw GRPCStatus(error)
+                default: throw error
+                }
             }
         }
     }

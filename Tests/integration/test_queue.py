@@ -24,6 +24,15 @@ def sleep_payload(steps=2, step_ms=50):
     return json.dumps({"steps": steps, "step_ms": step_ms}).encode()
 
 
+def run_together(body, count):
+    """Runs `body` on `count` threads at once and waits for them all."""
+    threads = [threading.Thread(target=body) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def enqueue(api, **spec):
     m, stub = api
     return stub.Enqueue(m.EnqueueRequest(job=m.JobSpec(**spec)), timeout=10)
@@ -282,11 +291,7 @@ def test_concurrent_enqueues_are_all_stored_and_all_run(api):
         except grpc.RpcError as error:
             errors.append(error)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(worker, 8)
     assert not errors and len(set(ids)) == 200
     finals = [e for e in watch(api, job_ids=ids) if e.job.state in TERMINAL]
     assert {e.job.id for e in finals} == set(ids)
@@ -357,9 +362,5 @@ def test_large_answers_on_concurrent_connections_all_arrive(api, pb, server):
             except grpc.RpcError as error:
                 errors.append(error)
 
-    threads = [threading.Thread(target=client) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(client, 3)
     assert not errors and answers == [1000] * 12
