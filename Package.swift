@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries (Debian packages), wrapped thinly by the layers above.
@@ -45,12 +48,20 @@ let package = Package(
         .target(name: "SpoolWire", dependencies: ["SpoolProtoC", "CProtobufC"]),
         // The engine: jobs, scheduling, rate limits, locks. No gRPC, protobuf or SQLite.
         .target(name: "SpoolCore"),
-        // Handlers: the built-in demo handlers (and, next, the subprocess one).
-        .target(name: "SpoolHandlers", dependencies: ["SpoolCore"]),
+        // Handlers: the built-in demo handlers and the subprocess (`exec`) one.
+        .target(
+            name: "SpoolHandlers",
+            dependencies: [
+                "SpoolCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         // SQLite, thinly: connection, statements, transactions, schema migrations.
         .target(name: "SpoolSQLite", dependencies: ["CSQLite", "SpoolCore"]),
-        // The RPCs: the job queue, health and reflection.
-        .target(name: "SpoolServer", dependencies: ["GRPCH2", "SpoolWire", "SpoolCore"]),
+        // The RPCs (job queue, health, reflection), auth, and the config file.
+        .target(
+            name: "SpoolServer",
+            dependencies: ["GRPCH2", "SpoolWire", "SpoolCore", "SpoolHandlers", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "spoold",
             dependencies: [
@@ -72,7 +83,8 @@ let package = Package(
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire"]),
         .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite", "SpoolCore"]),
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore", "SpoolHandlers"]),
-        .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire"]),
+        .testTarget(name: "SpoolHandlersTests", dependencies: ["SpoolHandlers", "SpoolCore"]),
+        .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire", "SpoolCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,256 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+import SpoolCore
+import Subprocess
+import SystemPackage
+
+/// `exec` (DESIGN.md §6): runs a configured command for each job, in a
+/// process group of its own.
+///
+/// - The payload is the command's standard input; `SPOOL_JOB_ID`,
+///   `SPOOL_JOB_TYPE` and `SPOOL_ATTEMPT` are in its environment.
+/// - Each standard output line that is a JSON object is a message:
+///   `{"progress":0.4,"step":"denoise","message":"…"}`, `{"result":"…"}` or
+///   `{"result_b64":"…"}`, `{"error":"…","retryable":false,"retry_after_ms":…}`.
+///   Other lines go to `log`.
+/// - Exit status 0 is success, with the last result message as the result.
+///   Any other end is a failure: permanent if the command said
+///   `"retryable":false`, else retryable (after `retry_after_ms` if given).
+///   The failure's text is the command's error message, or its exit status,
+///   followed by the end of its standard error.
+/// - A cancelled or timed-out job's process group gets SIGTERM, then SIGKILL
+///   after `terminationGraceMs`.
+public struct ExecHandler: JobHandler {
+    public struct Command: Sendable, Equatable {
+        /// A path, or a name looked up in `PATH`.
+        public var executable: String
+        public var arguments: [String]
+        /// Added to (or replacing) spoold's own environment.
+        public var environment: [String: String]
+        public var workingDirectory: String?
+        /// Time between SIGTERM and SIGKILL when a job is cancelled or times out.
+        public var terminationGraceMs: Int64
+
+        public init(executable: String, arguments: [String] = [], environment: [String: String] = [:],
+                    workingDirectory: String? = nil, terminationGraceMs: Int64 = 5000) {
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+            self.terminationGraceMs = terminationGraceMs
+        }
+    }
+
+    /// Longest standard output line read; a longer one fails the job.
+    public static let maxLineBytes = 16 << 20
+    /// How much of the end of standard error a failure keeps.
+    public static let maxErrorTextBytes = 4096
+
+    public let command: Command
+    private let log: @Sendable (String) -> Void
+
+    /// `log` gets the standard output lines that are not messages, prefixed
+    /// with the job id.
+    public init(command: Command, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.command = command
+        self.log = log
+    }
+
+    public func run(_ job: JobContext) async throws -> [UInt8] {
+        let group = ProcessGroup(terminationGraceMs: command.terminationGraceMs)
+        let command = self.command, log = self.log
+        // The command runs in a task of its own, which a cancel does not
+        // reach: a cancel signals the process group instead, and this run
+        // returns only once the command has exited and its output is read.
+        let execution = Task { try await Self.execute(command, job: job, group: group, log: log) }
+        let messages = try await withTaskCancellationHandler {
+            try await execution.value
+        } onCancel: {
+            group.stop()
+        }
+        group.exited()
+        try Task.checkCancellation()
+        return try messages.outcome()
+    }
+
+    private static func execute(
+        _ command: Command, job: JobContext, group: ProcessGroup, log: @escaping @Sendable (String) -> Void
+    ) async throws -> Messages {
+        let executable: Executable = command.executable.contains("/")
+            ? .path(FilePath(command.executable)) : .name(command.executable)
+        var options = PlatformOptions()
+        options.processGroupID = 0  // a new group, led by the command
+        var variables: [Environment.Key: String?] = [:]
+        for (name, value) in command.environment {
+            if let key = Environment.Key(rawValue: name) { variables[key] = value }
+        }
+        variables["SPOOL_JOB_ID"] = job.id
+        variables["SPOOL_JOB_TYPE"] = job.type
+        variables["SPOOL_ATTEMPT"] = String(job.attempt)
+        do {
+            let execution = try await Subprocess.run(
+                executable, arguments: Arguments(command.arguments), environment: .inherit.updating(variables),
+                workingDirectory: command.workingDirectory.map { FilePath($0) }, platformOptions: options,
+                input: .array(job.payload), output: .sequence, error: .sequence
+            ) { execution in
+                group.started(execution.processIdentifier.value)
+                async let stderrTail = tail(of: execution.standardError)
+                var messages = Messages()
+                do {
+                    for try await line in execution.standardOutput.strings(bufferingPolicy: .maxLineLength(maxLineBytes)) {
+                        await messages.read(line, job: job, log: log)
+                    }
+                } catch {
+                    // Unread output would block the command: stop it.
+                    group.kill()
+                    messages.broken = "cannot read the command's output: \(error)"
+                }
+                messages.stderrTail = await stderrTail
+                return messages
+            }
+            var messages = execution.closureResult
+            messages.status = execution.terminationStatus
+            return messages
+        } catch let error as SubprocessError where error.code == .executableNotFound || error.code == .spawnFailed
+                    || error.code == .failedToChangeWorkingDirectory {
+            throw JobFailure.permanent("exec: cannot start \(command.executable): \(error)")
+        }
+    }
+
+    /// The last `maxErrorTextBytes` of `output`, read to its end.
+    private static func tail(of output: SubprocessOutputSequence) async -> [UInt8] {
+        var tail: [UInt8] = []
+        do {
+            for try await buffer in output {
+                // The buffer's bytes are valid only inside the closure: copy them.
+                buffer.withUnsafeBytes { tail.append(contentsOf: $0) }
+                if tail.count > 2 * maxErrorTextBytes { tail.removeFirst(tail.count - maxErrorTextBytes) }
+            }
+        } catch {}
+        return Array(tail.suffix(maxErrorTextBytes))
+    }
+}
+
+/// What a command said on standard output.
+struct Messages: Sendable {
+    var result: [UInt8] = []
+    var error: String?
+    var retryable = true
+    var retryAfterMs: Int64?
+    /// How the command broke the protocol, or why its output could not be read.
+    var broken: String?
+    var stderrTail: [UInt8] = []
+    var status = TerminationStatus.exited(0)
+
+    private struct Line: Decodable {
+        var progress: Double?
+        var step: String?
+        var message: String?
+        var result: String?
+        var result_b64: String?
+        var error: String?
+        var retryable: Bool?
+        var retry_after_ms: Int64?
+    }
+
+    mutating func read(_ text: String, job: JobContext, log: (String) -> Void) async {
+        guard text.first == "{", let line = try? JSONDecoder().decode(Line.self, from: Data(text.utf8)) else {
+            if !text.isEmpty { log("job \(job.id): \(text)") }
+            return
+        }
+        if let progress = line.progress {
+            await job.report(progress: progress, step: line.step ?? "", message: line.message ?? "")
+        }
+        if let result = line.result { self.result = Array(result.utf8) }
+        if let encoded = line.result_b64 {
+            if let decoded = Data(base64Encoded: encoded) { result = Array(decoded) } else { broken = "result_b64 is not base64" }
+        }
+        if let error = line.error {
+            self.error = error
+            retryable = line.retryable ?? true
+            retryAfterMs = line.retry_after_ms.flatMap { $0 > 0 ? $0 : nil }
+        }
+    }
+
+    func outcome() throws -> [UInt8] {
+        if let broken { throw JobFailure.permanent("exec: \(broken)" + stderrText) }
+        let ended: String
+        switch status {
+        case .exited(0): return result
+        case .exited(let code): ended = "exited with status \(code)"
+        case .signaled(let signal): ended = "killed by signal \(signal)"
+        }
+        let text = (error.map { "\($0) (\(ended))" } ?? ended) + stderrText
+        if !retryable { throw JobFailure.permanent(text) }
+        throw JobFailure.retryable(text, retryAfterMs: retryAfterMs)
+    }
+
+    private var stderrText: String {
+        stderrTail.isEmpty ? "" : "; stderr: " + String(decoding: stderrTail, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The command's process group, and how a cancel stops it: SIGTERM to the
+/// group, then SIGKILL if the command has not exited after the grace period.
+/// Once the command has exited after a cancel, whatever is left of its group
+/// gets SIGKILL at once.
+final class ProcessGroup: Sendable {
+    private struct State {
+        var id: pid_t?
+        var stopping = false
+        var killer: Task<Void, Never>?
+    }
+
+    private let terminationGraceMs: Int64
+    private let state = Mutex(State())
+
+    init(terminationGraceMs: Int64) { self.terminationGraceMs = terminationGraceMs }
+
+    /// The command started; its pid is its group's id.
+    func started(_ id: pid_t) {
+        let stopping = state.withLock { state in
+            state.id = id
+            return state.stopping
+        }
+        if stopping { terminate(id) }
+    }
+
+    func stop() {
+        let id = state.withLock { state in
+            state.stopping = true
+            return state.id
+        }
+        if let id { terminate(id) }
+    }
+
+    func kill() {
+        if let id = state.withLock({ $0.id }) { signal(SIGKILL, to: id) }
+    }
+
+    func exited() {
+        let (id, stopping, killer) = state.withLock { state in
+            defer { state.killer = nil }
+            return (state.id, state.stopping, state.killer)
+        }
+        killer?.cancel()
+        if stopping, let id { signal(SIGKILL, to: id) }
+    }
+
+    private func terminate(_ id: pid_t) {
+        signal(SIGTERM, to: id)
+        let graceMs = terminationGraceMs
+        let killer = Task {
+            guard (try? await Task.sleep(for: .milliseconds(graceMs))) != nil else { return }
+            self.signal(SIGKILL, to: id)
+        }
+        state.withLock { $0.killer = killer }
+    }
+
+    private func signal(_ number: Int32, to id: pid_t) {
+        _ = Glibc.kill(-id, number)
+    }
+}
