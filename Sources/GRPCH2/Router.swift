@@ -14,6 +14,39 @@ public struct Router: Sendable {
         handlers[path]
     }
 
+    /// This router with `check` run before every call whose path does not
+    /// start with one of `exemptPrefixes`, before its request is decoded. A
+    /// `GRPCStatus` thrown by `check` is the call's answer.
+    public func checking(
+        except exemptPrefixes: [String] = [], _ check: @escaping @Sendable (RPCContext) throws(GRPCStatus) -> Void
+    ) -> Router {
+        var checked = Router()
+        for (path, handler) in handlers {
+            guard !exemptPrefixes.contains(where: { path.hasPrefix($0) }) else {
+                checked.handlers[path] = handler
+                continue
+            }
+            switch handler {
+            case .unary(let body):
+                checked.handlers[path] = .unary { request, context in
+                    try check(context)
+                    return try await body(request, context)
+                }
+            case .serverStreaming(let body):
+                checked.handlers[path] = .serverStreaming { request, context, writer in
+                    try check(context)
+                    try await body(request, context, writer)
+                }
+            case .bidirectionalStreaming(let body):
+                checked.handlers[path] = .bidirectionalStreaming { requests, context, writer in
+                    try check(context)
+                    try await body(requests, context, writer)
+                }
+            }
+        }
+        return checked
+    }
+
     public mutating func unary<Request: GRPCMessage, Response: GRPCMessage>(
         _ path: String,
         _ body: @escaping @Sendable (Request, RPCContext) async throws -> Response

@@ -21,15 +21,21 @@ public final class SpoolServer: Sendable {
         self.server = server
     }
 
-    /// Serves `engine`, which must be started.
+    /// Serves `engine`, which must be started. With `authTokens`, every call
+    /// but health checks needs `authorization: Bearer <one of them>`.
     public static func start(
-        engine: QueueEngine, configuration: GRPCServer.Configuration, group: any EventLoopGroup
+        engine: QueueEngine, configuration: GRPCServer.Configuration, authTokens: [String] = [],
+        group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
         var router = Router()
         JobQueueService(engine: engine).register(in: &router)
         health.register(in: &router)
         ReflectionService().register(in: &router)
+        if !authTokens.isEmpty {
+            let authorization = BearerAuthorization(tokens: authTokens)
+            router = router.checking(except: BearerAuthorization.exemptPrefixes, authorization.check)
+        }
         let server = try await GRPCServer.start(router: router, configuration: configuration, group: group)
         return SpoolServer(health: health, engine: engine, server: server)
     }

@@ -18,54 +18,57 @@ struct Spoold: AsyncParsableCommand {
         commandName: "spoold",
         abstract: "Spool's server: a durable job queue with a gRPC face (h2c).")
 
-    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
-    var listen = "127.0.0.1:50051"
+    @Option(help: "A YAML config file (README: Configuration); the flags below override it.")
+    var config: String?
 
-    @Option(help: "The SQLite database file, created if missing (WAL mode; -wal and -shm files sit beside it).")
-    var db = "spool.db"
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Default 127.0.0.1:50051.")
+    var listen: String?
 
-    @Option(help: "full: fsync every commit (survives power loss); normal: fsync at checkpoints (survives a crash of spoold).")
-    var durability = SQLiteDatabase.Durability.full
+    @Option(help: "The SQLite database file, created if missing (WAL mode; -wal and -shm files sit beside it). Default spool.db.")
+    var db: String?
 
-    @Option(help: "Most jobs running at once, over all queues.")
-    var workers = 8
+    @Option(help: "full (default): fsync every commit (survives power loss); normal: fsync at checkpoints (survives a crash of spoold).")
+    var durability: SQLiteDatabase.Durability?
 
-    @Option(help: "Most jobs of one queue running at once.")
-    var concurrency = 4
+    @Option(help: "Most jobs running at once, over all queues. Default 8.")
+    var workers: Int?
 
-    @Option(help: "Most waiting jobs per queue; more get RESOURCE_EXHAUSTED (0: no limit).")
-    var maxDepth = 1_000_000
+    @Option(help: "Most jobs of one queue running at once, for queues the config file does not list. Default 4.")
+    var concurrency: Int?
 
-    @Option(help: "Hours finished jobs are kept before they are pruned.")
-    var retentionHours = 168.0
+    @Option(help: "Most waiting jobs per queue, for queues the config file does not list; more get RESOURCE_EXHAUSTED (0: no limit). Default 1000000.")
+    var maxDepth: Int?
 
-    @Option(help: "Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.")
-    var maxReceiveMessageSize = 4 * 1024 * 1024
+    @Option(help: "Hours finished jobs are kept before they are pruned. Default 168.")
+    var retentionHours: Double?
 
-    @Option(help: "Most concurrent calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).")
-    var maxConcurrentStreams: UInt32 = 1000
+    @Option(help: "Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED. Default 4194304.")
+    var maxReceiveMessageSize: Int?
+
+    @Option(help: "Most concurrent calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). Default 1000.")
+    var maxConcurrentStreams: UInt32?
 
     @Option(help: "Event-loop threads; the default is one per core.")
-    var threads = System.coreCount
+    var threads: Int?
 
-    @Option(help: "Seconds that in-flight calls get to finish on SIGTERM/SIGINT.")
-    var shutdownGrace = 10.0
+    @Option(help: "Seconds that in-flight calls get to finish on SIGTERM/SIGINT. Default 10.")
+    var shutdownGrace: Double?
 
     func validate() throws {
-        guard parseListen() != nil else {
+        if let listen, Self.parseListen(listen) == nil {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(listen)\")")
         }
-        guard maxReceiveMessageSize > 0 else { throw ValidationError("--max-receive-message-size must be positive") }
-        guard maxConcurrentStreams > 0 else { throw ValidationError("--max-concurrent-streams must be positive") }
-        guard workers > 0 else { throw ValidationError("--workers must be positive") }
-        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
-        guard maxDepth >= 0 else { throw ValidationError("--max-depth must not be negative") }
-        guard retentionHours > 0 else { throw ValidationError("--retention-hours must be positive") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
-        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+        for (flag, value) in [("--max-receive-message-size", maxReceiveMessageSize), ("--workers", workers),
+                              ("--concurrency", concurrency), ("--threads", threads)] {
+            if let value, value <= 0 { throw ValidationError("\(flag) must be positive") }
+        }
+        if maxConcurrentStreams == 0 { throw ValidationError("--max-concurrent-streams must be positive") }
+        if let maxDepth, maxDepth < 0 { throw ValidationError("--max-depth must not be negative") }
+        if let retentionHours, retentionHours <= 0 { throw ValidationError("--retention-hours must be positive") }
+        if let shutdownGrace, shutdownGrace < 0 { throw ValidationError("--shutdown-grace must not be negative") }
     }
 
-    private func parseListen() -> (host: String, port: Int)? {
+    private static func parseListen(_ listen: String) -> (host: String, port: Int)? {
         guard let colon = listen.lastIndex(of: ":"),
               let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else { return nil }
         var host = String(listen[..<colon])
@@ -73,53 +76,85 @@ struct Spoold: AsyncParsableCommand {
         return host.isEmpty ? nil : (host, port)
     }
 
+    /// The config file's settings with the flags laid over them.
+    private func settings() throws -> SpoolConfiguration {
+        var settings = SpoolConfiguration()
+        if let config {
+            do {
+                settings = try SpoolConfiguration(contentsOf: config)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if let listen { settings.listen = listen }
+        if let db { settings.db = db }
+        if let durability { settings.durability = durability.rawValue }
+        if let workers { settings.engine.workers = workers }
+        if let concurrency { settings.engine.queueDefaults.concurrency = concurrency }
+        if let maxDepth { settings.engine.queueDefaults.maxDepth = maxDepth }
+        if let retentionHours { settings.engine.retentionMs = Int64(retentionHours * 3_600_000) }
+        if let maxReceiveMessageSize { settings.maxReceiveMessageSize = maxReceiveMessageSize }
+        if let maxConcurrentStreams { settings.maxConcurrentStreams = maxConcurrentStreams }
+        if let threads { settings.threads = threads }
+        if let shutdownGrace { settings.shutdownGraceSeconds = shutdownGrace }
+        guard Self.parseListen(settings.listen) != nil else {
+            throw ValidationError("\(config ?? "config"): listen must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(settings.listen)\")")
+        }
+        return settings
+    }
+
     func run() async throws {
-        let (host, port) = parseListen()!
+        let settings = try settings()
+        let (host, port) = Self.parseListen(settings.listen)!
         var configuration = GRPCServer.Configuration()
         configuration.host = host
         configuration.port = port
-        configuration.maxReceiveMessageSize = maxReceiveMessageSize
-        configuration.maxConcurrentStreams = maxConcurrentStreams
+        configuration.maxReceiveMessageSize = settings.maxReceiveMessageSize
+        configuration.maxConcurrentStreams = settings.maxConcurrentStreams
 
+        let durability = SQLiteDatabase.Durability(rawValue: settings.durability)!
         let database: SQLiteDatabase
         do {
-            database = try SQLiteDatabase(path: db, durability: durability)
+            database = try SQLiteDatabase(path: settings.db, durability: durability)
         } catch {
-            throw ValidationError("--db: \(error)")
+            // Name where the path came from: the flag (or its default), or the file.
+            throw ValidationError(db == nil && config != nil ? "\(config!): db: \(error)" : "--db: \(error)")
         }
         defer { withExtendedLifetime(database) {} }
-        Log.line("spoold: database \(db) (schema \((try? database.schemaVersion()) ?? 0), durability \(durability))")
+        Log.line("spoold: database \(settings.db) (schema \((try? database.schemaVersion()) ?? 0), durability \(durability))")
 
         let (signals, signalSources) = Signals.watch([SIGTERM, SIGINT])
         defer { signalSources.forEach { $0.cancel() } }
 
-        var engineConfiguration = EngineConfiguration()
-        engineConfiguration.workers = workers
-        engineConfiguration.queueDefaults.concurrency = concurrency
-        engineConfiguration.queueDefaults.maxDepth = maxDepth
-        engineConfiguration.retentionMs = Int64(retentionHours * 3_600_000)
         let clock = SystemClock()
-        let engine = QueueEngine(configuration: engineConfiguration, store: try SQLiteJobStore(database: database),
-                                 clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+        var handlers = BuiltinHandlers.all(clock: clock)
+        for (type, command) in settings.execTypes {
+            handlers[type] = ExecHandler(command: command) { Log.line("spoold: \(type) \($0)") }
+        }
+        let engine = QueueEngine(configuration: settings.engine, store: try SQLiteJobStore(database: database),
+                                 clock: clock, handlers: handlers)
         let started = ContinuousClock.now
         let recovery = try await engine.start()
         Log.line("spoold: recovered \(recovery.queued) queued, \(recovery.scheduled) scheduled, "
                  + "\(recovery.requeued) interrupted and queued again, \(recovery.failed) interrupted on their last attempt "
                  + "in \(started.duration(to: .now))")
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
         let server: SpoolServer
         do {
-            server = try await SpoolServer.start(engine: engine, configuration: configuration, group: group)
+            server = try await SpoolServer.start(engine: engine, configuration: configuration,
+                                                 authTokens: settings.authTokens, group: group)
         } catch {
             try? await group.shutdownGracefully()
-            throw ValidationError("cannot listen on \(listen): \(error)")
+            throw ValidationError("cannot listen on \(settings.listen): \(error)")
         }
+        let auth = settings.authTokens.isEmpty ? "no auth" : "bearer tokens required"
+        Log.line("spoold: job types \(handlers.keys.sorted().joined(separator: ", ")); \(auth)")
         Log.line("spoold: listening on \(host):\(server.port)")
 
         let signal = await signals.first { _ in true }
         Log.line("spoold: received signal \(signal ?? 0), shutting down")
-        await server.shutdown(gracePeriod: .milliseconds(Int(shutdownGrace * 1000)))
+        await server.shutdown(gracePeriod: .milliseconds(Int(settings.shutdownGraceSeconds * 1000)))
         try await group.shutdownGracefully()
         Log.line("spoold: stopped")
     }

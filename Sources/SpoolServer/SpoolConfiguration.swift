@@ -1,0 +1,178 @@
+import Foundation
+import SpoolCore
+import SpoolHandlers
+import Yams
+
+/// Everything spoold can be told (DESIGN.md §8): read from one optional YAML
+/// file, then overridden by flags. Every default serves the README's first
+/// command. README's "Configuration" section shows every key.
+public struct SpoolConfiguration: Sendable {
+    public var listen = "127.0.0.1:50051"
+    public var db = "spool.db"
+    /// "full" or "normal" (see `SQLiteDatabase.Durability`).
+    public var durability = "full"
+    /// Event-loop threads; nil: one per core.
+    public var threads: Int?
+    public var maxReceiveMessageSize = 4 * 1024 * 1024
+    public var maxConcurrentStreams: UInt32 = 1000
+    public var shutdownGraceSeconds = 10.0
+    /// When not empty, every call but health checks needs
+    /// `authorization: Bearer <one of these>`.
+    public var authTokens: [String] = []
+    public var engine = EngineConfiguration()
+    /// Job types run by the `exec` handler.
+    public var execTypes: [String: ExecHandler.Command] = [:]
+
+    public init() {}
+
+    public static let durabilities = ["full", "normal"]
+
+    /// Reads `path`; a missing or invalid file is refused naming the key.
+    public init(contentsOf path: String) throws(ConfigurationError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("\(path): cannot read the config file: \(error.localizedDescription)")
+        }
+        try self.init(yaml: text, file: path)
+    }
+
+    public init(yaml: String, file: String = "config") throws(ConfigurationError) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError("\(file): not valid YAML: \(error)")
+        }
+        guard let root else { return }  // an empty file: every default
+        try read(ConfigNode(node: root, path: "", file: file))
+    }
+
+    private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
+        let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
+                    "max_concurrent_streams", "shutdown_grace", "retention_hours", "auth", "queue_defaults", "queues",
+                    "locks", "rate_keys", "types"]
+        var queues: ConfigNode?
+        for (key, value) in try root.entries(allowed: keys) {
+            switch key {
+            case "listen": listen = try value.string()
+            case "db": db = try value.string()
+            case "durability": durability = try value.string(oneOf: Self.durabilities)
+            case "workers": engine.workers = try value.int(atLeast: 1)
+            case "threads": threads = try value.int(atLeast: 1)
+            case "max_receive_message_size": maxReceiveMessageSize = try value.int(atLeast: 1)
+            case "max_concurrent_streams": maxConcurrentStreams = UInt32(clamping: try value.int(atLeast: 1))
+            case "shutdown_grace": shutdownGraceSeconds = try value.number(atLeast: 0)
+            case "retention_hours": engine.retentionMs = Int64(try value.number(atLeast: 0, orAbove: true) * 3_600_000)
+            case "auth":
+                for (_, tokens) in try value.entries(allowed: ["tokens"]) {
+                    authTokens = try tokens.strings()
+                    if let empty = authTokens.firstIndex(of: "") {
+                        throw ConfigNode(node: tokens.node, path: "\(tokens.path)[\(empty)]", file: tokens.file)
+                            .error("a token must not be empty")
+                    }
+                }
+            case "queue_defaults":
+                let name = engine.queueDefaults.name
+                engine.queueDefaults = try Self.queue(named: name, from: value, defaults: engine.queueDefaults)
+            case "queues": queues = value  // read after queue_defaults, wherever it stands
+
+            case "locks":
+                for (lock, capacity) in try value.entries() {
+                    engine.lockCapacities[lock] = try capacity.int(atLeast: 1)
+                }
+            case "rate_keys":
+                for (rateKey, limit) in try value.entries() {
+                    engine.rateKeys[rateKey] = try Self.rateLimit(limit)
+                }
+            case "types":
+                for (type, settings) in try value.entries() {
+                    try readType(type, settings)
+                }
+            default:
+                preconditionFailure("\(key) is allowed but not read")
+            }
+        }
+        for (name, settings) in try queues?.entries() ?? [] {
+            engine.queues.append(try Self.queue(named: name, from: settings, defaults: engine.queueDefaults))
+        }
+    }
+
+    private mutating func readType(_ type: String, _ settings: ConfigNode) throws(ConfigurationError) {
+        guard !type.hasPrefix("spool.") else { throw settings.error("types named spool.* are built in") }
+        var command: ExecHandler.Command?
+        for (key, value) in try settings.entries(allowed: ["queue", "exec"]) {
+            switch key {
+            case "queue": engine.typeQueues[type] = try value.string()
+            default: command = try Self.command(value)
+            }
+        }
+        guard let command else { throw settings.error("needs exec (the command that runs this type's jobs)") }
+        execTypes[type] = command
+    }
+
+    private static func command(_ node: ConfigNode) throws(ConfigurationError) -> ExecHandler.Command {
+        var argv: [String] = []
+        var command = ExecHandler.Command(executable: "")
+        for (key, value) in try node.entries(allowed: ["command", "env", "working_directory", "termination_grace"]) {
+            switch key {
+            case "command":
+                argv = try value.strings()
+                guard !argv.isEmpty, !argv[0].isEmpty else { throw value.error("must name a program, e.g. [python3, render.py]") }
+            case "env":
+                for (name, setting) in try value.entries() { command.environment[name] = try setting.string() }
+            case "working_directory":
+                command.workingDirectory = try value.string()
+            default:
+                command.terminationGraceMs = Int64(try value.number(atLeast: 0) * 1000)
+            }
+        }
+        guard !argv.isEmpty else { throw node.error("needs command, e.g. [python3, render.py]") }
+        command.executable = argv[0]
+        command.arguments = Array(argv.dropFirst())
+        return command
+    }
+
+    private static func queue(
+        named name: String, from node: ConfigNode, defaults: QueueConfiguration
+    ) throws(ConfigurationError) -> QueueConfiguration {
+        var queue = defaults
+        queue.name = name
+        let keys = ["concurrency", "max_depth", "max_attempts", "timeout", "backoff", "rate"]
+        for (key, value) in try node.entries(allowed: keys) {
+            switch key {
+            case "concurrency": queue.concurrency = try value.int(atLeast: 1)
+            case "max_depth": queue.maxDepth = try value.int(atLeast: 0)
+            case "max_attempts": queue.maxAttempts = Int32(clamping: try value.int(atLeast: 1))
+            case "timeout": queue.timeoutMs = Int64(try value.number(atLeast: 0) * 1000)
+            case "backoff": queue.backoff = try backoff(value, defaults: queue.backoff)
+            default: queue.rateLimit = try rateLimit(value)
+            }
+        }
+        return queue
+    }
+
+    private static func backoff(_ node: ConfigNode, defaults: Backoff) throws(ConfigurationError) -> Backoff {
+        var initialMs = defaults.initialMs, multiplier = defaults.multiplier, maxMs = defaults.maxMs
+        for (key, value) in try node.entries(allowed: ["initial", "multiplier", "max"]) {
+            switch key {
+            case "initial": initialMs = Int64(try value.number(atLeast: 0) * 1000)
+            case "multiplier": multiplier = try value.number(atLeast: 1)
+            default: maxMs = Int64(try value.number(atLeast: 0) * 1000)
+            }
+        }
+        guard maxMs >= initialMs else { throw node.error("max must not be below initial") }
+        return Backoff(initialMs: initialMs, multiplier: multiplier, maxMs: maxMs)
+    }
+
+    private static func rateLimit(_ node: ConfigNode) throws(ConfigurationError) -> RateLimit {
+        var perSecond: Double?, burst: Double?
+        for (key, value) in try node.entries(allowed: ["per_second", "burst"]) {
+            if key == "per_second" { perSecond = try value.number(atLeast: 0, orAbove: true) }
+            else { burst = try value.number(atLeast: 1) }
+        }
+        guard let perSecond else { throw node.error("needs per_second") }
+        return RateLimit(ratePerSecond: perSecond, burst: burst)
+    }
+}

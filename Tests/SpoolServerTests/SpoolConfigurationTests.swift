@@ -1,0 +1,109 @@
+import SpoolCore
+import SpoolHandlers
+import SpoolServer
+import Testing
+
+struct SpoolConfigurationTests {
+    @Test func anEmptyFileKeepsEveryDefault() throws {
+        let configuration = try SpoolConfiguration(yaml: "")
+        #expect(configuration.listen == "127.0.0.1:50051")
+        #expect(configuration.db == "spool.db")
+        #expect(configuration.durability == "full")
+        #expect(configuration.authTokens.isEmpty)
+        #expect(configuration.engine.workers == EngineConfiguration().workers)
+        #expect(configuration.engine.queueDefaults == EngineConfiguration().queueDefaults)
+        #expect(configuration.execTypes.isEmpty)
+    }
+
+    @Test func everyKeyReachesItsSetting() throws {
+        let configuration = try SpoolConfiguration(yaml: """
+            listen: 0.0.0.0:6000
+            db: /var/lib/spool/jobs.db
+            durability: normal
+            workers: 16
+            threads: 2
+            max_receive_message_size: 1048576
+            max_concurrent_streams: 200
+            shutdown_grace: 2.5
+            retention_hours: 24
+            auth:
+              tokens: [alpha, beta]
+            queues:            # before queue_defaults: still built on them
+              images:
+                concurrency: 2
+                rate: {per_second: 5, burst: 10}
+                backoff: {initial: 0.5, multiplier: 3, max: 60}
+            queue_defaults:
+              max_attempts: 5
+              timeout: 30
+              max_depth: 0
+            locks:
+              gpu: 2
+            rate_keys:
+              openai: {per_second: 50}
+            types:
+              render:
+                queue: images
+                exec:
+                  command: [python3, render.py, --fast]
+                  env: {MODEL: sdxl}
+                  working_directory: /srv/render
+                  termination_grace: 1.5
+            """)
+        #expect(configuration.listen == "0.0.0.0:6000")
+        #expect(configuration.db == "/var/lib/spool/jobs.db")
+        #expect(configuration.durability == "normal")
+        #expect(configuration.engine.workers == 16)
+        #expect(configuration.threads == 2)
+        #expect(configuration.maxReceiveMessageSize == 1_048_576)
+        #expect(configuration.maxConcurrentStreams == 200)
+        #expect(configuration.shutdownGraceSeconds == 2.5)
+        #expect(configuration.engine.retentionMs == 24 * 3_600_000)
+        #expect(configuration.authTokens == ["alpha", "beta"])
+        #expect(configuration.engine.queueDefaults.maxAttempts == 5)
+        #expect(configuration.engine.queueDefaults.timeoutMs == 30_000)
+        #expect(configuration.engine.queueDefaults.maxDepth == 0)
+        #expect(configuration.engine.queues == [QueueConfiguration(
+            name: "images", concurrency: 2, rateLimit: RateLimit(ratePerSecond: 5, burst: 10), maxDepth: 0,
+            maxAttempts: 5, backoff: Backoff(initialMs: 500, multiplier: 3, maxMs: 60_000), timeoutMs: 30_000)])
+        #expect(configuration.engine.lockCapacities == ["gpu": 2])
+        #expect(configuration.engine.rateKeys == ["openai": RateLimit(ratePerSecond: 50, burst: 50)])
+        #expect(configuration.engine.typeQueues == ["render": "images"])
+        #expect(configuration.execTypes == ["render": ExecHandler.Command(
+            executable: "python3", arguments: ["render.py", "--fast"], environment: ["MODEL": "sdxl"],
+            workingDirectory: "/srv/render", terminationGraceMs: 1500)])
+    }
+
+    /// Each invalid file, and the message that refuses it: file, line and
+    /// column, the key's path, and what is wrong.
+    @Test(arguments: [
+        ("workers: 0", "spool.yaml:1:10: workers: must be an integer ≥ 1 (got \"0\")"),
+        ("durability: fast", "spool.yaml:1:13: durability: must be one of full, normal (got \"fast\")"),
+        ("wrokers: 4", "spool.yaml:1:1: wrokers: unknown key (known here: listen, db, durability, workers, threads, "
+            + "max_receive_message_size, max_concurrent_streams, shutdown_grace, retention_hours, auth, queue_defaults, "
+            + "queues, locks, rate_keys, types)"),
+        ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
+            + "concurrency, max_depth, max_attempts, timeout, backoff, rate)"),
+        ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second"),
+        ("queue_defaults:\n  backoff: {initial: 10, max: 1}", "spool.yaml:2:12: queue_defaults.backoff: max must not be below initial"),
+        ("locks:\n  gpu: two", "spool.yaml:2:8: locks.gpu: must be an integer ≥ 1 (got \"two\")"),
+        ("rate_keys:\n  openai: {per_second: 0}", "spool.yaml:2:24: rate_keys.openai.per_second: must be a number > 0 (got \"0\")"),
+        ("types:\n  render:\n    queue: images", "spool.yaml:3:5: types.render: needs exec (the command that runs this type's jobs)"),
+        ("types:\n  render:\n    exec: {command: []}", "spool.yaml:3:21: types.render.exec.command: must name a program, e.g. [python3, render.py]"),
+        ("types:\n  spool.echo:\n    exec: {command: [cat]}", "spool.yaml:3:5: types.spool.echo: types named spool.* are built in"),
+        ("auth:\n  tokens: [a, \"\"]", "spool.yaml:2:11: auth.tokens[1]: a token must not be empty"),
+        ("auth:\n  tokens: secret", "spool.yaml:2:11: auth.tokens: must be a list of strings (got \"secret\")"),
+        ("- a list", "spool.yaml:1:1: must be a mapping (got a list)"),
+    ])
+    func anInvalidFileIsRefusedNamingTheKey(yaml: String, message: String) {
+        #expect(throws: ConfigurationError(message)) { try SpoolConfiguration(yaml: yaml, file: "spool.yaml") }
+    }
+
+    @Test func yamlThatDoesNotParseIsRefusedWithThePosition() {
+        #expect {
+            try SpoolConfiguration(yaml: "queues: [unclosed", file: "spool.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("spool.yaml: not valid YAML:") && "\(error)".contains("line 1")
+        }
+    }
+}

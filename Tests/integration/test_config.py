@@ -1,0 +1,186 @@
+"""spoold with a YAML config file: exec job types, queues, locks and bearer tokens,
+against grpcio and grpcurl."""
+import base64
+import json
+import pathlib
+import subprocess
+import sys
+import uuid
+
+import grpc
+import pytest
+
+from conftest import ROOT, Spoold, spoold_binary
+
+TOKEN = "s3cret-token"
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory):
+    """A spoold whose config has a render type run by clients/examples/render.py."""
+    directory = tmp_path_factory.mktemp("configured")
+    tag = uuid.uuid4().hex
+    config = directory / "spool.yaml"
+    config.write_text(f"""
+workers: 4
+auth:
+  tokens: [{TOKEN}, second-token]
+queues:
+  images:
+    concurrency: 2
+    max_attempts: 2
+    backoff: {{initial: 0.05, max: 0.05}}
+locks:
+  gpu: 2
+types:
+  render:
+    queue: images
+    exec:
+      command: [{sys.executable}, {ROOT / "clients" / "examples" / "render.py"}]
+      env: {{RENDER_TAG: "{tag}"}}
+      termination_grace: 5
+""")
+    spoold = Spoold(directory, "--config", str(config))
+    spoold.tag = tag
+    yield spoold
+    code, _ = spoold.terminate()
+    assert code == 0
+
+
+@pytest.fixture
+def api(configured, pb):
+    queue_pb2, queue_pb2_grpc = pb
+    with configured.channel() as channel:
+        yield queue_pb2, queue_pb2_grpc.JobQueueStub(channel)
+
+
+AUTH = (("authorization", f"Bearer {TOKEN}"),)
+
+
+def enqueue(api, metadata=AUTH, **spec):
+    m, stub = api
+    return stub.Enqueue(m.EnqueueRequest(job=m.JobSpec(**spec)), metadata=metadata, timeout=10)
+
+
+def watch(api, job_id, timeout=60):
+    m, stub = api
+    return list(stub.StreamProgress(m.StreamProgressRequest(job_ids=[job_id]), metadata=AUTH, timeout=timeout))
+
+
+def render_processes(tag):
+    """Pids of processes whose environment carries `tag`."""
+    found = []
+    for environ in pathlib.Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"RENDER_TAG={tag}".encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_the_banner_lists_the_configured_type_and_auth(configured):
+    assert any("render" in line and "bearer tokens required" in line for line in configured.banner), configured.banner
+
+
+def test_an_exec_job_reports_every_step_and_returns_the_rendered_image(api):
+    m, _ = api
+    payload = json.dumps({"prompt": "a red fox", "steps": 4, "step_ms": 10, "width": 4, "height": 3}).encode()
+    answer = enqueue(api, type="render", payload=payload, lock_keys=["gpu"])
+    assert answer.job.queue == "images"
+    events = watch(api, answer.job.id)
+    steps = [e.job.progress.step for e in events if e.kind == m.ProgressEvent.KIND_PROGRESS]
+    assert steps == ["denoise 1/4", "denoise 2/4", "denoise 3/4", "denoise 4/4"]
+    final = events[-1].job
+    assert final.state == m.JOB_STATE_SUCCEEDED
+    assert final.result.startswith(b"P6 4 3 255\n") and len(final.result) == len(b"P6 4 3 255\n") + 4 * 3 * 3
+
+
+def test_an_exec_error_saying_not_retryable_fails_at_once_with_its_message(api):
+    m, _ = api
+    answer = enqueue(api, type="render", payload=json.dumps({"prompt": "x", "fail": "permanent"}).encode())
+    final = watch(api, answer.job.id)[-1].job
+    assert final.state == m.JOB_STATE_FAILED and final.attempt == 1
+    assert final.error.message == "refusing the prompt 'x' (exited with status 1)"
+    assert not final.error.retryable
+
+
+def test_a_retryable_exec_error_is_retried_up_to_the_queues_max_attempts(api):
+    m, _ = api
+    payload = json.dumps({"fail": "retryable", "retry_after_ms": 20}).encode()
+    final = watch(api, enqueue(api, type="render", payload=payload).job.id)[-1].job
+    assert final.state == m.JOB_STATE_FAILED and final.attempt == 2 and final.max_attempts == 2
+    assert final.error.message.startswith("the GPU is busy (exited with status 1)")
+
+
+def test_cancelling_a_running_exec_job_stops_its_process(api, configured):
+    m, stub = api
+    answer = enqueue(api, type="render", payload=json.dumps({"steps": 1000, "step_ms": 50}).encode())
+    stream = stub.StreamProgress(m.StreamProgressRequest(job_ids=[answer.job.id]), metadata=AUTH, timeout=60)
+    for event in stream:  # wait until the process runs and reports
+        if event.kind == m.ProgressEvent.KIND_PROGRESS:
+            break
+    assert render_processes(configured.tag)
+    stub.Cancel(m.CancelRequest(job_id=answer.job.id, reason="changed my mind"), metadata=AUTH, timeout=10)
+    final = [event for event in stream][-1].job
+    assert final.state == m.JOB_STATE_CANCELLED
+    # CANCELLED is sent only once the handler, and so its process, has stopped.
+    assert render_processes(configured.tag) == []
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ((), 'this server needs the metadata "authorization: Bearer <token>"'),
+    ((("authorization", "Basic abc"),), 'authorization must be "Bearer <token>"'),
+    ((("authorization", "Bearer wrong"),), "the bearer token is not one this server accepts"),
+])
+def test_calls_without_a_valid_bearer_token_are_unauthenticated(api, metadata, message):
+    with pytest.raises(grpc.RpcError) as raised:
+        enqueue(api, metadata=metadata, type="spool.echo")
+    assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert raised.value.details() == message
+
+
+def test_any_configured_token_is_accepted(api):
+    answer = enqueue(api, metadata=(("authorization", "Bearer second-token"),), type="spool.echo")
+    assert answer.job.id
+
+
+def test_health_checks_need_no_token(configured):
+    with configured.channel() as channel:
+        # An empty HealthCheckRequest asks about the whole server; b"\x08\x01" is status SERVING.
+        assert channel.unary_unary("/grpc.health.v1.Health/Check")(b"", timeout=10) == b"\x08\x01"
+
+
+def test_grpcurl_needs_the_token_for_reflection_and_calls(configured, grpcurl):
+    refused = subprocess.run([grpcurl, "-plaintext", configured.address, "list"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "Unauthenticated" in refused.stderr, refused.stderr
+    listed = subprocess.run([grpcurl, "-plaintext", "-H", f"authorization: Bearer {TOKEN}", configured.address, "list"],
+                            capture_output=True, text=True, check=True)
+    assert "spool.v1.JobQueue" in listed.stdout.split()
+    health = subprocess.run([grpcurl, "-plaintext", "-d", '{"service": "spool.v1.JobQueue"}', "-import-path",
+                             str(ROOT / "proto"), "-proto", "grpc/health/v1/health.proto", configured.address,
+                             "grpc.health.v1.Health/Check"], capture_output=True, text=True)
+    assert health.returncode == 0 and '"SERVING"' in health.stdout, health.stderr
+
+
+def test_flags_override_the_config_file(tmp_path):
+    config = tmp_path / "spool.yaml"
+    config.write_text("listen: 127.0.0.1:1\nworkers: 1\n")
+    spoold = Spoold(tmp_path, "--config", str(config))  # the fixture's --listen 127.0.0.1:0 wins
+    assert spoold.port not in (0, 1)
+    assert spoold.terminate()[0] == 0
+
+
+@pytest.mark.parametrize("text, message", [
+    ("workers: many\n", "spool.yaml:1:10: workers: must be an integer ≥ 1 (got \"many\")"),
+    ("queues:\n  images:\n    concurency: 2\n", "spool.yaml:3:5: queues.images.concurency: unknown key"),
+    ("types:\n  render: {queue: images}\n", "spool.yaml:2:11: types.render: needs exec"),
+])
+def test_an_invalid_config_is_refused_naming_the_key(tmp_path, text, message):
+    config = tmp_path / "spool.yaml"
+    config.write_text(text)
+    run = subprocess.run([spoold_binary(), "--config", str(config), "--db", str(tmp_path / "x.db")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert message in run.stderr, run.stderr
+    assert not (tmp_path / "x.db").exists()
