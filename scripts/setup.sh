@@ -4,8 +4,8 @@
 #   scripts/setup.sh          C libraries to build and run spoold (apt)
 #   scripts/setup.sh --test   also the test and benchmark peers: protoc and
 #                             protoc-c (generated-code check), nghttp2-client
-#                             (nghttp, h2load), and .venv with grpcio, grpcurl
-#                             and pytest (pip)
+#                             (nghttp, h2load), and .venv with grpcio, grpcurl,
+#                             pytest, mypy and the Python client (pip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +31,6 @@ if [ "${1:-}" = "--test" ]; then
     python3 -m venv .venv
   fi
   .venv/bin/python -m pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
+  # Installed, not linked, so the tests see the package as its users will.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./clients/python
 fi

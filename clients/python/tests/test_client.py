@@ -1,0 +1,108 @@
+"""spool_client against a live spoold."""
+import json
+import time
+
+import grpc
+import pytest
+
+from live_spoold import Spoold, server  # noqa: F401 (server is a fixture)
+from spool_client import Client, JobState, SpoolError, job_spec
+
+
+@pytest.fixture
+def spool(server):
+    with Client(server.address) as client:
+        yield client
+
+
+def test_a_mapping_payload_travels_as_json_and_wait_returns_the_finished_job(spool):
+    enqueued = spool.enqueue("spool.echo", {"prompt": "a red fox"}, labels={"team": "docs"})
+    assert not enqueued.deduplicated and enqueued.job.id
+    final = spool.wait(enqueued.job.id)
+    assert JobState(final.state) is JobState.SUCCEEDED
+    assert json.loads(final.result) == {"prompt": "a red fox"}
+    assert dict(final.labels) == {"team": "docs"}
+
+
+def test_an_idempotency_key_answers_the_existing_job(spool):
+    first = spool.enqueue("spool.echo", "once", idempotency_key="client-key-1")
+    again = spool.enqueue("spool.echo", "twice", idempotency_key="client-key-1")
+    assert again.deduplicated and again.job.id == first.job.id
+
+
+def test_watch_yields_a_snapshot_then_progress_then_the_end(spool):
+    job = spool.enqueue("spool.sleep", {"steps": 3, "step_ms": 20}).job
+    events = list(spool.watch([job.id]))
+    assert events[0].seq == 0
+    assert [e.job.progress.step for e in events if e.kind == e.KIND_PROGRESS] == [
+        "step 1 of 3", "step 2 of 3", "step 3 of 3"]
+    seqs = [e.seq for e in events[1:]]
+    assert seqs == sorted(set(seqs)) and all(seqs)
+    assert JobState(events[-1].job.state) is JobState.SUCCEEDED
+
+
+def test_a_batch_is_watched_to_its_end_and_reported_whole(spool):
+    batch = spool.enqueue_batch([job_spec("spool.echo", f"item {i}") for i in range(20)], labels={"run": "7"})
+    assert len(batch.jobs) == 20
+    last = list(spool.watch(batch_id=batch.batch_id))[-1]
+    assert last.batch.total == 20 and last.batch.counts.succeeded == 20 and last.batch.percent == 100
+    summary = spool.status(batch_id=batch.batch_id).batch
+    assert summary.counts.succeeded == 20
+
+
+def test_cancel_and_status_of_a_scheduled_job(spool):
+    job = spool.enqueue("spool.echo", run_at_ms=int(time.time() * 1000) + 3_600_000).job
+    assert JobState(job.state) is JobState.SCHEDULED
+    [cancelled] = spool.cancel(job.id, reason="not needed")
+    assert JobState(cancelled.state) is JobState.CANCELLED
+    assert JobState(spool.job(job.id).state) is JobState.CANCELLED
+    queues = {queue.name: queue for queue in spool.status().queues}
+    assert "default" in queues and queues["default"].concurrency > 0
+
+
+@pytest.mark.parametrize("call, code, message", [
+    (lambda s: s.enqueue("no.such.type"), grpc.StatusCode.INVALID_ARGUMENT, 'no handler for job type "no.such.type"'),
+    (lambda s: s.job("00000000-0000-7000-8000-000000000000"), grpc.StatusCode.NOT_FOUND, "00000000"),
+    (lambda s: s.cancel(), grpc.StatusCode.INVALID_ARGUMENT, "job_id"),
+])
+def test_refused_calls_raise_spool_error_with_the_status(spool, call, code, message):
+    with pytest.raises(SpoolError) as raised:
+        call(spool)
+    assert raised.value.code == code and message in raised.value.message, raised.value
+
+
+def test_the_token_is_sent_with_every_call(tmp_path):
+    config = tmp_path / "spool.yaml"
+    config.write_text("auth:\n  tokens: [client-token]\n")
+    spoold = Spoold(tmp_path, "--config", str(config))
+    try:
+        with Client(spoold.address, token="client-token") as spool:
+            assert JobState(spool.wait(spool.enqueue("spool.echo").job.id).state) is JobState.SUCCEEDED
+        with Client(spoold.address) as anonymous, pytest.raises(SpoolError) as raised:
+            anonymous.enqueue("spool.echo")
+        assert raised.value.code == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        spoold.stop()
+
+
+def test_watch_resumes_across_a_server_restart(tmp_path):
+    """The server stops mid-job (its running job is interrupted), comes back on the
+    same port and database; the same watch() goes on to the job's end."""
+    spoold = Spoold(tmp_path, "--shutdown-grace", "0")
+    port = spoold.port
+    with Client(spoold.address) as spool:
+        job = spool.enqueue("spool.sleep", {"steps": 4, "step_ms": 50}).job
+        events = []
+        for event in spool.watch([job.id], reconnect_for=30):
+            events.append(event)
+            if event.kind == event.KIND_PROGRESS and spoold is not None:
+                assert spoold.stop() == 0
+                spoold = None
+                restarted = Spoold(tmp_path, port=port)
+        restarted.stop()
+    snapshots = [e for e in events if e.kind == e.KIND_SNAPSHOT]
+    assert len(snapshots) == 2, "the watch did not reconnect"
+    final = events[-1].job
+    assert JobState(final.state) is JobState.SUCCEEDED and final.attempt == 2
+    live = [e.seq for e in events if e.seq]
+    assert live == sorted(set(live)), "seqs went backwards or repeated across the resume"
