@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "spoold", targets: ["spoold"]),
+        .executable(name: "spoolctl", targets: ["spoolctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -66,6 +67,14 @@ let package = Package(
             name: "spoold",
             dependencies: [
                 "SpoolServer", "SpoolSQLite", "SpoolHandlers", "SpoolCore", "GRPCH2",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+
+        .executableTarget(
+            name: "spoolctl",
+            dependencies: [
+                "GRPCH2", "SpoolWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

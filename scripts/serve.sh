@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 swift build -c release --product spoold
+swift build -c release --product spoolctl  # the command-line client, beside spoold
 exec .build/release/spoold "$@"

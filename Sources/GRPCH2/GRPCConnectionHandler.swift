@@ -132,20 +132,12 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         defer { flushing = false }
         repeat {
             flushAgain = false
-            var wrote = false
-            while context.channel.isWritable && session.hasOutput {
-                var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-                do {
-                    try session.produceOutput(into: &buffer, limit: 64 * 1024)
-                } catch {
-                    close()
-                    return
-                }
-                guard buffer.readableBytes > 0 else { break }
-                context.write(wrapOutboundOut(buffer), promise: nil)
-                wrote = true
+            do {
+                try session.writeOutput(to: context)
+            } catch {
+                close()
+                return
             }
-            if wrote { context.flush() }
         } while flushAgain && !closing
         if !session.isAlive || (draining && streams.isEmpty && !session.hasOutput) { close() }
     }

@@ -5,21 +5,23 @@ import Glibc
 import NIOCore
 
 /// What an `NGHTTP2Session` reports while it parses input or produces output.
-/// Every call happens synchronously inside `receive` or `produceOutput`, on the
-/// connection's event loop.
+/// Every call happens synchronously inside `receive` or `writeOutput`, on the
+/// connection's event loop. A client session never reports `streamOpened` or
+/// `streamReceivedHeaders` (those are a server's requests); it reports the
+/// response's headers and trailers alike through `receivedHeader`.
 protocol NGHTTP2SessionDelegate: AnyObject {
     func streamOpened(_ streamID: Int32)
     func stream(_ streamID: Int32, receivedHeader name: String, value: String)
     /// The request headers are complete (`endStream`: no body follows).
     func streamReceivedHeaders(_ streamID: Int32, endStream: Bool)
     func stream(_ streamID: Int32, receivedData data: [UInt8])
-    /// The client ended its side of the stream (END_STREAM on DATA or trailers).
+    /// The peer ended its side of the stream (END_STREAM on HEADERS, DATA or trailers).
     func streamRemoteEnded(_ streamID: Int32)
-    /// The last frame of our response went out.
+    /// The last frame of our side went out.
     func streamSentEnd(_ streamID: Int32)
     /// The stream is gone: completed (`errorCode` 0) or reset.
     func streamClosed(_ streamID: Int32, errorCode: UInt32)
-    /// Response body bytes for `streamID`, at most `maxLength` of them.
+    /// Body bytes to send on `streamID`, at most `maxLength` of them.
     func outboundData(for streamID: Int32, maxLength: Int) -> NGHTTP2Session.OutboundChunk
 }
 
@@ -68,7 +70,7 @@ final class HeaderBlock: @unchecked Sendable {
     }
 }
 
-/// One nghttp2 server session: the thin, owning wrapper around
+/// One nghttp2 session, server or client: the thin, owning wrapper around
 /// `nghttp2_session *`. Confined to its connection's event loop; never locked.
 ///
 /// Memory: the session is created in `init` and deleted in `deinit`; nghttp2's
@@ -77,12 +79,14 @@ final class HeaderBlock: @unchecked Sendable {
 /// are copied by nghttp2 during each `submit` call. Output bytes are copied out
 /// of nghttp2's buffer before the next `mem_send`.
 final class NGHTTP2Session {
-    /// A response body chunk, and what follows it.
+    enum Role { case server, client }
+
+    /// A body chunk, and what follows it.
     struct OutboundChunk {
         enum Then {
             case more          // the body continues; send nothing more until resumed
             case end           // the body ends the stream
-            case trailers(HeaderBlock)  // then trailers end it
+            case trailers(HeaderBlock)  // then trailers end it (a server's response)
         }
         var bytes: ByteBuffer?
         var then: Then
@@ -95,7 +99,7 @@ final class NGHTTP2Session {
     /// Swift string is made of them.
     private let ignoredHeaderNames: [[UInt8]]
 
-    init(delegate: any NGHTTP2SessionDelegate, ignoringHeaders ignored: [String] = []) {
+    init(_ role: Role = .server, delegate: any NGHTTP2SessionDelegate, ignoringHeaders ignored: [String] = []) {
         self.delegate = delegate
         self.ignoredHeaderNames = ignored.map { Array($0.utf8) }
         var callbacks: OpaquePointer?
@@ -110,7 +114,10 @@ final class NGHTTP2Session {
 
         var created: OpaquePointer?
         // `self` is not fully initialised yet, so user_data is set just below.
-        precondition(nghttp2_session_server_new(&created, callbacks, nil) == 0, "nghttp2: out of memory")
+        // A client session sends the connection preface itself, before its SETTINGS.
+        let result = role == .server
+            ? nghttp2_session_server_new(&created, callbacks, nil) : nghttp2_session_client_new(&created, callbacks, nil)
+        precondition(result == 0, "nghttp2: out of memory")
         self.session = created!
         nghttp2_session_set_user_data(session, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -131,13 +138,27 @@ final class NGHTTP2Session {
 
     /// Appends the frames nghttp2 has ready to `buffer`, stopping once it holds
     /// `limit` bytes.
-    func produceOutput(into buffer: inout ByteBuffer, limit: Int) throws(NGHTTP2Error) {
+    private func produceOutput(into buffer: inout ByteBuffer, limit: Int) throws(NGHTTP2Error) {
         while buffer.readableBytes < limit {
             var data: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &data)
             if count < 0 { throw NGHTTP2Error(code: Int32(count)) }
             guard count > 0, let data else { return }
             buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: count))
+        }
+    }
+
+    /// Writes the frames nghttp2 has ready to `context`, in buffers of up to
+    /// 64 KiB, while its channel stays writable; flushes if it wrote any.
+    func writeOutput(to context: ChannelHandlerContext) throws(NGHTTP2Error) {
+        var wrote = false
+        defer { if wrote { context.flush() } }
+        while context.channel.isWritable && hasOutput {
+            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+            try produceOutput(into: &buffer, limit: 64 * 1024)
+            guard buffer.readableBytes > 0 else { return }
+            context.write(NIOAny(buffer), promise: nil)
+            wrote = true
         }
     }
 
@@ -176,6 +197,15 @@ final class NGHTTP2Session {
         } else {
             _ = nghttp2_submit_response(session, streamID, headers.fields, headers.count, nil)
         }
+    }
+
+    /// A client's request: the headers, then the body from
+    /// `delegate.outboundData`. Returns the new stream's id, or nil when the
+    /// session can open no more streams (the server sent GOAWAY, or ids ran out).
+    func submitRequest(headers: HeaderBlock) -> Int32? {
+        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: readOutbound)
+        let id = nghttp2_submit_request(session, nil, headers.fields, headers.count, &provider, nil)
+        return id > 0 ? id : nil
     }
 
     /// Asks nghttp2 to call `outboundData` again for a stream that answered `.more`.

@@ -1,0 +1,88 @@
+import NIOCore
+import NIOPosix
+
+/// A gRPC client over cleartext HTTP/2 (h2c with prior knowledge): one
+/// connection, any number of concurrent calls on it. Messages are bytes, as on
+/// the server side; typed wrappers live above the transport.
+public final class GRPCClient: Sendable {
+    private let channel: any Channel
+
+    private init(channel: any Channel) { self.channel = channel }
+
+    /// Connects to `host:port`.
+    public static func connect(host: String, port: Int, group: any EventLoopGroup) async throws -> GRPCClient {
+        let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(GRPCClientConnectionHandler(authority: authority))
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return GRPCClient(channel: channel)
+    }
+
+    /// Starts a call that sends one request message; its response messages
+    /// arrive in order. The sequence ends when the call ends OK and throws its
+    /// `GRPCStatus` otherwise. Ending the iteration early cancels the call
+    /// (RST_STREAM CANCEL).
+    public func call(
+        _ path: String, request: [UInt8], metadata: [(name: String, value: String)] = [], timeout: Duration? = nil
+    ) -> AsyncThrowingStream<[UInt8], any Error> {
+        let (responses, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        let call = ClientCall(path: path, request: request, metadata: metadata, timeout: timeout,
+                              continuation: continuation)
+        let channel = self.channel
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { channel.writeAndFlush(ClientCommand.cancel(call), promise: nil) }
+        }
+        channel.writeAndFlush(ClientCommand.start(call)).whenFailure { error in
+            continuation.finish(throwing: GRPCStatus(.unavailable, "cannot send the call: \(error)"))
+        }
+        return responses
+    }
+
+    /// A unary call: exactly one response message, or the call's status as the error.
+    public func unary(
+        _ path: String, request: [UInt8], metadata: [(name: String, value: String)] = [], timeout: Duration? = nil
+    ) async throws -> [UInt8] {
+        var response: [UInt8]?
+        for try await message in call(path, request: request, metadata: metadata, timeout: timeout) {
+            guard response == nil else { throw GRPCStatus(.internal, "\(path) answered more than one message") }
+            response = message
+        }
+        guard let response else { throw GRPCStatus(.internal, "\(path) answered OK without a message") }
+        return response
+    }
+
+    /// Closes the connection; calls still open end UNAVAILABLE.
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// One call, as the API hands it to the connection's event loop.
+final class ClientCall: Sendable {
+    let path: String
+    let request: [UInt8]
+    let metadata: [(name: String, value: String)]
+    let timeout: Duration?
+    let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
+
+    init(path: String, request: [UInt8], metadata: [(name: String, value: String)], timeout: Duration?,
+         continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation) {
+        self.path = path
+        self.request = request
+        self.metadata = metadata
+        self.timeout = timeout
+        self.continuation = continuation
+    }
+}
+
+enum ClientCommand: Sendable {
+    case start(ClientCall)
+    case cancel(ClientCall)
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import SpoolWire
+
+struct Enqueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enqueue one job; prints its id (then its progress with --watch).")
+
+    @OptionGroup var serverOptions: ServerOptions
+
+    @Argument(help: "The job type, e.g. spool.sleep or a configured exec type.")
+    var type: String
+
+    @Option(help: "The payload, as text (e.g. JSON).")
+    var payload: String?
+
+    @Option(help: "Read the payload from this file ('-': standard input).")
+    var payloadFile: String?
+
+    @Option(help: "The queue (default: the type's queue, else \"default\").")
+    var queue = ""
+
+    @Option(help: "Higher runs first.")
+    var priority: Int32 = 0
+
+    @Option(help: "A job with the same key already kept is returned instead of a new one.")
+    var idempotencyKey = ""
+
+    @Option(name: .customLong("lock"), help: "A lock key the job must hold to run (repeatable).")
+    var locks: [String] = []
+
+    @Option(help: "A configured rate key whose bucket the job draws from.")
+    var rateKey = ""
+
+    @Option(help: "Attempts before the job fails (default: the queue's).")
+    var maxAttempts: Int32 = 0
+
+    @Option(help: "Seconds per attempt (default: the queue's).")
+    var timeout: Double?
+
+    @Option(help: "Run no sooner than this many seconds from now.")
+    var delay: Double?
+
+    @Option(name: .customLong("label"), help: "KEY=VALUE, returned with the job (repeatable).")
+    var labels: [String] = []
+
+    @Flag(help: "Then watch the job until it ends; exit 3 unless it succeeds.")
+    var watch = false
+
+    func run() async throws {
+        var job = JobSpec()
+        job.type = type
+        job.payload = try readPayload(text: payload, file: payloadFile)
+        job.queue = queue
+        job.priority = priority
+        job.idempotencyKey = idempotencyKey
+        job.lockKeys = locks
+        job.rateKey = rateKey
+        job.maxAttempts = maxAttempts
+        job.timeoutMs = timeout.map { Int64($0 * 1000) } ?? 0
+        job.runAtMs = delay.map { Int64((Date().timeIntervalSince1970 + $0) * 1000) } ?? 0
+        job.labels = try parseLabels(labels)
+        let answer = try await withConnection(serverOptions) { try await $0.enqueue(job) }
+        guard let enqueued = answer.job else { throw Failure(.init(.internal, "the answer has no job")) }
+        output(enqueued.id)
+        if answer.deduplicated { note("spoolctl: the idempotency key matched job \(enqueued.id); nothing new was enqueued") }
+        if watch {
+            var request = StreamProgressRequest()
+            request.jobIds = [enqueued.id]
+            try await ProgressWatcher(serverOptions: serverOptions, request: request).run()
+        }
+    }
+}
+
+func readPayload(text: String?, file: String?) throws -> [UInt8] {
+    switch (text, file) {
+    case (.some, .some): throw ValidationError("give --payload or --payload-file, not both")
+    case (let text?, nil): return Array(text.utf8)
+    case (nil, "-"): return Array(FileHandle.standardInput.readDataToEndOfFile())
+    case (nil, let path?):
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BadInput("--payload-file: cannot read \(path)")
+        }
+        return Array(data)
+    case (nil, nil): return []
+    }
+}
+
+func parseLabels(_ labels: [String]) throws -> [String: String] {
+    var parsed: [String: String] = [:]
+    for label in labels {
+        guard let equals = label.firstIndex(of: "="), equals != label.startIndex else {
+            throw ValidationError("--label must be KEY=VALUE (got \"\(label)\")")
+        }
+        parsed[String(label[..<equals])] = String(label[label.index(after: equals)...])
+    }
+    return parsed
+}
