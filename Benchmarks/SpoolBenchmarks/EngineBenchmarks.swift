@@ -28,7 +28,8 @@ func benchEngine(jobs: Int) async throws {
 /// jobs/s from the first enqueue to the last SUCCEEDED event (each terminal
 /// state committed before its event).
 private func benchEndToEnd(jobs: Int) async throws {
-    let (_, store) = try temporaryDatabase()
+    let (path, store) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
     var configuration = EngineConfiguration()
     configuration.workers = 8
     configuration.queueDefaults.concurrency = 8
@@ -98,4 +99,20 @@ private func benchWaiting(jobs: Int) async throws {
     let recoverySeconds = elapsed(since: recoveryStart)
     print("engine: restart recovery of \(report.queued + report.requeued) unfinished jobs in \(format(recoverySeconds, 2)) s (\(report.requeued) interrupted)")
     await restarted.shutdown(gracePeriodMs: 0)
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
+/// The time an engine takes to start on an existing database (`spoold
+/// --db PATH`'s recovery), and the RSS it then holds.
+func benchRecovery(path: String) async throws {
+    let clock = SystemClock()
+    let rssBefore = residentBytes()
+    let engine = QueueEngine(configuration: EngineConfiguration(), store: try SQLiteJobStore(database: SQLiteDatabase(path: path)),
+                             clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+    let start = ContinuousClock.now
+    let report = try await engine.start()
+    let seconds = elapsed(since: start)
+    let jobs = report.queued + report.scheduled + report.requeued
+    print("recover: \(jobs) unfinished jobs loaded in \(format(seconds, 2)) s; \((residentBytes() - rssBefore) / max(1, jobs)) bytes of RSS per job")
+    await engine.shutdown(gracePeriodMs: 0)
 }

@@ -80,6 +80,8 @@ case "wire":
     benchWire(iterations: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
 case "engine":
     try await benchEngine(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
+case "recover" where arguments.count == 2:
+    try await benchRecovery(path: arguments.last!)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS]]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | recover DATABASE]")
 }

@@ -19,8 +19,17 @@ public protocol JobStore: Sendable {
     /// How many of a batch's retained jobs are in each state.
     func stateCounts(ofBatch id: String) async throws -> StateCounts
 
-    /// SCHEDULED, QUEUED and RUNNING jobs, in enqueue order (start-up).
-    func unfinishedJobs() async throws -> [JobRecord]
+    /// `stateCounts(ofBatch:)` of every batch that has an unfinished job, in
+    /// one read (start-up).
+    func stateCountsOfUnfinishedBatches() async throws -> [String: StateCounts]
+
+    /// How many jobs `unfinishedJobs` will return.
+    func unfinishedJobCount() async throws -> Int
+
+    /// SCHEDULED, QUEUED and RUNNING jobs, in any order, in chunks of up to
+    /// `chunkSize`: the store reads the next chunk while the caller works on
+    /// the last (start-up).
+    func unfinishedJobs(chunkSize: Int) -> AsyncThrowingStream<[JobRecord], any Error>
 
     /// The highest `seq` ever stored (0 for none): new jobs continue after it.
     func lastSeq() async throws -> Int64
@@ -34,4 +43,13 @@ public enum InsertOutcome: Sendable, Equatable {
     case inserted
     /// The idempotency key belongs to this existing job.
     case duplicate(of: String)
+}
+
+extension JobStore {
+    /// Every unfinished job in one array.
+    public func unfinishedJobs() async throws -> [JobRecord] {
+        var jobs: [JobRecord] = []
+        for try await chunk in unfinishedJobs(chunkSize: 4096) { jobs += chunk }
+        return jobs
+    }
 }

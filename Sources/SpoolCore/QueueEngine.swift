@@ -93,40 +93,35 @@ public actor QueueEngine {
         let now = clock.nowMs
         var report = RecoveryReport()
         var interrupted: [JobRecord] = []
-        let records: [JobRecord]
+        var waiting = Scheduler.Loader()
         do {
             lastJobSeq = try await store.lastSeq()
-            records = try await store.unfinishedJobs()
+            table.reserveCapacity(try await store.unfinishedJobCount())
+            // The store reads the next chunk while this one is taken in.
+            for try await chunk in store.unfinishedJobs(chunkSize: 8192) {
+                for var record in chunk {
+                    switch record.state {
+                    case .running:
+                        Self.interrupt(&record, atMs: now)
+                        if record.state == .failed { report.failed += 1 } else { report.requeued += 1 }
+                        interrupted.append(record)
+                    case .scheduled:
+                        report.scheduled += 1
+                    default:
+                        report.queued += 1
+                    }
+                    table.insert(record)
+                    counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
+                    if record.state != .failed { waiting.add(record) }
+                }
+            }
         } catch {
             throw .storage("cannot load jobs: \(error)")
         }
-        table.reserveCapacity(records.count)
-        for var record in records {
-            if record.state == .running {
-                record.failure = .init(code: "interrupted", message: "the server stopped during attempt \(record.attempt)",
-                                       retryable: true)
-                record.updatedAtMs = now
-                if record.attempt < record.maxAttempts, let queued = record.state.after(.requeued) {
-                    record.state = queued
-                    report.requeued += 1
-                } else {
-                    record.state = .failed
-                    record.finishedAtMs = now
-                    report.failed += 1
-                }
-                interrupted.append(record)
-            } else if record.state == .scheduled {
-                report.scheduled += 1
-            } else {
-                report.queued += 1
-            }
-            table.insert(record)
-            counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
-            if record.state != .failed { scheduler.add(record, nowMs: now) }
-        }
+        scheduler.load(waiting, nowMs: now)
         do {
             try await store.update(interrupted)
-            for batch in table.batchMembers.keys { batches[batch] = try await store.stateCounts(ofBatch: batch) }
+            batches = try await store.stateCountsOfUnfinishedBatches()
         } catch {
             throw .storage("cannot record interrupted jobs: \(error)")
         }
@@ -141,6 +136,20 @@ public actor QueueEngine {
         startPruner()
         pump()
         return report
+    }
+
+    /// A job found RUNNING at start-up: its attempt was cut short. It is
+    /// queued again, or FAILED if that was its last attempt.
+    private static func interrupt(_ record: inout JobRecord, atMs now: Int64) {
+        record.failure = .init(code: "interrupted", message: "the server stopped during attempt \(record.attempt)",
+                               retryable: true)
+        record.updatedAtMs = now
+        if record.attempt < record.maxAttempts, let queued = record.state.after(.requeued) {
+            record.state = queued
+        } else {
+            record.state = .failed
+            record.finishedAtMs = now
+        }
     }
 
     /// Stops taking work: new requests get UNAVAILABLE and nothing more is

@@ -92,6 +92,37 @@ struct Scheduler {
         queues[job.queue] = queue
     }
 
+    /// The waiting jobs found at start-up, gathered for `load`.
+    struct Loader {
+        fileprivate var ready: [String: [QueueKey]] = [:]
+        fileprivate var scheduled: [(queue: String, timer: TimerHeap.Entry)] = []
+
+        mutating func add(_ job: JobRecord) {
+            switch job.state {
+            case .scheduled: scheduled.append((job.queue, .init(dueMs: job.runAtMs, seq: job.seq)))
+            case .queued: ready[job.queue, default: []].append(job.key)
+            default: preconditionFailure("only waiting jobs are scheduled, not \(job.state)")
+            }
+        }
+    }
+
+    /// Start-up: every waiting job at once, into a scheduler that has none.
+    /// Each queue's ready jobs are sorted and built into its queues in O(n).
+    mutating func load(_ loader: Loader, nowMs: Int64) {
+        for (name, timer) in loader.scheduled {
+            _ = configuration(ofQueue: name, nowMs: nowMs)
+            queues[name]!.scheduled += 1
+            timers.insert(timer)
+        }
+        for (name, keys) in loader.ready {
+            _ = configuration(ofQueue: name, nowMs: nowMs)
+            precondition(queues[name]!.waiting.isEmpty, "load runs before any job is added")
+            let waiting = ReadyQueue(sorted: keys.sorted())
+            queues[name]!.waiting = waiting
+            queues[name]!.candidates = waiting
+        }
+    }
+
     /// A SCHEDULED or QUEUED job left that state without being dispatched
     /// (cancelled, or its run_at came).
     mutating func remove(_ job: JobRecord) {

@@ -185,13 +185,46 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    public func unfinishedJobs() async throws -> [JobRecord] {
+    public func stateCountsOfUnfinishedBatches() async throws -> [String: StateCounts] {
         try await onQueue { [statements] in
-            defer { statements.unfinished.reset() }
-            var records: [JobRecord] = []
-            while try statements.unfinished.step() { records.append(try Row.record(from: statements.unfinished)) }
-            return records
+            defer { statements.unfinishedBatchCounts.reset() }
+            var counts: [String: StateCounts] = [:]
+            while try statements.unfinishedBatchCounts.step() {
+                guard let batch = statements.unfinishedBatchCounts.text(0),
+                      let state = JobState(rawValue: Int32(statements.unfinishedBatchCounts.integer(1))) else { continue }
+                counts[batch, default: StateCounts()][state] = Int(statements.unfinishedBatchCounts.integer(2))
+            }
+            return counts
         }
+    }
+
+    public func unfinishedJobCount() async throws -> Int {
+        try await onQueue { [statements] in
+            defer { statements.unfinishedCount.reset() }
+            return try statements.unfinishedCount.step() ? Int(statements.unfinishedCount.integer(0)) : 0
+        }
+    }
+
+    public func unfinishedJobs(chunkSize: Int) -> AsyncThrowingStream<[JobRecord], any Error> {
+        let (chunks, continuation) = AsyncThrowingStream.makeStream(of: [JobRecord].self)
+        queue.async { [statements] in
+            defer { statements.unfinished.reset() }
+            do {
+                var chunk: [JobRecord] = []
+                while try statements.unfinished.step() {
+                    chunk.append(try Row.record(from: statements.unfinished))
+                    if chunk.count == chunkSize {
+                        continuation.yield(chunk)
+                        chunk = []
+                    }
+                }
+                if !chunk.isEmpty { continuation.yield(chunk) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        return chunks
     }
 
     public func lastSeq() async throws -> Int64 {
@@ -211,7 +244,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
 /// The store's statements, prepared once at open and used only on the store's queue.
 private final class Statements: @unchecked Sendable {
-    let insert, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinished, lastSeq, prune: SQLiteStatement
+    let insert, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount,
+        unfinished, lastSeq, prune: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         insert = try database.prepare("""
@@ -228,8 +262,16 @@ private final class Statements: @unchecked Sendable {
         byBatch = try database.prepare(
             "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE batch_id = ? ORDER BY seq")
         batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE batch_id = ? GROUP BY state")
+        unfinishedBatchCounts = try database.prepare("""
+            SELECT batch_id, state, count(*) FROM jobs
+            WHERE batch_id IN (SELECT DISTINCT batch_id FROM jobs WHERE state IN (1, 2, 3) AND batch_id IS NOT NULL)
+            GROUP BY batch_id, state
+            """)
+        unfinishedCount = try database.prepare("SELECT count(*) FROM jobs WHERE state IN (1, 2, 3)")
         unfinished = try database.prepare(
-            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE state IN (1, 2, 3) ORDER BY seq")
+            // No ORDER BY: sorting a million rows would cost more than the
+            // engine's own ordering of what it loads.
+            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE state IN (1, 2, 3)")
         lastSeq = try database.prepare("SELECT coalesce(max(seq), 0) FROM jobs")
         prune = try database.prepare("""
             DELETE FROM jobs WHERE id IN (

@@ -362,6 +362,33 @@ struct QueueEngineTests {
         try await h.until("job-3", is: .succeeded)
     }
 
+    @Test func restartLoadsWaitingJobsInDispatchOrderWithTheirPositionsAndBatchCounts() async throws {
+        let now = ManualClock().nowMs
+        var records: [JobRecord] = []
+        for seq in Int64(1)...40 {
+            var record = JobRecord(id: "job-\(seq)", seq: seq, queue: seq % 2 == 0 ? "even" : "odd", type: "gate",
+                                   priority: Int32(seq % 3), state: seq == 40 ? .succeeded : .queued,
+                                   maxAttempts: 3, timeoutMs: 0, runAtMs: now, batchId: seq > 30 ? "tail" : nil,
+                                   createdAtMs: now)
+            if seq == 35 { (record.state, record.runAtMs) = (.scheduled, now + 60_000) }
+            records.append(record)
+        }
+        let h = EngineHarness({ $0.workers = 1 }, store: InMemoryJobStore(records))
+        let report = try await h.engine.start()
+        #expect(report == RecoveryReport(scheduled: 1, queued: 38, requeued: 0, failed: 0))
+        // The first dispatch takes one job; every other queued job keeps its rank.
+        let first = await h.nextStart()
+        for queue in ["even", "odd"] {
+            let waiting = records.filter { $0.queue == queue && $0.state == .queued && $0.id != first }
+                .sorted { QueueKey(priority: $0.priority, seq: $0.seq) < QueueKey(priority: $1.priority, seq: $1.seq) }
+            for (rank, record) in waiting.enumerated() {
+                #expect(try await h.view(record.id).position == rank + 1, "\(record.id) in \(queue)")
+            }
+        }
+        let batch = try await h.engine.status(batchID: "tail").batch
+        #expect(batch?.counts[.queued] == 8 && batch?.counts[.scheduled] == 1 && batch?.counts[.succeeded] == 1)
+    }
+
     @Test func shutdownLeavesUnfinishedRunsForTheNextStart() async throws {
         let h = EngineHarness()
         try await h.start()

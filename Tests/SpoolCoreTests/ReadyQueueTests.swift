@@ -24,13 +24,17 @@ struct ReadyQueueTests {
     }
 
     /// Random inserts, removes and pops, checked after every step against a
-    /// sorted array: order, positions, select, count.
-    @Test(arguments: [1, 2, 3] as [UInt64])
-    func agreesWithASortedArrayUnderRandomOperations(seed: UInt64) {
+    /// sorted array: order, positions, select, count. With `preloaded`, the
+    /// queue starts as a bulk-built one of that many keys (what a restart does).
+    @Test(arguments: [(1, 0), (2, 0), (3, 0), (4, 1), (5, 2), (6, 1500)] as [(UInt64, Int)])
+    func agreesWithASortedArrayUnderRandomOperations(seed: UInt64, preloaded: Int) {
         var generator = SplitMix(seed: seed)
-        var queue = ReadyQueue(seed: seed)
-        var model: [QueueKey] = []
-        var nextSeq: Int64 = 0
+        var nextSeq = Int64(preloaded)
+        var model = (1...max(1, preloaded)).prefix(preloaded).map {
+            QueueKey(priority: Int32(generator.next() % 7) - 3, seq: Int64($0))
+        }.sorted()
+        var queue = preloaded > 0 ? ReadyQueue(sorted: model, seed: seed) : ReadyQueue(seed: seed)
+        #expect(Array(queue) == model)
         for step in 0..<4000 {
             switch generator.next() % 10 {
             case 0...5:

@@ -40,12 +40,16 @@ struct SQLiteJobStoreTests {
         #expect(try await reopened.lastSeq() == 7)
     }
 
-    @Test func unfinishedJobsComeBackInEnqueueOrderWithoutTerminalOnes() async throws {
+    @Test func unfinishedJobsComeBackInChunksWithoutTerminalOnes() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
-        let states: [JobState] = [.running, .succeeded, .scheduled, .failed, .queued, .cancelled]
+        let states: [JobState] = [.running, .succeeded, .scheduled, .failed, .queued, .cancelled, .queued]
         let jobs = states.enumerated().map { NewJob(record(Int64(10 - $0.offset), state: $0.element), payload: []) }
         _ = try await store.insert(jobs)
-        #expect(try await store.unfinishedJobs().map(\.seq) == [6, 8, 10])
+        #expect(try await store.unfinishedJobCount() == 4)
+        var chunks: [[Int64]] = []
+        for try await chunk in store.unfinishedJobs(chunkSize: 3) { chunks.append(chunk.map(\.seq)) }
+        #expect(chunks.map(\.count) == [3, 1])
+        #expect(chunks.joined().sorted() == [4, 6, 8, 10])
     }
 
     @Test func aBatchsJobsAndCountsByStateAreRead() async throws {
@@ -57,6 +61,17 @@ struct SQLiteJobStoreTests {
         let counts = try await store.stateCounts(ofBatch: "b")
         #expect(counts[.succeeded] == 2 && counts[.queued] == 1 && counts.total == 3)
         #expect(try await store.stateCounts(ofBatch: "none").total == 0)
+    }
+
+    @Test func theCountsOfEveryBatchWithUnfinishedJobsAreReadAtOnce() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var jobs = [record(1), record(2, state: .succeeded), record(3, state: .failed), record(4, state: .succeeded), record(5)]
+        (jobs[0].batchId, jobs[1].batchId, jobs[2].batchId) = ("open", "open", "open")
+        jobs[3].batchId = "finished"
+        _ = try await store.insert(jobs.map { NewJob($0, payload: []) })
+        let counts = try await store.stateCountsOfUnfinishedBatches()
+        #expect(Array(counts.keys) == ["open"])
+        #expect(counts["open"]?[.queued] == 1 && counts["open"]?[.succeeded] == 1 && counts["open"]?[.failed] == 1)
     }
 
     @Test func concurrentWritesShareCommits() async throws {

@@ -64,8 +64,26 @@ final class InMemoryJobStore: JobStore {
         return counts
     }
 
-    func unfinishedJobs() async throws -> [JobRecord] {
-        state.withLock { $0.records.values.filter { !$0.state.isTerminal }.sorted { $0.seq < $1.seq } }
+    func stateCountsOfUnfinishedBatches() async throws -> [String: StateCounts] {
+        let records = state.withLock { Array($0.records.values) }
+        let open = Set(records.filter { !$0.state.isTerminal }.compactMap(\.batchId))
+        var counts: [String: StateCounts] = [:]
+        for record in records { if let batch = record.batchId, open.contains(batch) { counts[batch, default: StateCounts()][record.state] += 1 } }
+        return counts
+    }
+
+    func unfinishedJobCount() async throws -> Int {
+        state.withLock { $0.records.values.filter { !$0.state.isTerminal }.count }
+    }
+
+    func unfinishedJobs(chunkSize: Int) -> AsyncThrowingStream<[JobRecord], any Error> {
+        let jobs = state.withLock { $0.records.values.filter { !$0.state.isTerminal }.sorted { $0.seq < $1.seq } }
+        let (chunks, continuation) = AsyncThrowingStream.makeStream(of: [JobRecord].self)
+        for start in stride(from: 0, to: jobs.count, by: chunkSize) {
+            continuation.yield(Array(jobs[start..<min(jobs.count, start + chunkSize)]))
+        }
+        continuation.finish()
+        return chunks
     }
 
     func lastSeq() async throws -> Int64 { state.withLock { $0.records.values.map(\.seq).max() ?? 0 } }
