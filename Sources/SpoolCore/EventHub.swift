@@ -9,10 +9,10 @@ struct EventHub {
         let selection: Selection
         let subscription: Subscription
         /// Selected job ids not yet terminal (job selections only).
-        var open: Set<String>
+        var open: Set<JobID>
         let positionIntervalMs: Int64
         var nextPositionMs: Int64 = 0
-        var sentPositions: [String: Int] = [:]
+        var sentPositions: [JobID: Int] = [:]
     }
 
     private(set) var lastSeq: UInt64
@@ -20,7 +20,7 @@ struct EventHub {
     private var ringStart = 0
     private let replayLimit: Int
     private(set) var subscribers: [ObjectIdentifier: Subscriber] = [:]
-    private var byJob: [String: Set<ObjectIdentifier>] = [:]
+    private var byJob: [JobID: Set<ObjectIdentifier>] = [:]
     private var byBatch: [String: Set<ObjectIdentifier>] = [:]
     private var byQueue: [String: Set<ObjectIdentifier>] = [:]
 
@@ -45,7 +45,7 @@ struct EventHub {
         if event.kind == .state || event.kind == .progress { remember(event) }
         guard !subscribers.isEmpty else { return }
         let record = event.job.record
-        var targets = byJob[record.id] ?? []
+        var targets = byJob[record.jobID] ?? []
         if let batch = record.batchId, let subscribers = byBatch[batch] { targets.formUnion(subscribers) }
         if let subscribers = byQueue[record.queue] { targets.formUnion(subscribers) }
         for id in targets {
@@ -54,7 +54,7 @@ struct EventHub {
             guard event.kind == .state, record.state.isTerminal else { continue }
             switch subscriber.selection {
             case .jobs:
-                subscriber.open.remove(record.id)
+                subscriber.open.remove(record.jobID)
                 subscribers[id] = subscriber
                 if subscriber.open.isEmpty { remove(id) }
             case .batch:
@@ -68,13 +68,13 @@ struct EventHub {
     /// Remembered events after `seq` that `selection` selects, oldest first.
     func replay(after seq: UInt64, for selection: Selection) -> [JobEvent] {
         guard seq < lastSeq else { return [] }
-        let ids: Set<String> = if case .jobs(let ids) = selection { Set(ids) } else { [] }
+        let ids: Set<JobID> = if case .jobs(let ids) = selection { Set(ids.map(JobID.init)) } else { [] }
         return Array((0..<ring.count).lazy
             .map { ring[(ringStart + $0) % ring.count] }
             .filter { $0.seq > seq }
             .filter { event in
                 switch selection {
-                case .jobs: ids.contains(event.job.record.id)
+                case .jobs: ids.contains(event.job.record.jobID)
                 case .batch(let batch): event.job.record.batchId == batch
                 case .queue(let queue): event.job.record.queue == queue
                 }
@@ -85,7 +85,7 @@ struct EventHub {
         let id = ObjectIdentifier(subscriber.subscription)
         subscribers[id] = subscriber
         switch subscriber.selection {
-        case .jobs(let jobs): for job in jobs { byJob[job, default: []].insert(id) }
+        case .jobs(let jobs): for job in jobs { byJob[JobID(job), default: []].insert(id) }
         case .batch(let batch): byBatch[batch, default: []].insert(id)
         case .queue(let queue): byQueue[queue, default: []].insert(id)
         }
@@ -95,7 +95,7 @@ struct EventHub {
     mutating func remove(_ id: ObjectIdentifier, reason: Subscription.EndReason = .finished) {
         guard let subscriber = subscribers.removeValue(forKey: id) else { return }
         switch subscriber.selection {
-        case .jobs(let jobs): for job in jobs { byJob.remove(id, from: job) }
+        case .jobs(let jobs): for job in jobs { byJob.remove(id, from: JobID(job)) }
         case .batch(let batch): byBatch.remove(id, from: batch)
         case .queue(let queue): byQueue.remove(id, from: queue)
         }

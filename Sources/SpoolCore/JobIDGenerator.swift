@@ -1,8 +1,16 @@
-/// Job ids (DESIGN.md §2): UUIDv7 text (RFC 9562), time-ordered and
-/// collision-free. Ids made in the same millisecond (or after the clock steps
-/// back) keep increasing: the 12-bit `rand_a` field and then the 62-bit
-/// `rand_b` field count up from a random start, and a full counter borrows
-/// the next millisecond. So ids sort as text in the order they were made.
+/// Job and batch ids (DESIGN.md §2): UUIDv7 text (RFC 9562), time-ordered
+/// and collision-free, so they sort as text in the order they were made.
+///
+/// - A job's id carries its `seq` (`next(nowMs:seq:)`): the 74 bits after
+///   the version hold the low 40 bits of the seq, then 34 random bits. Seqs
+///   are unique and increasing, so such ids are too, and the engine finds a
+///   job from its id without an index of ids (`JobID.embeddedSeq`).
+/// - Other ids (`next(nowMs:)`, for batches) count up in the 12-bit `rand_a`
+///   field and then the 62-bit `rand_b` field from a random start; a full
+///   counter borrows the next millisecond.
+///
+/// Either way an id made when the clock has stepped back keeps the last
+/// millisecond used.
 public struct JobIDGenerator: Sendable {
     private var lastMs: Int64 = -1
     private var counter: UInt16 = 0      // rand_a, 12 bits
@@ -11,6 +19,15 @@ public struct JobIDGenerator: Sendable {
 
     public init(seed: UInt64) {
         random = SeededRandom(seed: seed | 1)
+    }
+
+    /// A job's id, carrying its seq.
+    public mutating func next(nowMs: Int64, seq: Int64) -> String {
+        lastMs = max(lastMs, nowMs)
+        let seqBits = UInt64(truncatingIfNeeded: seq) & JobID.seqMask
+        let high = UInt64(lastMs) << 16 | 0x7000 | seqBits >> 28                           // time, version 7, seq's top 12 bits
+        let low = 0x8000_0000_0000_0000 | (seqBits & 0xFFF_FFFF) << 34 | nextRandom() >> 30  // variant, seq's low 28, 34 random
+        return JobID(high: high, low: low).text
     }
 
     public mutating func next(nowMs: Int64) -> String {
@@ -30,22 +47,8 @@ public struct JobIDGenerator: Sendable {
         }
         let high = UInt64(lastMs) << 16 | 0x7000 | UInt64(counter)     // 48-bit time, version 7, rand_a
         let low = 0x8000_0000_0000_0000 | tail                          // variant 10, rand_b
-        return format(high, low)
+        return JobID(high: high, low: low).text
     }
 
     private mutating func nextRandom() -> UInt64 { random.next() }
-
-    private func format(_ high: UInt64, _ low: UInt64) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, word) in [high, low].enumerated() {
-            for nibble in stride(from: 60, through: 0, by: -4) {
-                let position = index * 16 + (60 - nibble) / 4
-                if position == 8 || position == 12 || position == 16 || position == 20 { text.append(UInt8(ascii: "-")) }
-                text.append(hex[Int((word >> UInt64(nibble)) & 0xF)])
-            }
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
 }

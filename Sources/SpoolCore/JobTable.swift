@@ -9,22 +9,28 @@ struct JobTable {
     private var slots: [JobRecord?] = []
     private var freeSlots: [Int32] = []
     private var slotBySeq: [Int64: Int32] = [:]
-    private var seqByID: [String: Int64] = [:]
+    /// Ids that do not carry their job's seq (made by older versions, or
+    /// not UUIDs): most jobs need no entry here (`JobID.embeddedSeq`).
+    private var seqByOtherID: [JobID: Int64] = [:]
     private var seqByIdempotencyKey: [String: Int64] = [:]
     /// Per batch, its members still here.
     private(set) var batchMembers: [String: Set<Int64>] = [:]
 
     subscript(seq: Int64) -> JobRecord? { slotBySeq[seq].flatMap { slots[Int($0)] } }
 
-    func seq(ofJob id: String) -> Int64? { seqByID[id] }
+    func seq(ofJob id: String) -> Int64? { seq(of: JobID(id)) }
     func seq(ofIdempotencyKey key: String) -> Int64? { seqByIdempotencyKey[key] }
-    func record(id: String) -> JobRecord? { seqByID[id].flatMap { self[$0] } }
+    func record(id: String) -> JobRecord? { seq(ofJob: id).flatMap { self[$0] } }
+
+    func seq(of id: JobID) -> Int64? {
+        if let seq = id.embeddedSeq, let slot = slotBySeq[seq], slots[Int(slot)]?.jobID == id { return seq }
+        return seqByOtherID[id]
+    }
 
     /// Room for `count` jobs without regrowing (start-up knows how many).
     mutating func reserveCapacity(_ count: Int) {
         slots.reserveCapacity(count)
         slotBySeq.reserveCapacity(count)
-        seqByID.reserveCapacity(count)
     }
 
     mutating func insert(_ record: JobRecord) {
@@ -36,7 +42,7 @@ struct JobTable {
             slotBySeq[record.seq] = Int32(slots.count)
             slots.append(record)
         }
-        seqByID[record.id] = record.seq
+        if record.jobID.embeddedSeq != record.seq { seqByOtherID[record.jobID] = record.seq }
         if let key = record.idempotencyKey { seqByIdempotencyKey[key] = record.seq }
         if let batch = record.batchId { batchMembers[batch, default: []].insert(record.seq) }
     }
@@ -51,7 +57,7 @@ struct JobTable {
         guard let slot = slotBySeq.removeValue(forKey: seq), let record = slots[Int(slot)] else { return }
         slots[Int(slot)] = nil
         freeSlots.append(slot)
-        seqByID[record.id] = nil
+        seqByOtherID[record.jobID] = nil
         if let key = record.idempotencyKey, seqByIdempotencyKey[key] == seq { seqByIdempotencyKey[key] = nil }
         if let batch = record.batchId {
             batchMembers[batch]?.remove(seq)

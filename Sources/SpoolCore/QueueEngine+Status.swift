@@ -176,7 +176,7 @@ extension QueueEngine {
             subscription.push(snap)
         }
 
-        let open = Set(snapshot.filter { !$0.state.isTerminal }.map(\.id))
+        let open = Set(snapshot.filter { !$0.state.isTerminal }.map(\.jobID))
         switch selection {
         case .jobs, .batch:
             if open.isEmpty {
@@ -186,7 +186,7 @@ extension QueueEngine {
         case .queue:
             break
         }
-        var openJobs: Set<String> = []
+        var openJobs: Set<JobID> = []
         if case .jobs = selection { openJobs = open }
         hub.add(EventHub.Subscriber(selection: selection, subscription: subscription, open: openJobs,
                                     positionIntervalMs: interval, nextPositionMs: now + interval))
@@ -226,7 +226,7 @@ extension QueueEngine {
         for (id, subscriber) in hub.subscribers {
             let seqs: [Int64]
             switch subscriber.selection {
-            case .jobs: seqs = subscriber.open.compactMap { table.seq(ofJob: $0) }
+            case .jobs: seqs = subscriber.open.compactMap { table.seq(of: $0) }
             case .batch(let batch): seqs = Array(table.batchMembers[batch] ?? [])
             case .queue: continue
             }
@@ -235,8 +235,8 @@ extension QueueEngine {
                 for seq in seqs {
                     guard let record = table[seq], record.state == .queued else { continue }
                     let position = scheduler.position(of: record)
-                    guard sent[record.id] != position else { continue }
-                    sent[record.id] = position
+                    guard sent[record.jobID] != position else { continue }
+                    sent[record.jobID] = position
                     var event = event(.position, record, note: "", atMs: now)
                     event.seq = hub.nextSeq()
                     subscriber.subscription.push(event)

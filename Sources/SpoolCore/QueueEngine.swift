@@ -280,7 +280,7 @@ public actor QueueEngine {
         var lockKeys: [String] = []
         for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
         return JobRecord(
-            id: ids.next(nowMs: now), seq: lastJobSeq, queue: queueName, type: request.type, priority: request.priority,
+            id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queueName, type: request.type, priority: request.priority,
             state: request.runAtMs > now ? .scheduled : .queued,
             idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
             lockKeys: lockKeys, rateKey: request.rateKey.isEmpty ? nil : request.rateKey,

@@ -12,12 +12,46 @@ struct Scheduler {
     struct Queue {
         let configuration: QueueConfiguration
         /// Every QUEUED job: positions are ranks here.
-        var waiting = ReadyQueue()
-        /// QUEUED jobs that are not parked: where dispatch looks.
-        var candidates = ReadyQueue()
+        private(set) var waiting = ReadyQueue()
+        /// The QUEUED jobs dispatch may pick, `waiting` less the parked ones,
+        /// kept apart only from a job's first parking until the queue
+        /// empties. Until then it is `waiting` itself: 32 bytes a job saved.
+        private var unparked: ReadyQueue?
         var running = 0
         var scheduled = 0
         var bucket: TokenBucket?
+
+        init(configuration: QueueConfiguration) { self.configuration = configuration }
+
+        /// Where dispatch looks.
+        var candidates: ReadyQueue { unparked ?? waiting }
+
+        /// Start-up: the queue's ready jobs, before any other change.
+        mutating func load(_ ready: ReadyQueue) {
+            precondition(waiting.isEmpty, "load runs before any job is added")
+            waiting = ready
+        }
+
+        mutating func add(_ key: QueueKey) {
+            waiting.insert(key)
+            unparked?.insert(key)
+        }
+
+        /// The job left QUEUED (dispatched, cancelled): parked or not.
+        mutating func remove(_ key: QueueKey) {
+            waiting.remove(key)
+            unparked?.remove(key)
+            if waiting.isEmpty { unparked = nil }
+        }
+
+        mutating func park(_ key: QueueKey) {
+            if unparked == nil { unparked = waiting }
+            unparked!.remove(key)
+        }
+
+        mutating func unpark(_ key: QueueKey) {
+            unparked?.insert(key)
+        }
     }
 
     private enum Parking {
@@ -84,8 +118,7 @@ struct Scheduler {
             queue.scheduled += 1
             timers.insert(.init(dueMs: job.runAtMs, seq: job.seq))
         case .queued:
-            queue.waiting.insert(job.key)
-            queue.candidates.insert(job.key)
+            queue.add(job.key)
         default:
             preconditionFailure("only waiting jobs are scheduled, not \(job.state)")
         }
@@ -116,10 +149,7 @@ struct Scheduler {
         }
         for (name, keys) in loader.ready {
             _ = configuration(ofQueue: name, nowMs: nowMs)
-            precondition(queues[name]!.waiting.isEmpty, "load runs before any job is added")
-            let waiting = ReadyQueue(sorted: keys.sorted())
-            queues[name]!.waiting = waiting
-            queues[name]!.candidates = waiting
+            queues[name]!.load(ReadyQueue(sorted: keys.sorted()))
         }
     }
 
@@ -131,8 +161,7 @@ struct Scheduler {
         case .scheduled:
             queue.scheduled -= 1
         case .queued:
-            queue.waiting.remove(job.key)
-            queue.candidates.remove(job.key)
+            queue.remove(job.key)
             switch parked.removeValue(forKey: job.seq) {
             case .lock: locks.stopWaiting(Set(job.lockKeys), for: job.key)
             case .rate(let key, _): rateParked[key]?.remove(job.key)
@@ -167,7 +196,7 @@ struct Scheduler {
             for waiter in locks.waiters(of: key, first: free) {
                 guard case .lock(let queue) = parked[waiter.seq] else { continue }
                 parked[waiter.seq] = nil
-                queues[queue]?.candidates.insert(waiter)
+                queues[queue]?.unpark(waiter)
             }
         }
     }
@@ -202,13 +231,13 @@ struct Scheduler {
         while let key = queue.candidates.first {
             guard let job = jobs[key.seq] else { preconditionFailure("queued seq \(key.seq) has no job") }
             if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], bucket.tokens(atMs: nowMs) < 1 {
-                queue.candidates.remove(key)
+                queue.park(key)
                 rateParked[rateKey, default: ReadyQueue()].insert(key)
                 parked[key.seq] = .rate(rateKey, queue: name)
                 continue
             }
             if !job.lockKeys.isEmpty && !locks.acquire(Set(job.lockKeys), for: key) {
-                queue.candidates.remove(key)
+                queue.park(key)
                 parked[key.seq] = .lock(queue: name)
                 continue
             }
@@ -218,8 +247,7 @@ struct Scheduler {
             if queue.bucket?.take(atMs: nowMs) == true {
                 tokensTaken["queue:" + name, default: MinuteCounter()].add(atMs: nowMs)
             }
-            queue.candidates.remove(key)
-            queue.waiting.remove(key)
+            queue.remove(key)
             queue.running += 1
             return key.seq
         }
@@ -234,7 +262,7 @@ struct Scheduler {
             var tokens = Int(bucket.tokens(atMs: nowMs).rounded(.down))
             while tokens > 0, let key = waiting.popFirst() {
                 tokens -= 1
-                if case .rate(_, let queue) = parked.removeValue(forKey: key.seq) { queues[queue]?.candidates.insert(key) }
+                if case .rate(_, let queue) = parked.removeValue(forKey: key.seq) { queues[queue]?.unpark(key) }
             }
             rateParked[rateKey] = waiting.isEmpty ? nil : waiting
         }

@@ -15,7 +15,7 @@ public final class Subscription: AsyncSequence, Sendable {
         var buffer: [JobEvent?] = []
         var head = 0
         /// Per job id: the buffer index of its latest unsent event.
-        var latest: [String: Int] = [:]
+        var latest: [JobID: Int] = [:]
         var waiter: CheckedContinuation<JobEvent?, any Error>?
         var end: EndReason?
         var lastSentSeq: UInt64 = 0
@@ -48,7 +48,7 @@ public final class Subscription: AsyncSequence, Sendable {
                 if event.seq > 0 { state.lastSentSeq = event.seq }
                 return waiter
             }
-            let id = event.job.record.id
+            let id = event.job.record.jobID
             if event.kind == .progress || event.kind == .position, let index = state.latest[id],
                let previous = state.buffer[index], previous.kind == event.kind {
                 state.buffer[index] = event
@@ -89,7 +89,7 @@ public final class Subscription: AsyncSequence, Sendable {
                         state.buffer[state.head] = nil
                         state.head += 1
                         guard let event else { continue }
-                        if state.latest[event.job.record.id] == state.head - 1 { state.latest[event.job.record.id] = nil }
+                        if state.latest[event.job.record.jobID] == state.head - 1 { state.latest[event.job.record.jobID] = nil }
                         if state.head > 1024 && state.head * 2 > state.buffer.count { state.compact() }
                         if event.seq > 0 { state.lastSentSeq = event.seq }
                         return .success(event)

@@ -211,8 +211,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             defer { statements.unfinished.reset() }
             do {
                 var chunk: [JobRecord] = []
+                var strings = SharedStrings()
                 while try statements.unfinished.step() {
-                    chunk.append(try Row.record(from: statements.unfinished))
+                    chunk.append(try Row.record(from: statements.unfinished, sharing: &strings))
                     if chunk.count == chunkSize {
                         continuation.yield(chunk)
                         chunk = []
@@ -328,6 +329,14 @@ private enum Row {
 
     /// Reads a row selected with `columns`, in that order.
     static func record(from row: SQLiteStatement) throws -> JobRecord {
+        var strings = SharedStrings()
+        return try record(from: row, sharing: &strings)
+    }
+
+    /// Reads a row, taking its queue, type and batch id from `strings` when
+    /// they repeat the last row's: a million jobs loaded at start-up then
+    /// share a few strings instead of holding one copy each.
+    static func record(from row: SQLiteStatement, sharing strings: inout SharedStrings) throws -> JobRecord {
         func text(_ column: Int32) -> String? { row.isNull(column) ? nil : row.text(column) }
         func integer(_ column: Int32) -> Int64? { row.isNull(column) ? nil : row.integer(column) }
         let id = row.text(0) ?? ""
@@ -337,19 +346,36 @@ private enum Row {
             throw SQLiteError(code: SQLITE_CORRUPT, connection: nil, context: "job \(id) has a malformed row")
         }
         var record = JobRecord(
-            id: id, seq: row.integer(1), queue: row.text(2) ?? "", type: row.text(3) ?? "",
-            priority: Int32(row.integer(4)), state: state, idempotencyKey: text(6), lockKeys: lockKeys,
-            rateKey: text(8), maxAttempts: Int32(row.integer(9)), timeoutMs: row.integer(11), runAtMs: row.integer(12),
-            batchId: text(13), labels: labels, createdAtMs: row.integer(22))
+            id: id, seq: row.integer(1), queue: strings.share(row.text(2) ?? "", as: \.queue),
+            type: strings.share(row.text(3) ?? "", as: \.type), priority: Int32(row.integer(4)), state: state,
+            idempotencyKey: text(6), lockKeys: lockKeys, rateKey: text(8), maxAttempts: Int32(row.integer(9)),
+            timeoutMs: row.integer(11), runAtMs: row.integer(12), batchId: text(13).map { strings.share($0, as: \.batch) },
+            labels: labels, createdAtMs: row.integer(22))
         record.attempt = Int32(row.integer(10))
-        record.progress = JobRecord.Progress(fraction: row.real(15), step: row.text(16) ?? "", message: row.text(17) ?? "")
-        record.result = row.blob(18)
+        record.updatedAtMs = row.integer(25)
+        // The rest only when set, so that a waiting job's record stays small.
+        let progress = JobRecord.Progress(fraction: row.real(15), step: row.text(16) ?? "", message: row.text(17) ?? "")
+        if progress != JobRecord.Progress() { record.progress = progress }
+        if let result = row.blob(18) { record.result = result }
         if let code = text(19) {
             record.failure = JobRecord.Failure(code: code, message: text(20) ?? "", retryable: row.integer(21) != 0)
         }
-        record.startedAtMs = integer(23)
-        record.finishedAtMs = integer(24)
-        record.updatedAtMs = row.integer(25)
+        if let startedAtMs = integer(23) { record.startedAtMs = startedAtMs }
+        if let finishedAtMs = integer(24) { record.finishedAtMs = finishedAtMs }
         return record
+    }
+}
+
+/// The last queue, type and batch id read, handed out again when the next
+/// row repeats them.
+struct SharedStrings {
+    var queue = ""
+    var type = ""
+    var batch = ""
+
+    mutating func share(_ text: String, as field: WritableKeyPath<SharedStrings, String>) -> String {
+        if self[keyPath: field] == text { return self[keyPath: field] }
+        self[keyPath: field] = text
+        return text
     }
 }

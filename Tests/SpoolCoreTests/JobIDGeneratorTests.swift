@@ -1,5 +1,5 @@
 import Testing
-import SpoolCore
+@testable import SpoolCore
 
 struct JobIDGeneratorTests {
     @Test func idsAreUUIDv7TextCarryingTheirMillisecond() throws {
@@ -20,6 +20,30 @@ struct JobIDGeneratorTests {
         }
         #expect(made == made.sorted())
         #expect(Set(made).count == made.count)
+    }
+
+    @Test func jobIdsCarryTheirSeqAndSortInSeqOrderWhateverTheClockDoes() {
+        var ids = JobIDGenerator(seed: 9)
+        var made: [String] = []
+        var seq: Int64 = 0
+        for ms: Int64 in [1_000, 1_000, 1_001, 999, 2_000] {
+            for _ in 0..<500 {
+                seq += 1
+                made.append(ids.next(nowMs: ms, seq: seq))
+            }
+        }
+        #expect(made == made.sorted())
+        #expect(made.enumerated().allSatisfy { JobID($0.element).embeddedSeq == Int64($0.offset + 1) })
+        #expect(made.allSatisfy { JobID($0).text == $0 && $0.dropFirst(14).first == "7" })
+        let big = ids.next(nowMs: 3_000, seq: (1 << 40) - 1)
+        #expect(JobID(big).embeddedSeq == (1 << 40) - 1)
+    }
+
+    @Test func idsThatAreNotCanonicalUUIDTextKeepTheirText() {
+        for text in ["job-1", "0190A5B6-C7D8-7ABC-8DEF-0123456789AB", "0190a5b6c7d87abc8def0123456789ab", ""] {
+            #expect(JobID(text).text == text)
+            #expect(JobID(text).embeddedSeq == nil)
+        }
     }
 
     @Test func differentSeedsStartDifferently() {

@@ -1,0 +1,78 @@
+/// A job id as the engine keeps it: the 16 bytes of a UUID when the id is
+/// canonical UUID text (lowercase, 8-4-4-4-12, as `JobIDGenerator` makes
+/// them), else the text itself. A million waiting jobs keep no id string
+/// on the heap this way; `text` gives the id back exactly as it was.
+public struct JobID: Hashable, Sendable, CustomStringConvertible {
+    private enum Storage: Hashable, Sendable {
+        case uuid(high: UInt64, low: UInt64)
+        case text(String)
+    }
+
+    private let storage: Storage
+
+    public init(high: UInt64, low: UInt64) {
+        storage = .uuid(high: high, low: low)
+    }
+
+    public init(_ text: String) {
+        storage = Self.parse(text).map { .uuid(high: $0.high, low: $0.low) } ?? .text(text)
+    }
+
+    public var text: String {
+        switch storage {
+        case .uuid(let high, let low): Self.format(high, low)
+        case .text(let text): text
+        }
+    }
+
+    public var description: String { text }
+
+    /// The seqs an id can carry: 40 bits.
+    static let seqMask: UInt64 = (1 << 40) - 1
+
+    /// The seq carried by an id from `JobIDGenerator.next(nowMs:seq:)` (or
+    /// by any UUIDv7: the caller checks that the job found is this one).
+    var embeddedSeq: Int64? {
+        guard case .uuid(let high, let low) = storage, high & 0xF000 == 0x7000 else { return nil }
+        return Int64((high & 0xFFF) << 28 | (low >> 34) & 0xFFF_FFFF)
+    }
+
+    private static let dashes: Set<Int> = [8, 13, 18, 23]
+
+    private static func parse(_ text: String) -> (high: UInt64, low: UInt64)? {
+        guard text.utf8.count == 36 else { return nil }
+        var words: (high: UInt64, low: UInt64) = (0, 0)
+        var nibbles = 0
+        for (index, byte) in text.utf8.enumerated() {
+            if dashes.contains(index) {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if nibbles < 16 { words.high = words.high << 4 | UInt64(value) } else { words.low = words.low << 4 | UInt64(value) }
+            nibbles += 1
+        }
+        return words
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private static func format(_ high: UInt64, _ low: UInt64) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        func append(_ word: UInt64) {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                if text.count == 8 || text.count == 13 || text.count == 18 || text.count == 23 { text.append(UInt8(ascii: "-")) }
+                text.append(hex[Int((word >> UInt64(shift)) & 0xF)])
+            }
+        }
+        append(high)
+        append(low)
+        return String(decoding: text, as: UTF8.self)
+    }
+}
