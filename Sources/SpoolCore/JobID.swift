@@ -37,25 +37,26 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
         return Int64((high & 0xFFF) << 28 | (low >> 34) & 0xFFF_FFFF)
     }
 
-    private static let dashes: Set<Int> = [8, 13, 18, 23]
+    private static func isDash(at index: Int) -> Bool { index == 8 || index == 13 || index == 18 || index == 23 }
 
     private static func parse(_ text: String) -> (high: UInt64, low: UInt64)? {
         guard text.utf8.count == 36 else { return nil }
         var words: (high: UInt64, low: UInt64) = (0, 0)
-        var nibbles = 0
-        for (index, byte) in text.utf8.enumerated() {
-            if dashes.contains(index) {
+        var index = 0
+        for byte in text.utf8 {
+            defer { index += 1 }
+            if isDash(at: index) {
                 guard byte == UInt8(ascii: "-") else { return nil }
                 continue
             }
             let value: UInt8
             switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
             default: return nil
             }
-            if nibbles < 16 { words.high = words.high << 4 | UInt64(value) } else { words.low = words.low << 4 | UInt64(value) }
-            nibbles += 1
+            // Nibbles 0-15 (text before index 19) make the high word.
+            if index < 19 { words.high = words.high << 4 | UInt64(value) } else { words.low = words.low << 4 | UInt64(value) }
         }
         return words
     }
@@ -67,7 +68,7 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
         text.reserveCapacity(36)
         func append(_ word: UInt64) {
             for shift in stride(from: 60, through: 0, by: -4) {
-                if text.count == 8 || text.count == 13 || text.count == 18 || text.count == 23 { text.append(UInt8(ascii: "-")) }
+                if isDash(at: text.count) { text.append(UInt8(ascii: "-")) }
                 text.append(hex[Int((word >> UInt64(shift)) & 0xF)])
             }
         }
