@@ -1,4 +1,5 @@
 import SpoolCore
+import SpoolHandlers
 import Testing
 
 private func json(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -387,6 +388,42 @@ struct QueueEngineTests {
         }
         let batch = try await h.engine.status(batchID: "tail").batch
         #expect(batch?.counts[.queued] == 8 && batch?.counts[.scheduled] == 1 && batch?.counts[.succeeded] == 1)
+    }
+
+    @Test func finishedJobsArePrunedOnceTheirRetentionHasPassed() async throws {
+        let h = EngineHarness { $0.retentionMs = 1_000 }
+        try await h.start()
+        let start = h.clock.nowMs
+        await h.clock.waitForSleeper(untilMs: start + 60_000)  // the pruner's first pass is over
+        let old = try await h.enqueue("spool.echo")
+        try await h.until(old, is: .succeeded)
+        h.clock.advance(byMs: 60_000)
+        let recent = try await h.enqueue("spool.echo")
+        try await h.until(recent, is: .succeeded)
+        await h.clock.waitForSleeper(untilMs: start + 120_000)  // its second pass is over
+        #expect(h.store.stored(old) == nil)
+        #expect(h.store.stored(recent)?.state == .succeeded)
+        await #expect(throws: EngineError.notFound("no job \"\(old)\"")) { try await h.view(old) }
+    }
+
+    @Test func seqsKeepGrowingAcrossARestart() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let first = try await h.enqueue("spool.echo")
+        let lastBefore = try await h.until(first, is: .succeeded).seq
+        await h.engine.shutdown(gracePeriodMs: 0)
+
+        // The next start, a millisecond later, on the same store.
+        let clock = ManualClock(nowMs: h.clock.nowMs + 1)
+        let restarted = QueueEngine(configuration: EngineConfiguration(), store: h.store, clock: clock,
+                                    handlers: BuiltinHandlers.all(clock: clock), seed: 7)
+        try await restarted.start()
+        let second = try await restarted.enqueue([JobRequest(type: "spool.echo")]).items[0].job.record.id
+        let events = try await restarted.subscribe(.jobs([second]), afterSeq: lastBefore)
+        var seqs: [UInt64] = []
+        for try await event in events where event.seq > 0 { seqs.append(event.seq) }
+        #expect(!seqs.isEmpty && seqs.allSatisfy { $0 > lastBefore }, "\(seqs) after \(lastBefore)")
+        await restarted.shutdown(gracePeriodMs: 0)
     }
 
     @Test func shutdownLeavesUnfinishedRunsForTheNextStart() async throws {

@@ -88,5 +88,15 @@ final class InMemoryJobStore: JobStore {
 
     func lastSeq() async throws -> Int64 { state.withLock { $0.records.values.map(\.seq).max() ?? 0 } }
 
-    func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int { 0 }
+    func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int {
+        state.withLock { state in
+            let old = state.records.values.filter { ($0.finishedAtMs ?? .max) < beforeMs }
+                .sorted { $0.finishedAtMs! < $1.finishedAtMs! }.prefix(limit)
+            for record in old {
+                state.records[record.id] = nil
+                state.payloads[record.id] = nil
+            }
+            return old.count
+        }
+    }
 }
