@@ -57,7 +57,14 @@ public struct ExecHandler: JobHandler {
     public init(command: Command, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.command = command
         self.log = log
+        _ = Self.ignoreSIGPIPE
     }
+
+    /// A command that exits without reading all of its payload closes the
+    /// pipe being written: that write must fail with EPIPE, not raise
+    /// SIGPIPE, whose default action would kill the whole server. Set once,
+    /// for the process, by the first exec handler made.
+    private static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     public func run(_ job: JobContext) async throws -> [UInt8] {
         let group = ProcessGroup(terminationGraceMs: command.terminationGraceMs)
@@ -94,9 +101,10 @@ public struct ExecHandler: JobHandler {
             let execution = try await Subprocess.run(
                 executable, arguments: Arguments(command.arguments), environment: .inherit.updating(variables),
                 workingDirectory: command.workingDirectory.map { FilePath($0) }, platformOptions: options,
-                input: .array(job.payload), output: .sequence, error: .sequence
+                input: .inputWriter, output: .sequence, error: .sequence
             ) { execution in
                 group.started(execution.processIdentifier.value)
+                async let fed: Void = feed(job.payload, to: execution.standardInputWriter)
                 async let stderrTail = tail(of: execution.standardError)
                 var messages = Messages()
                 do {
@@ -109,6 +117,7 @@ public struct ExecHandler: JobHandler {
                     messages.broken = "cannot read the command's output: \(error)"
                 }
                 messages.stderrTail = await stderrTail
+                await fed
                 return messages
             }
             var messages = execution.closureResult
@@ -118,6 +127,14 @@ public struct ExecHandler: JobHandler {
                     || error.code == .failedToChangeWorkingDirectory {
             throw JobFailure.permanent("exec: cannot start \(command.executable): \(error)")
         }
+    }
+
+    /// Writes the payload to the command's standard input and closes it. A
+    /// command may exit without reading it all: that write fails, and the
+    /// job's outcome is still the command's.
+    private static func feed(_ payload: [UInt8], to input: StandardInputWriter) async {
+        if !payload.isEmpty { _ = try? await input.write(payload) }
+        try? await input.finish()
     }
 
     /// The last `maxErrorTextBytes` of `output`, read to its end.

@@ -65,6 +65,14 @@ final class ExecHandlerTests: XCTestCase {
         XCTAssertEqual(String(decoding: result, as: UTF8.self), "job-1 render 2 a prompt")
     }
 
+    /// Writing the rest of the payload then fails (EPIPE); it must neither
+    /// fail the job nor kill the process with SIGPIPE.
+    func testACommandThatExitsWithoutReadingALargePayloadStillSucceeds() async throws {
+        let exec = try handler(#"echo '{"result":"done"}'"#)
+        let result = try await exec.run(job(String(repeating: "x", count: 1 << 20)))
+        XCTAssertEqual(String(decoding: result, as: UTF8.self), "done")
+    }
+
     func testResultB64CarriesBinaryResults() async throws {
         let exec = try handler(#"echo '{"result_b64":"AP8Q"}'"#)
         let result = try await exec.run(job())
