@@ -121,7 +121,12 @@ public struct SpoolConfiguration: Sendable {
                 argv = try value.strings()
                 guard !argv.isEmpty, !argv[0].isEmpty else { throw value.error("must name a program, e.g. [python3, render.py]") }
             case "env":
-                for (name, setting) in try value.entries() { command.environment[name] = try setting.string() }
+                for (name, setting) in try value.entries() {
+                    guard !name.isEmpty, !name.contains("="), !name.contains("\0") else {
+                        throw setting.error("not an environment variable name")
+                    }
+                    command.environment[name] = try setting.string()
+                }
             case "working_directory":
                 command.workingDirectory = try value.string()
             default:

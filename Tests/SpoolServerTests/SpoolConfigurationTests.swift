@@ -94,6 +94,7 @@ struct SpoolConfigurationTests {
         ("auth:\n  tokens: [a, \"\"]", "spool.yaml:2:11: auth.tokens[1]: a token must not be empty"),
         ("auth:\n  tokens: secret", "spool.yaml:2:11: auth.tokens: must be a list of strings (got \"secret\")"),
         ("- a list", "spool.yaml:1:1: must be a mapping (got a list)"),
+        ("types:\n  render:\n    exec: {command: [x], env: {\"A=B\": c}}", "spool.yaml:3:39: types.render.exec.env.A=B: not an environment variable name"),
     ])
     func anInvalidFileIsRefusedNamingTheKey(yaml: String, message: String) {
         #expect(throws: ConfigurationError(message)) { try SpoolConfiguration(yaml: yaml, file: "spool.yaml") }

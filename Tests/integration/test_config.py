@@ -128,6 +128,15 @@ def test_cancelling_a_running_exec_job_stops_its_process(api, configured):
     assert render_processes(configured.tag) == []
 
 
+def test_an_exec_job_that_runs_past_its_timeout_is_stopped_and_retried(api, configured):
+    m, _ = api
+    payload = json.dumps({"steps": 1000, "step_ms": 50}).encode()
+    final = watch(api, enqueue(api, type="render", payload=payload, timeout_ms=300).job.id)[-1].job
+    assert final.state == m.JOB_STATE_FAILED and final.attempt == 2  # the images queue allows two attempts
+    assert final.error.code == "timeout"
+    assert render_processes(configured.tag) == []
+
+
 @pytest.mark.parametrize("metadata, message", [
     ((), 'this server needs the metadata "authorization: Bearer <token>"'),
     ((("authorization", "Basic abc"),), 'authorization must be "Bearer <token>"'),
