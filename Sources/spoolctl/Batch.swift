@@ -5,12 +5,10 @@ import SpoolWire
 struct Batch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enqueue every job of a JSON-lines file in one transaction, or none; prints the batch id.",
-        discussion: """
-            Each non-empty line is one job: {"type": "render", "payload": {"prompt": "a fox"}, "queue": "images",
-            "priority": 5, "idempotency_key": "k", "lock_keys": ["gpu"], "rate_key": "openai", "max_attempts": 3,
-            "timeout_ms": 60000, "run_at_ms": 0, "labels": {"user": "ada"}}. Only "type" is required; a "payload"
-            that is a string is sent as its text, anything else as JSON.
-            """)
+        discussion: "Each non-empty line is one job: {\"type\": \"render\", \"payload\": {\"prompt\": \"a fox\"}, \"queue\": "
+            + "\"images\", \"priority\": 5, \"idempotency_key\": \"k\", \"lock_keys\": [\"gpu\"], \"rate_key\": \"openai\", "
+            + "\"max_attempts\": 3, \"timeout_ms\": 60000, \"run_at_ms\": 0, \"labels\": {\"user\": \"ada\"}}. Only \"type\" is "
+            + "required; a \"payload\" that is a string is sent as its text, anything else as JSON.")
 
     @OptionGroup var serverOptions: ServerOptions
 

@@ -6,11 +6,9 @@ import SpoolWire
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Follow jobs, a batch or a queue live: progress bars on a terminal, one line per event otherwise.",
-        discussion: """
-            Job and batch watches end when every job has ended (exit 3 unless all succeeded); a queue watch runs
-            until interrupted. A broken stream (a server restart, a dropped connection) is resumed from the last
-            event seen, for up to a minute.
-            """)
+        discussion: "Job and batch watches end when every job has ended (exit 3 unless all succeeded); a queue watch runs "
+            + "until interrupted. A broken stream (a server restart, a dropped connection) is resumed from the last "
+            + "event seen, for up to a minute.")
 
     @OptionGroup var serverOptions: ServerOptions
 

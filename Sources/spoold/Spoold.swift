@@ -137,7 +137,7 @@ struct Spoold: AsyncParsableCommand {
         let recovery = try await engine.start()
         Log.line("spoold: recovered \(recovery.queued) queued, \(recovery.scheduled) scheduled, "
                  + "\(recovery.requeued) interrupted and queued again, \(recovery.failed) interrupted on their last attempt "
-                 + "in \(started.duration(to: .now))")
+                 + "in \(started.duration(to: .now).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
         let server: SpoolServer
