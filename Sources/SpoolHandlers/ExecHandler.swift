@@ -173,8 +173,11 @@ struct Messages: Sendable {
         var retry_after_ms: Int64?
     }
 
+    /// One decoder for every line of a run, not one per line.
+    private let decoder = JSONDecoder()
+
     mutating func read(_ text: String, job: JobContext, log: (String) -> Void) async {
-        guard text.first == "{", let line = try? JSONDecoder().decode(Line.self, from: Data(text.utf8)) else {
+        guard text.first == "{", let line = try? decoder.decode(Line.self, from: Data(text.utf8)) else {
             if !text.isEmpty { log("job \(job.id): \(text)") }
             return
         }

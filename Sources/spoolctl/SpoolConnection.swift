@@ -9,7 +9,7 @@ struct SpoolConnection {
     let client: GRPCClient
     let metadata: [(name: String, value: String)]
 
-    static func open(_ options: ServerOptions) async throws -> SpoolConnection {
+    private static func open(_ options: ServerOptions) async throws -> SpoolConnection {
         let (host, port) = try options.hostAndPort()
         let client: GRPCClient
         do {
@@ -21,7 +21,18 @@ struct SpoolConnection {
         return SpoolConnection(client: client, metadata: metadata)
     }
 
-    func close() async { await client.close() }
+    /// Runs `body` on a new connection, closed again however `body` ends.
+    static func with<T>(_ options: ServerOptions, _ body: (SpoolConnection) async throws -> T) async throws -> T {
+        let connection = try await open(options)
+        do {
+            let result = try await body(connection)
+            await connection.client.close()
+            return result
+        } catch {
+            await connection.client.close()
+            throw error
+        }
+    }
 
     func unary<Response: WireMessage>(
         _ method: String, _ request: some WireMessage, as: Response.Type

@@ -42,15 +42,8 @@ struct ServerOptions: ParsableArguments {
 /// Runs `body` on a connection; a refused call is printed as its status and
 /// exits 1.
 func withConnection<T>(_ options: ServerOptions, _ body: (SpoolConnection) async throws -> T) async throws -> T {
-    let connection: SpoolConnection
     do {
-        connection = try await SpoolConnection.open(options)
-    } catch let status as GRPCStatus {
-        throw Failure(status)
-    }
-    defer { Task { await connection.close() } }
-    do {
-        return try await body(connection)
+        return try await SpoolConnection.with(options, body)
     } catch let status as GRPCStatus {
         throw Failure(status)
     } catch let error as WireDecodingError {

@@ -54,13 +54,13 @@ struct ProgressWatcher {
         var delay: Duration = .milliseconds(50)
         while true {
             do {
-                let connection = try await SpoolConnection.open(serverOptions)
-                defer { Task { await connection.close() } }
-                for try await event in connection.progress(request) {
-                    brokenSince = nil
-                    delay = .milliseconds(50)
-                    if event.seq > 0 { request.afterSeq = event.seq }
-                    view.apply(event)
+                try await SpoolConnection.with(serverOptions) { connection in
+                    for try await event in connection.progress(request) {
+                        brokenSince = nil
+                        delay = .milliseconds(50)
+                        if event.seq > 0 { request.afterSeq = event.seq }
+                        view.apply(event)
+                    }
                 }
                 view.finish()
                 break

@@ -55,9 +55,6 @@ struct Spoold: AsyncParsableCommand {
     var shutdownGrace: Double?
 
     func validate() throws {
-        if let listen, Self.parseListen(listen) == nil {
-            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(listen)\")")
-        }
         for (flag, value) in [("--max-receive-message-size", maxReceiveMessageSize), ("--workers", workers),
                               ("--concurrency", concurrency), ("--threads", threads)] {
             if let value, value <= 0 { throw ValidationError("\(flag) must be positive") }
@@ -98,7 +95,8 @@ struct Spoold: AsyncParsableCommand {
         if let threads { settings.threads = threads }
         if let shutdownGrace { settings.shutdownGraceSeconds = shutdownGrace }
         guard Self.parseListen(settings.listen) != nil else {
-            throw ValidationError("\(config ?? "config"): listen must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(settings.listen)\")")
+            let source = listen != nil ? "--listen" : "\(config ?? ""): listen"
+            throw ValidationError("\(source) must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(settings.listen)\")")
         }
         return settings
     }
