@@ -39,15 +39,22 @@ extension QueueEngine {
         return BatchSummary(id: id, counts: counts, etaMs: batchETA(id, counts: counts, atMs: now))
     }
 
-    /// When the batch's last job should finish: its unfinished jobs run
-    /// `concurrency` at a time at its queue's recent mean run time. O(1), as
-    /// every event of a batch job carries it. 0: unknown.
+    /// When the batch's last job should finish: not before any of its
+    /// running jobs (each from its own ETA), and its waiting jobs run
+    /// `concurrency` at a time, at its queue's recent mean run time, once
+    /// the first of those frees a slot. O(workers), as every event of a
+    /// batch job carries it. 0: unknown.
     private func batchETA(_ id: String, counts: StateCounts, atMs now: Int64) -> Int64 {
         guard counts.unfinished > 0, let seq = table.batchMembers[id]?.first, let queue = table[seq]?.queue,
               let meanRunMs = stats[queue]?.meanRunMs, meanRunMs > 0 else { return 0 }
+        let runningETAs = running.keys.compactMap { table[$0] }.filter { $0.batchId == id }
+            .map { eta(of: $0, position: 0, atMs: now) }
+        let waiting = counts.unfinished - runningETAs.count
+        guard waiting > 0 else { return runningETAs.max() ?? 0 }
         let concurrency = max(1, scheduler.queues[queue]?.configuration.concurrency ?? 1)
-        let waves = (counts.unfinished + concurrency - 1) / concurrency
-        return now + Int64(Double(waves) * meanRunMs)
+        let waves = (waiting + concurrency - 1) / concurrency
+        let waitingDone = (runningETAs.min() ?? now) + Int64(Double(waves) * meanRunMs)
+        return max(waitingDone, runningETAs.max() ?? 0)
     }
 
     // MARK: Status

@@ -319,6 +319,46 @@ struct QueueEngineTests {
         h.gate.open(second)
     }
 
+    @Test func etasComeFromTheQueuesMeanRunTimeAndABatchEndsAfterItsRunningJobs() async throws {
+        let h = EngineHarness {
+            $0.workers = 1
+            $0.queueDefaults.concurrency = 1
+        }
+        try await h.start()
+        // One run of 1000 ms gives the queue its mean run time.
+        let first = try await h.enqueue()
+        #expect(await h.nextStart() == first)
+        h.clock.advance(byMs: 1_000)
+        h.gate.open(first)
+        try await h.until(first, is: .succeeded)
+
+        let now = h.clock.nowMs
+        let batch = try await h.engine.enqueue([JobRequest(type: "gate"), JobRequest(type: "gate"), JobRequest(type: "gate")],
+                                               batchLabels: [:])
+        let ids = batch.items.map(\.job.record.id)
+        #expect(await h.nextStart() == ids[0])
+        h.clock.advance(byMs: 500)
+        let running = try await h.view(ids[0])
+        #expect(running.etaMs == now + 1_000, "a running job without progress: its start plus the mean")
+        let queued = try await h.view(ids[2])
+        #expect(queued.position == 2 && queued.etaMs == now + 2_500, "position 2, one at a time from now")
+        // The batch: the running job ends at its ETA, then two waiting jobs run one at a time.
+        let summary = try await h.engine.status(batchID: batch.batchID!).batch
+        #expect(summary?.etaMs == now + 3_000)
+        #expect(summary.map { $0.etaMs >= queued.etaMs && $0.etaMs >= running.etaMs } == true)
+    }
+
+    @Test func aRunningJobsEtaComesFromItsProgress() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let started = h.clock.nowMs
+        let id = try await h.enqueue("spool.sleep") { $0.payload = json(#"{"steps": 4, "step_ms": 1000}"#) }
+        await h.clock.waitForSleeper(untilMs: started + 1_000)
+        h.clock.advance(byMs: 1_000)
+        let quarter = try await h.until(id, is: .running) { $0.progress.fraction == 0.25 }
+        #expect(quarter.job.etaMs == started + 4_000, "a quarter done after 1000 ms: 4000 ms in all")
+    }
+
     @Test func aTerminalStateIsCommittedBeforeItsEvent() async throws {
         let h = EngineHarness()
         try await h.start()
