@@ -72,7 +72,7 @@ extension QueueEngine {
             }
             await self?.finished(seq, attempt: job.attempt, outcome: outcome)
         }
-        running[seq] = RunningJob(task: task, slot: slot)
+        running[seq] = RunningJob(task: task, slot: slot, batchID: job.batchId)
     }
 
     /// Runs one attempt outside the actor: loads the payload, runs the

@@ -47,8 +47,9 @@ extension QueueEngine {
     private func batchETA(_ id: String, counts: StateCounts, atMs now: Int64) -> Int64 {
         guard counts.unfinished > 0, let seq = table.batchMembers[id]?.first, let queue = table[seq]?.queue,
               let meanRunMs = stats[queue]?.meanRunMs, meanRunMs > 0 else { return 0 }
-        let runningETAs = running.keys.compactMap { table[$0] }.filter { $0.batchId == id }
-            .map { eta(of: $0, position: 0, atMs: now) }
+        let runningETAs = running.compactMap { seq, job in
+            job.batchID == id ? table[seq].map { eta(of: $0, position: 0, atMs: now) } : nil
+        }
         let waiting = counts.unfinished - runningETAs.count
         guard waiting > 0 else { return runningETAs.max() ?? 0 }
         let concurrency = max(1, scheduler.queues[queue]?.configuration.concurrency ?? 1)

@@ -23,6 +23,8 @@ public actor QueueEngine {
     struct RunningJob {
         let task: Task<Void, Never>
         let slot: Int
+        /// Its batch, so a batch's ETA finds its running jobs without reading every record.
+        let batchID: String?
         var cancelCause: CancelCause?
     }
 
