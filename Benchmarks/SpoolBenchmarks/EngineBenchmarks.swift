@@ -116,3 +116,27 @@ func benchRecovery(path: String) async throws {
     print("recover: \(jobs) unfinished jobs loaded in \(format(seconds, 2)) s; \((residentBytes() - rssBefore) / max(1, jobs)) bytes of RSS per job")
     await engine.shutdown(gracePeriodMs: 0)
 }
+
+/// The SQLite store alone (synchronous=FULL): JOBS new jobs inserted in
+/// transactions of 1000, as an EnqueueBatch writes them; the writer's
+/// ceiling on EnqueueBatch throughput.
+func benchStore(jobs: Int) async throws {
+    let (path, store) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+    var generator = JobIDGenerator(seed: 1)
+    var seq: Int64 = 0
+    func batch() -> [NewJob] {
+        (0..<1000).map { _ in
+            seq += 1
+            let record = JobRecord(id: generator.next(nowMs: 1_800_000_000_000, seq: seq), seq: seq, queue: "default",
+                                   type: "spool.echo", state: .queued, maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
+                                   batchId: "batch", createdAtMs: 1_800_000_000_000)
+            return NewJob(record, payload: [1])
+        }
+    }
+    let batches = (0..<(jobs / 1000)).map { _ in batch() }
+    let start = ContinuousClock.now
+    for batch in batches { _ = try await store.insert(batch) }
+    let seconds = elapsed(since: start)
+    print("store: \(format(Double(jobs) / seconds)) jobs/s inserted in transactions of 1000 (\(format(seconds / Double(jobs) * 1e6, 2)) µs a job)")
+}

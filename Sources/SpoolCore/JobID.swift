@@ -32,7 +32,7 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
 
     /// The seq carried by an id from `JobIDGenerator.next(nowMs:seq:)` (or
     /// by any UUIDv7: the caller checks that the job found is this one).
-    var embeddedSeq: Int64? {
+    public var embeddedSeq: Int64? {
         guard case .uuid(let high, let low) = storage, high & 0xF000 == 0x7000 else { return nil }
         return Int64((high & 0xFFF) << 28 | (low >> 34) & 0xFFF_FFFF)
     }
@@ -61,19 +61,23 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
         return words
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
-
     private static func format(_ high: UInt64, _ low: UInt64) -> String {
         var text: [UInt8] = []
         text.reserveCapacity(36)
-        func append(_ word: UInt64) {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                if isDash(at: text.count) { text.append(UInt8(ascii: "-")) }
-                text.append(hex[Int((word >> UInt64(shift)) & 0xF)])
+        // 8-4-4-4-12 hex digits: the groups' widths in nibbles, high word then low.
+        func append(_ word: UInt64, groups: (Int, Int, Int)) {
+            var shift = 64
+            for width in [groups.0, groups.1, groups.2] where width > 0 {
+                if !text.isEmpty { text.append(UInt8(ascii: "-")) }
+                for _ in 0..<width {
+                    shift -= 4
+                    let nibble = UInt8(truncatingIfNeeded: word >> UInt64(shift)) & 0xF
+                    text.append(nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10))
+                }
             }
         }
-        append(high)
-        append(low)
+        append(high, groups: (8, 4, 4))
+        append(low, groups: (4, 12, 0))
         return String(decoding: text, as: UTF8.self)
     }
 }

@@ -10,7 +10,8 @@ public protocol JobStore: Sendable {
     /// result, failure and times.
     func update(_ records: [JobRecord]) async throws
 
-    func payload(ofJob id: String) async throws -> [UInt8]?
+    /// The payload of the job with this seq.
+    func payload(ofJobSeq seq: Int64) async throws -> [UInt8]?
     func job(id: String) async throws -> JobRecord?
 
     /// Every job of a batch still retained, in enqueue order.

@@ -87,7 +87,7 @@ extension QueueEngine {
         }
         let payload: [UInt8]
         do {
-            guard let stored = try await store.payload(ofJob: job.id) else {
+            guard let stored = try await store.payload(ofJobSeq: job.seq) else {
                 return .threw(JobFailure.permanent("the job's payload is missing from storage"))
             }
             payload = stored

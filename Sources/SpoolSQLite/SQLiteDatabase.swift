@@ -18,8 +18,14 @@ public final class SQLiteDatabase {
     let connection: OpaquePointer
     public let path: String
 
+    /// Process-wide settings, made before the first connection opens.
+    private static let configured: Void = {
+        _ = spool_sqlite3_disable_memory_statistics()
+    }()
+
     /// Opens (creating it if needed) and migrates the database at `path`.
     public init(path: String, durability: Durability = .full, migrations: [Migration] = Schema.migrations) throws(SQLiteError) {
+        Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)

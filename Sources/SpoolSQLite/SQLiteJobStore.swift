@@ -111,23 +111,34 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private func apply(_ write: Write) throws -> [InsertOutcome] {
         switch write {
         case .insert(let jobs, _):
-            return try jobs.map { job in
-                try statements.insert.run(Row.values(for: job))
-                guard database.changes == 0 else { return .inserted }
-                // Only an idempotency-key conflict is let through without a row (ON CONFLICT … DO NOTHING).
-                let lookup = statements.byIdempotencyKey
-                try lookup.bind([.text(job.record.idempotencyKey ?? "")])
-                defer { lookup.reset() }
-                guard try lookup.step(), let holder = lookup.text(0) else {
-                    throw SQLiteError(code: SQLITE_INTERNAL, connection: nil,
-                                      context: "job \(job.record.id) was neither stored nor a duplicate")
-                }
-                return .duplicate(of: holder)
-            }
+            return try jobs.map(insert)
         case .update(let records, _):
-            for record in records { try statements.update.run(Row.changingValues(of: record)) }
+            for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() }
             return []
         }
+    }
+
+    private func insert(_ job: NewJob) throws -> InsertOutcome {
+        let record = job.record
+        try Row.bindEnqueueValues(of: job, to: statements.insert).run()
+        guard database.changes == 0 else {
+            if record.jobID.embeddedSeq != record.seq {
+                try statements.insertOtherID.run([.text(record.id), .integer(record.seq)])
+            }
+            // Inserted as enqueued; a record already further along (only
+            // tests store those) gets the rest of its fields at once.
+            if record.hasLifeFields { try Row.bindChangingValues(of: record, to: statements.update).run() }
+            return .inserted
+        }
+        // Only an idempotency-key conflict is let through without a row (ON CONFLICT … DO NOTHING).
+        let lookup = statements.byIdempotencyKey
+        try lookup.bind([.text(record.idempotencyKey ?? "")])
+        defer { lookup.reset() }
+        guard try lookup.step(), let holder = lookup.text(0) else {
+            throw SQLiteError(code: SQLITE_INTERNAL, connection: nil,
+                              context: "job \(record.id) was neither stored nor a duplicate")
+        }
+        return .duplicate(of: holder)
     }
 
     // MARK: Reads
@@ -146,9 +157,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    public func payload(ofJob id: String) async throws -> [UInt8]? {
+    public func payload(ofJobSeq seq: Int64) async throws -> [UInt8]? {
         try await onReader { [statements = readStatements] in
-            try statements.payload.bind([.text(id)])
+            try statements.payload.bind([.integer(seq)])
             defer { statements.payload.reset() }
             return try statements.payload.step() ? statements.payload.blob(0) : nil
         }
@@ -156,7 +167,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     public func job(id: String) async throws -> JobRecord? {
         try await onReader { [statements = readStatements] in
-            try statements.byID.bind([.text(id)])
+            // A job's id carries its seq, unless other_job_ids says otherwise.
+            try statements.byID.bind([.text(id), JobID(id).embeddedSeq.map { .integer($0) } ?? .null])
             defer { statements.byID.reset() }
             return try statements.byID.step() ? try Row.record(from: statements.byID) : nil
         }
@@ -245,38 +257,43 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
 /// The store's statements, prepared once at open and used only on the store's queue.
 private final class Statements: @unchecked Sendable {
-    let insert, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount,
+    let insert, insertOtherID, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount,
         unfinished, lastSeq, prune: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         insert = try database.prepare("""
-            INSERT INTO jobs (\(Row.columns.joined(separator: ", ")), payload)
-            VALUES (\(Array(repeating: "?", count: Row.columns.count + 1).joined(separator: ", ")))
-            ON CONFLICT (idempotency_key) DO NOTHING
+            INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", ")))
+            VALUES (\(Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ")))
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """)
+        insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
         update = try database.prepare("""
-            UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?
+            UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE seq = ?
             """)
         byIdempotencyKey = try database.prepare("SELECT id FROM jobs WHERE idempotency_key = ?")
-        payload = try database.prepare("SELECT payload FROM jobs WHERE id = ?")
-        byID = try database.prepare("SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE id = ?")
+        payload = try database.prepare("SELECT payload FROM jobs WHERE seq = ?")
+        byID = try database.prepare("""
+            SELECT \(Row.columns.joined(separator: ", ")) FROM jobs
+            WHERE seq = coalesce((SELECT seq FROM other_job_ids WHERE id = ?1), ?2) AND id = ?1
+            """)
         byBatch = try database.prepare(
             "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE batch_id = ? ORDER BY seq")
         batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE batch_id = ? GROUP BY state")
+        // `state BETWEEN 1 AND 3` (SCHEDULED, QUEUED, RUNNING) as jobs_unfinished says it, so that index serves.
         unfinishedBatchCounts = try database.prepare("""
             SELECT batch_id, state, count(*) FROM jobs
-            WHERE batch_id IN (SELECT DISTINCT batch_id FROM jobs WHERE state IN (1, 2, 3) AND batch_id IS NOT NULL)
+            WHERE batch_id IN (SELECT DISTINCT batch_id FROM jobs WHERE state BETWEEN 1 AND 3 AND batch_id IS NOT NULL)
             GROUP BY batch_id, state
             """)
-        unfinishedCount = try database.prepare("SELECT count(*) FROM jobs WHERE state IN (1, 2, 3)")
+        unfinishedCount = try database.prepare("SELECT count(*) FROM jobs WHERE state BETWEEN 1 AND 3")
         unfinished = try database.prepare(
             // No ORDER BY: sorting a million rows would cost more than the
             // engine's own ordering of what it loads.
-            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE state IN (1, 2, 3)")
+            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE state BETWEEN 1 AND 3")
         lastSeq = try database.prepare("SELECT coalesce(max(seq), 0) FROM jobs")
         prune = try database.prepare("""
-            DELETE FROM jobs WHERE id IN (
-                SELECT id FROM jobs WHERE finished_at_ms IS NOT NULL AND finished_at_ms < ? AND state IN (4, 5, 6)
+            DELETE FROM jobs WHERE seq IN (
+                SELECT seq FROM jobs WHERE finished_at_ms IS NOT NULL AND finished_at_ms < ? AND state BETWEEN 4 AND 6
                 ORDER BY finished_at_ms LIMIT ?)
             """)
     }
@@ -291,41 +308,62 @@ private enum Row {
         "started_at_ms", "finished_at_ms", "updated_at_ms",
     ]
 
+    /// What an enqueue sets; the rest starts at its default.
+    static let enqueueColumns = [
+        "seq", "id", "queue", "type", "payload", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
+        "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "created_at_ms", "updated_at_ms",
+    ]
+
     /// What a job's life changes; the rest is fixed at enqueue.
     static let changingColumns = [
         "state", "attempt", "run_at_ms", "progress", "progress_step", "progress_message", "result",
         "error_code", "error_message", "error_retryable", "started_at_ms", "finished_at_ms", "updated_at_ms",
     ]
 
-    static func values(for job: NewJob) -> [SQLiteStatement.Value] {
+    /// Binds `enqueueColumns`, in that order.
+    static func bindEnqueueValues(of job: NewJob, to statement: SQLiteStatement) throws(SQLiteError) -> SQLiteStatement {
         let r = job.record
-        return [
-            .text(r.id), .integer(r.seq), .text(r.queue), .text(r.type), .integer(Int64(r.priority)),
-            .integer(Int64(r.state.rawValue)), optional(r.idempotencyKey), .blob(StringListCoding.encode(r.lockKeys)),
-            optional(r.rateKey), .integer(Int64(r.maxAttempts)), .integer(Int64(r.attempt)), .integer(r.timeoutMs),
-            .integer(r.runAtMs), optional(r.batchId), .blob(StringListCoding.encode(r.labels)),
-        ] + progressAndOutcome(of: r) + [
-            .integer(r.createdAtMs), optional(r.startedAtMs), optional(r.finishedAtMs), .integer(r.updatedAtMs),
-            .blob(job.payload),
-        ]
+        try statement.bind(r.seq, at: 1)
+        try statement.bind(r.id, at: 2)
+        try statement.bind(r.queue, at: 3)
+        try statement.bind(r.type, at: 4)
+        try statement.bind(bytes: job.payload, at: 5)
+        try statement.bind(Int64(r.priority), at: 6)
+        try statement.bind(Int64(r.state.rawValue), at: 7)
+        try statement.bind(r.idempotencyKey, at: 8)
+        try statement.bind(bytes: StringListCoding.encode(r.lockKeys), at: 9)
+        try statement.bind(r.rateKey, at: 10)
+        try statement.bind(Int64(r.maxAttempts), at: 11)
+        try statement.bind(Int64(r.attempt), at: 12)
+        try statement.bind(r.timeoutMs, at: 13)
+        try statement.bind(r.runAtMs, at: 14)
+        try statement.bind(r.batchId, at: 15)
+        try statement.bind(bytes: StringListCoding.encode(r.labels), at: 16)
+        try statement.bind(r.createdAtMs, at: 17)
+        try statement.bind(r.updatedAtMs, at: 18)
+        return statement
     }
 
-    static func changingValues(of r: JobRecord) -> [SQLiteStatement.Value] {
-        [.integer(Int64(r.state.rawValue)), .integer(Int64(r.attempt)), .integer(r.runAtMs)]
-            + progressAndOutcome(of: r)
-            + [optional(r.startedAtMs), optional(r.finishedAtMs), .integer(r.updatedAtMs), .text(r.id)]
+    /// Binds `changingColumns` and then the seq of the row to change.
+    static func bindChangingValues(of r: JobRecord, to statement: SQLiteStatement) throws(SQLiteError) -> SQLiteStatement {
+        try statement.bind(Int64(r.state.rawValue), at: 1)
+        try statement.bind(Int64(r.attempt), at: 2)
+        try statement.bind(r.runAtMs, at: 3)
+        let progress = r.progress
+        try statement.bind(progress.fraction, at: 4)
+        try statement.bind(progress.step, at: 5)
+        try statement.bind(progress.message, at: 6)
+        try statement.bind(bytes: r.result, at: 7)
+        let failure = r.failure
+        try statement.bind(failure?.code, at: 8)
+        try statement.bind(failure?.message, at: 9)
+        try statement.bind(optional: failure.map { $0.retryable ? 1 : 0 }, at: 10)
+        try statement.bind(optional: r.startedAtMs, at: 11)
+        try statement.bind(optional: r.finishedAtMs, at: 12)
+        try statement.bind(r.updatedAtMs, at: 13)
+        try statement.bind(r.seq, at: 14)
+        return statement
     }
-
-    private static func progressAndOutcome(of r: JobRecord) -> [SQLiteStatement.Value] {
-        [
-            .real(r.progress.fraction), .text(r.progress.step), .text(r.progress.message),
-            r.result.map { .blob($0) } ?? .null,
-            optional(r.failure?.code), optional(r.failure?.message), optional(r.failure.map { Int64($0.retryable ? 1 : 0) }),
-        ]
-    }
-
-    private static func optional(_ text: String?) -> SQLiteStatement.Value { text.map { .text($0) } ?? .null }
-    private static func optional(_ number: Int64?) -> SQLiteStatement.Value { number.map { .integer($0) } ?? .null }
 
     /// Reads a row selected with `columns`, in that order.
     static func record(from row: SQLiteStatement) throws -> JobRecord {
@@ -363,6 +401,14 @@ private enum Row {
         if let startedAtMs = integer(23) { record.startedAtMs = startedAtMs }
         if let finishedAtMs = integer(24) { record.finishedAtMs = finishedAtMs }
         return record
+    }
+}
+
+private extension JobRecord {
+    /// Whether anything an enqueue leaves unset is set: progress, result,
+    /// failure, start or finish.
+    var hasLifeFields: Bool {
+        progress != Progress() || result != nil || failure != nil || startedAtMs != nil || finishedAtMs != nil
     }
 }
 

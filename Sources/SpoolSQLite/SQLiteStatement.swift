@@ -40,20 +40,63 @@ public final class SQLiteStatement {
         sqlite3_clear_bindings(statement)
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
-            let code: Int32
             switch value {
-            case .null: code = sqlite3_bind_null(statement, index)
-            case .integer(let number): code = sqlite3_bind_int64(statement, index, number)
-            case .real(let number): code = sqlite3_bind_double(statement, index, number)
-            case .text(let text): code = sqlite3_bind_text(statement, index, text, -1, transient)
-            case .blob(let bytes):
-                // An empty array has no base address; a null pointer would bind NULL.
-                code = bytes.isEmpty
-                    ? sqlite3_bind_zeroblob(statement, index, 0)
-                    : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+            case .null: try bindNull(at: index)
+            case .integer(let number): try bind(number, at: index)
+            case .real(let number): try bind(number, at: index)
+            case .text(let text): try bind(text, at: index)
+            case .blob(let bytes): try bind(bytes: bytes, at: index)
             }
-            guard code == SQLITE_OK else { throw error(code, "cannot bind parameter \(index)") }
         }
+    }
+
+    // One parameter at a time (1-based), for the statements run once per
+    // job: no array of values to build. Bindings stay until replaced.
+
+    public func bindNull(at index: Int32) throws(SQLiteError) {
+        try check(sqlite3_bind_null(statement, index), index)
+    }
+
+    public func bind(_ number: Int64, at index: Int32) throws(SQLiteError) {
+        try check(sqlite3_bind_int64(statement, index, number), index)
+    }
+
+    /// Nil binds NULL.
+    public func bind(optional number: Int64?, at index: Int32) throws(SQLiteError) {
+        guard let number else { return try bindNull(at: index) }
+        try bind(number, at: index)
+    }
+
+    public func bind(_ number: Double, at index: Int32) throws(SQLiteError) {
+        try check(sqlite3_bind_double(statement, index, number), index)
+    }
+
+    /// Nil binds NULL.
+    public func bind(_ text: String?, at index: Int32) throws(SQLiteError) {
+        guard var text else { return try bindNull(at: index) }
+        let code = text.withUTF8 { utf8 in
+            // An empty buffer may have no base address; a null pointer would bind NULL.
+            utf8.isEmpty
+                ? sqlite3_bind_text(statement, index, "", 0, transient)
+                : utf8.withMemoryRebound(to: CChar.self) {
+                    sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), transient)
+                }
+        }
+        try check(code, index)
+    }
+
+    /// Nil binds NULL.
+    public func bind(bytes: [UInt8]?, at index: Int32) throws(SQLiteError) {
+        guard let bytes else { return try bindNull(at: index) }
+        // An empty array has no base address; a null pointer would bind NULL.
+        let code = bytes.isEmpty
+            ? sqlite3_bind_zeroblob(statement, index, 0)
+            : bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+        try check(code, index)
+    }
+
+    private func check(_ code: Int32, _ index: Int32) throws(SQLiteError) {
+        guard code == SQLITE_OK else { throw error(code, "cannot bind parameter \(index)") }
     }
 
     /// Advances to the next row: true if there is one, false when done.
@@ -72,9 +115,14 @@ public final class SQLiteStatement {
     }
 
     /// Binds, runs to completion, resets: for statements that return no rows.
-    public func run(_ values: [Value] = []) throws(SQLiteError) {
-        defer { reset() }
+    public func run(_ values: [Value]) throws(SQLiteError) {
         try bind(values)
+        try run()
+    }
+
+    /// Runs to completion with the bindings it has, then resets.
+    public func run() throws(SQLiteError) {
+        defer { reset() }
         while try step() {}
     }
 

@@ -35,8 +35,8 @@ struct SQLiteJobStoreTests {
         }
         let reopened = try SQLiteJobStore(database: SQLiteDatabase(path: path))
         #expect(try await reopened.job(id: full.id) == full)
-        #expect(try await reopened.payload(ofJob: full.id) == [9, 8, 7])
-        #expect(try await reopened.payload(ofJob: "missing") == nil)
+        #expect(try await reopened.payload(ofJobSeq: full.seq) == [9, 8, 7])
+        #expect(try await reopened.payload(ofJobSeq: 8) == nil)
         #expect(try await reopened.lastSeq() == 7)
     }
 
@@ -136,5 +136,52 @@ struct SQLiteJobStoreTests {
         #expect(try await store.pruneFinished(beforeMs: 450, limit: 10) == 2)   // 300 and 400
         #expect(try await store.job(id: "job-5") != nil)
         #expect(try await store.job(id: "job-6") != nil)
+    }
+
+    @Test func aJobIsFoundByAnIdThatCarriesItsSeqWithoutAnyIndexOfIds() async throws {
+        let path = try temporaryPath()
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+        var generator = JobIDGenerator(seed: 3)
+        let jobs = (1...3).map { seq in
+            var job = record(Int64(seq))
+            job.id = generator.next(nowMs: 1_000, seq: Int64(seq))
+            return job
+        }
+        _ = try await store.insert(jobs.map { NewJob($0, payload: []) } + [NewJob(record(4), payload: [])])
+        for job in jobs { #expect(try await store.job(id: job.id) == job) }
+        #expect(try await store.job(id: "job-4")?.seq == 4)
+        // Another job's id with this job's seq finds nothing.
+        #expect(try await store.job(id: generator.next(nowMs: 1_000, seq: 2)) == nil)
+        let others = try SQLiteDatabase(path: path).prepare("SELECT group_concat(id) FROM other_job_ids")
+        #expect(try others.step() && others.text(0) == "job-4")
+    }
+
+    @Test func aVersion1DatabaseIsMigratedWithEveryJobFoundByItsId() async throws {
+        let path = try temporaryPath()
+        do {
+            let version1 = try SQLiteDatabase(path: path, migrations: Array(Schema.migrations.prefix(1)))
+            #expect(try version1.schemaVersion() == 1)
+            try version1.execute("""
+                INSERT INTO jobs (id, seq, queue, type, payload, priority, state, idempotency_key, lock_keys, labels,
+                                  max_attempts, timeout_ms, run_at_ms, batch_id, created_at_ms, updated_at_ms)
+                VALUES ('0190a5b6-c7d8-7abc-8def-0123456789ab', 1, 'default', 'spool.echo', x'07', 0, 2, 'k', x'', x'',
+                        3, 0, 0, 'b', 10, 10),
+                       ('legacy', 2, 'default', 'spool.echo', x'08', 0, 4, NULL, x'', x'', 3, 0, 0, 'b', 11, 11)
+                """)
+        }
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+        #expect(try await store.job(id: "0190a5b6-c7d8-7abc-8def-0123456789ab")?.seq == 1)
+        #expect(try await store.job(id: "legacy")?.state == .succeeded)
+        #expect(try await store.payload(ofJobSeq: 1) == [7])
+        #expect(try await store.unfinishedJobs().map(\.seq) == [1])
+        #expect(try await store.stateCounts(ofBatch: "b").total == 2)
+        #expect(try await store.lastSeq() == 2)
+        #expect(try await store.insert([NewJob(record(3, key: "k"), payload: [])]) == [.duplicate(of: "0190a5b6-c7d8-7abc-8def-0123456789ab")])
+        // Pruning a job forgets its id too.
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("UPDATE jobs SET finished_at_ms = 5 WHERE seq = 2")
+        #expect(try await store.pruneFinished(beforeMs: 100, limit: 10) == 1)
+        let others = try database.prepare("SELECT count(*) FROM other_job_ids")
+        #expect(try others.step() && others.integer(0) == 1)
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 final class InMemoryJobStore: JobStore {
     private struct State {
         var records: [String: JobRecord] = [:]
-        var payloads: [String: [UInt8]] = [:]
+        var payloads: [Int64: [UInt8]] = [:]  // by seq
         var failWrites = false
     }
 
@@ -16,7 +16,7 @@ final class InMemoryJobStore: JobStore {
         state.withLock { state in
             for record in records {
                 state.records[record.id] = record
-                state.payloads[record.id] = []
+                state.payloads[record.seq] = []
             }
         }
     }
@@ -37,7 +37,7 @@ final class InMemoryJobStore: JobStore {
             return jobs.map { job in
                 if let key = job.record.idempotencyKey, let holder = taken[key] { return .duplicate(of: holder) }
                 state.records[job.record.id] = job.record
-                state.payloads[job.record.id] = job.payload
+                state.payloads[job.record.seq] = job.payload
                 if let key = job.record.idempotencyKey { taken[key] = job.record.id }
                 return .inserted
             }
@@ -51,7 +51,7 @@ final class InMemoryJobStore: JobStore {
         }
     }
 
-    func payload(ofJob id: String) async throws -> [UInt8]? { state.withLock { $0.payloads[id] } }
+    func payload(ofJobSeq seq: Int64) async throws -> [UInt8]? { state.withLock { $0.payloads[seq] } }
     func job(id: String) async throws -> JobRecord? { stored(id) }
 
     func jobs(inBatch id: String) async throws -> [JobRecord] {
@@ -94,7 +94,7 @@ final class InMemoryJobStore: JobStore {
                 .sorted { $0.finishedAtMs! < $1.finishedAtMs! }.prefix(limit)
             for record in old {
                 state.records[record.id] = nil
-                state.payloads[record.id] = nil
+                state.payloads[record.seq] = nil
             }
             return old.count
         }
