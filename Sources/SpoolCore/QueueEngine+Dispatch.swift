@@ -22,14 +22,39 @@ extension QueueEngine {
             scheduler.add(record, nowMs: now)
             changed(record, from: .scheduled, note: "run_at reached", write: .behind, atMs: now)
         }
+        timeOutRunsPastTheirDeadline(atMs: now)
         for seq in scheduler.nextJobs(limit: freeWorkers.count, atMs: now, jobs: table) {
             start(seq, atMs: now)
         }
         armWake(atMs: now)
     }
 
+    /// Cancels the handlers of attempts whose deadline has passed; each
+    /// then ends as timed out (`finished`). One timer for every deadline,
+    /// not one per job.
+    private func timeOutRunsPastTheirDeadline(atMs now: Int64) {
+        while let due = deadlines.popDue(atMs: now) {
+            guard let run = running[due.seq], run.deadlineMs == due.dueMs, run.cancelCause == nil else { continue }
+            running[due.seq]?.cancelCause = .timeout
+            run.task.cancel()
+        }
+    }
+
+    private func watchDeadline(_ deadlineMs: Int64, of seq: Int64) {
+        // Ended attempts leave their entries behind; rebuild before they outnumber the running ones.
+        if deadlines.count > 2 * running.count + 64 {
+            deadlines = TimerHeap()
+            for (seq, run) in running where run.cancelCause == nil {
+                if let deadlineMs = run.deadlineMs { deadlines.insert(.init(dueMs: deadlineMs, seq: seq)) }
+            }
+        }
+        deadlines.insert(.init(dueMs: deadlineMs, seq: seq))
+    }
+
     private func armWake(atMs now: Int64) {
-        guard let next = scheduler.nextWakeMs(atMs: now, workerFree: !freeWorkers.isEmpty) else {
+        let scheduled = scheduler.nextWakeMs(atMs: now, workerFree: !freeWorkers.isEmpty)
+        let deadline = deadlines.earliest?.dueMs
+        guard let next = [scheduled, deadline].compactMap({ $0 }).min() else {
             wake?.task.cancel()
             wake = nil
             return
@@ -65,21 +90,22 @@ extension QueueEngine {
         let job = record
         let handler = handlers[record.type]
         let deadline = record.timeoutMs > 0 ? now + record.timeoutMs : nil
-        let store = self.store, clock = self.clock
+        let store = self.store
         let task = Task.detached { [weak self] in
-            let outcome = await Self.run(job, handler: handler, deadlineMs: deadline, store: store, clock: clock) {
+            let outcome = await Self.run(job, handler: handler, store: store) {
                 [weak self] progress in await self?.reported(progress, seq: seq, attempt: job.attempt)
             }
             await self?.finished(seq, attempt: job.attempt, outcome: outcome)
         }
-        running[seq] = RunningJob(task: task, slot: slot, batchID: job.batchId)
+        if let deadline { watchDeadline(deadline, of: seq) }
+        running[seq] = RunningJob(task: task, slot: slot, batchID: job.batchId, deadlineMs: deadline)
     }
 
-    /// Runs one attempt outside the actor: loads the payload, runs the
-    /// handler, and cancels it at the deadline. Returns once the handler has
-    /// stopped.
+    /// Runs one attempt outside the actor: loads the payload and runs the
+    /// handler. Returns once the handler has stopped; the engine cancels
+    /// this task at the deadline.
     private nonisolated static func run(
-        _ job: JobRecord, handler: (any JobHandler)?, deadlineMs: Int64?, store: any JobStore, clock: any WallClock,
+        _ job: JobRecord, handler: (any JobHandler)?, store: any JobStore,
         reporter: @escaping @Sendable (JobRecord.Progress) async -> Void
     ) async -> RunOutcome {
         guard let handler else {
@@ -96,22 +122,7 @@ extension QueueEngine {
         }
         let context = JobContext(id: job.id, type: job.type, attempt: job.attempt, payload: payload, labels: job.labels,
                                  reporter: reporter)
-        return await withTaskGroup(of: RunOutcome?.self) { group in
-            group.addTask {
-                do { return .succeeded(try await handler.run(context)) } catch { return .threw(error) }
-            }
-            if let deadlineMs {
-                group.addTask { (try? await clock.sleep(untilMs: deadlineMs)) != nil ? .timedOut : nil }
-            }
-            var outcome = RunOutcome.threw(CancellationError())
-            while let next = await group.next() {
-                guard let next else { continue }
-                outcome = next
-                break
-            }
-            group.cancelAll()
-            return outcome
-        }
+        do { return .succeeded(try await handler.run(context)) } catch { return .threw(error) }
     }
 
     private func reported(_ progress: JobRecord.Progress, seq: Int64, attempt: Int32) {
@@ -137,6 +148,8 @@ extension QueueEngine {
         defer { pump() }
         record.updatedAtMs = now
         let runMs = now - (record.startedAtMs ?? now)
+        // Past its deadline the attempt has timed out, whatever the handler answered when stopped.
+        let outcome = run.cancelCause == .timeout ? .timedOut : outcome
 
         if case .succeeded(let result) = outcome {
             record.state = .succeeded
@@ -151,6 +164,8 @@ extension QueueEngine {
         switch run.cancelCause {
         case .shutdown:
             return
+        case .timeout:
+            break
         case .request(let reason):
             record.state = .cancelled
             record.finishedAtMs = now

@@ -15,8 +15,9 @@ public actor QueueEngine {
     }
 
     /// Why a RUNNING job's handler task was cancelled.
-    enum CancelCause {
+    enum CancelCause: Equatable {
         case request(String)
+        case timeout
         case shutdown
     }
 
@@ -25,6 +26,8 @@ public actor QueueEngine {
         let slot: Int
         /// Its batch, so a batch's ETA finds its running jobs without reading every record.
         let batchID: String?
+        /// When this attempt times out, if it can.
+        let deadlineMs: Int64?
         var cancelCause: CancelCause?
     }
 
@@ -59,6 +62,9 @@ public actor QueueEngine {
     /// Per queue, jobs inserted but not yet added (for max_depth).
     var reserved: [String: Int] = [:]
     var wake: (task: Task<Void, Never>, atMs: Int64)?
+    /// Running attempts' deadlines, by seq; entries of attempts that ended
+    /// stay until due or until the heap is rebuilt.
+    var deadlines = TimerHeap()
     var positionTicker: Task<Void, Never>?
     var pruner: Task<Void, Never>?
     var retryingWrite = false
@@ -441,9 +447,11 @@ public actor QueueEngine {
         }
     }
 
-    /// A terminal job whose state is committed leaves memory.
+    /// A terminal job whose state is committed leaves memory; its batch's
+    /// counts go with its last job, once every job's end is committed (a
+    /// status read then comes from the store, which must agree).
     func forget(_ record: JobRecord) {
         table.remove(record.seq)
-        if let batch = record.batchId, let counts = batches[batch], counts.unfinished == 0 { batches[batch] = nil }
+        if let batch = record.batchId, table.batchMembers[batch] == nil { batches[batch] = nil }
     }
 }

@@ -12,6 +12,7 @@ struct TimerHeap {
     private var entries: [Entry] = []
 
     var earliest: Entry? { entries.first }
+    var count: Int { entries.count }
 
     mutating func insert(_ entry: Entry) {
         entries.append(entry)

@@ -77,11 +77,11 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         guard !writes.isEmpty else { return }
         var results: [Result<[InsertOutcome], any Error>] = []
         do {
-            try database.execute("BEGIN IMMEDIATE")
+            try statements.begin.run()
             for write in writes {
                 results.append(Result { try inSavepoint { try apply(write) } })
             }
-            try database.execute("COMMIT")
+            try statements.commit.run()
             pending.withLock { $0.commits += 1 }
         } catch {
             try? database.execute("ROLLBACK")
@@ -95,15 +95,17 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
+    /// Each write goes in a savepoint, so that its failure undoes all of it
+    /// and nothing else.
     private func inSavepoint<T>(_ body: () throws -> T) throws -> T {
-        try database.execute("SAVEPOINT write")
+        try statements.savepoint.run()
         do {
             let result = try body()
-            try database.execute("RELEASE write")
+            try statements.release.run()
             return result
         } catch {
-            try? database.execute("ROLLBACK TO write")
-            try? database.execute("RELEASE write")
+            try? statements.rollbackToSavepoint.run()
+            try? statements.release.run()
             throw error
         }
     }
@@ -257,10 +259,15 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
 /// The store's statements, prepared once at open and used only on the store's queue.
 private final class Statements: @unchecked Sendable {
-    let insert, insertOtherID, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount,
+    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, update, byIdempotencyKey, payload, byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount,
         unfinished, lastSeq, prune: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
+        begin = try database.prepare("BEGIN IMMEDIATE")
+        commit = try database.prepare("COMMIT")
+        savepoint = try database.prepare("SAVEPOINT write")
+        release = try database.prepare("RELEASE write")
+        rollbackToSavepoint = try database.prepare("ROLLBACK TO write")
         insert = try database.prepare("""
             INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", ")))
             VALUES (\(Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ")))

@@ -178,6 +178,21 @@ struct QueueEngineTests {
         #expect(retry.job.record.failure?.code == "timeout")
     }
 
+    @Test func aTimeoutStillFiresAfterManyOtherRunsHaveEndedBeforeTheirDeadlines() async throws {
+        // Every run's deadline goes in one heap; ended runs' entries are dropped in rebuilds, running ones' kept.
+        let h = EngineHarness { $0.workers = 2 }
+        try await h.start()
+        let slow = try await h.enqueue { $0.timeoutMs = 500; $0.maxAttempts = 1 }
+        #expect(await h.nextStart() == slow)
+        for _ in 0..<150 {
+            let id = try await h.enqueue("spool.echo") { $0.timeoutMs = 10_000 }
+            try await h.until(id, is: .succeeded)
+        }
+        h.clock.advance(byMs: 500)
+        let failed = try await h.until(slow, is: .failed)
+        #expect(failed.job.record.failure?.code == "timeout")
+    }
+
     // MARK: Cancellation and backpressure
 
     @Test func cancellingAWaitingJobIsImmediateAndARunningOneStopsItsHandler() async throws {
