@@ -140,3 +140,32 @@ func benchStore(jobs: Int) async throws {
     let seconds = elapsed(since: start)
     print("store: \(format(Double(jobs) / seconds)) jobs/s inserted in transactions of 1000 (\(format(seconds / Double(jobs) * 1e6, 2)) µs a job)")
 }
+
+/// Single-job enqueues from 256 concurrent callers, in process: the engine
+/// and store's share of a unary Enqueue (no gRPC).
+func benchSingleEnqueues(jobs: Int) async throws {
+    let (path, store) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+    var configuration = EngineConfiguration()
+    configuration.queueDefaults.maxDepth = 0
+    let clock = SystemClock()
+    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+    try await engine.start()
+    let callers = 256
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<callers {
+            group.addTask {
+                var request = JobRequest(type: "spool.echo", payload: [1])
+                request.runAtMs = 4_000_000_000_000  // far ahead: the figure is the enqueue path alone
+                for _ in 0..<(jobs / callers) {
+                    _ = try await engine.enqueue([request])
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let seconds = elapsed(since: start)
+    print("engine: \(format(Double(jobs) / seconds)) single-job enqueues/s from \(callers) concurrent callers (\(store.commitCount) commits)")
+    await engine.shutdown(gracePeriodMs: 0)
+}

@@ -1,10 +1,12 @@
 /// Where jobs are kept (DESIGN.md §5). Every write is committed before its
 /// call returns; concurrent writes may share one commit.
 public protocol JobStore: Sendable {
-    /// Stores new jobs. A job whose idempotency key is already taken is not
-    /// stored: its outcome names the job that holds the key. Any other failure
-    /// stores none of `jobs` and throws.
-    func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome]
+    /// Stores new jobs for several callers in one transaction: each call's
+    /// jobs all or none, with a result of its own. A job whose idempotency
+    /// key is already taken (by an earlier job or call) is not stored: its
+    /// outcome names the job that holds the key. Throws if nothing could be
+    /// committed.
+    func insert(calls: [[NewJob]]) async throws -> [Result<[InsertOutcome], any Error>]
 
     /// Saves the records' changing fields: state, attempt, run-at, progress,
     /// result, failure and times.
@@ -47,6 +49,11 @@ public enum InsertOutcome: Sendable, Equatable {
 }
 
 extension JobStore {
+    /// One call's jobs: all stored, or none and a throw.
+    public func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome] {
+        try await insert(calls: [jobs])[0].get()
+    }
+
     /// Every unfinished job in one array.
     public func unfinishedJobs() async throws -> [JobRecord] {
         var jobs: [JobRecord] = []

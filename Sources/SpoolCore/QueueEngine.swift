@@ -3,7 +3,8 @@
 /// run as tasks outside the actor and report back through its methods; the
 /// transport only awaits its public methods.
 ///
-/// The parts, each in its own file: `Scheduler` (what runs next), the
+/// The parts, each in its own file: `Scheduler` (what runs next),
+/// `QueueEngine+Enqueue` (accepting jobs, many calls per store write), the
 /// dispatcher (`QueueEngine+Dispatch`: starting handler tasks and recording
 /// their outcome), `Completer` (grouped writes), `EventHub` (subscribers).
 public actor QueueEngine {
@@ -40,8 +41,8 @@ public actor QueueEngine {
     let store: any JobStore
     let clock: any WallClock
     let handlers: [String: any JobHandler]
-    private let handlerTypes: Set<String>
-    private let rateKeys: Set<String>
+    let handlerTypes: Set<String>
+    let rateKeys: Set<String>
 
     var phase = Phase.created
     var table = JobTable()
@@ -62,6 +63,9 @@ public actor QueueEngine {
     /// Per queue, jobs inserted but not yet added (for max_depth).
     var reserved: [String: Int] = [:]
     var wake: (task: Task<Void, Never>, atMs: Int64)?
+    /// Enqueue calls whose jobs wait for the next store insert, and whether one is under way.
+    var enqueuesToStore: [PendingEnqueue] = []
+    var storingEnqueues = false
     /// Running attempts' deadlines, by seq; entries of attempts that ended
     /// stay until due or until the heap is rebuilt.
     var deadlines = TimerHeap()
@@ -196,106 +200,6 @@ public actor QueueEngine {
             running[seq]?.cancelCause = cause
             running[seq]?.task.cancel()
         }
-    }
-
-    // MARK: Enqueue
-
-    /// Accepts jobs once they are committed (DESIGN.md §3, §5). With
-    /// `batchLabels` the jobs form a batch: they are checked first and all
-    /// accepted in one transaction, or all refused naming the bad ones.
-    public func enqueue(_ requests: [JobRequest], batchLabels: [String: String]? = nil) async throws(EngineError) -> EnqueueResult {
-        guard phase == .running else { throw .unavailable("the server is shutting down") }
-        let isBatch = batchLabels != nil
-        guard !requests.isEmpty else { throw .invalidArgument(isBatch ? "a batch needs at least one job" : "no job given") }
-        let problems = requests.enumerated().compactMap { index, request in
-            request.problem(handlers: handlerTypes, rateKeys: rateKeys)
-                .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }
-        }
-        if !problems.isEmpty {
-            let shown = problems.prefix(10).joined(separator: "; ")
-            throw .invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)
-        }
-
-        let now = clock.nowMs
-        let batchID = isBatch ? ids.next(nowMs: now) : nil
-        var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
-        var fresh: [(index: Int, job: NewJob)] = []
-        var depthNeeded: [String: Int] = [:]
-        for (index, request) in requests.enumerated() {
-            if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
-               let existing = table[seq] {
-                items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
-                continue
-            }
-            let record = newRecord(request, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
-            depthNeeded[record.queue, default: 0] += 1
-            fresh.append((index, NewJob(record, payload: request.payload)))
-        }
-        for (queue, needed) in depthNeeded.sorted(by: { $0.key < $1.key }) {
-            let maxDepth = scheduler.configuration(ofQueue: queue, nowMs: now).maxDepth
-            let depth = scheduler.depth(of: queue) + reserved[queue, default: 0]
-            if maxDepth > 0 && depth + needed > maxDepth {
-                throw .resourceExhausted("queue \"\(queue)\" is full: \(depth) jobs waiting, max_depth \(maxDepth)"
-                    + (needed > 1 ? ", \(needed) more asked" : ""))
-            }
-        }
-
-        for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
-        let outcomes: [InsertOutcome]
-        do {
-            outcomes = try await store.insert(fresh.map(\.job))
-        } catch {
-            for (queue, needed) in depthNeeded { reserved[queue, default: 0] -= needed }
-            throw .storage("the jobs were not stored: \(error)")
-        }
-        for (queue, needed) in depthNeeded { reserved[queue, default: 0] -= needed }
-
-        let added = clock.nowMs
-        if let batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
-        var duplicates: [(index: Int, holder: String)] = []
-        for ((index, job), outcome) in zip(fresh, outcomes) {
-            switch outcome {
-            case .inserted:
-                let record = job.record
-                table.insert(record)
-                counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
-                if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
-                scheduler.add(record, nowMs: added)
-                let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
-                let event = event(.state, record, note: note, atMs: added)
-                hub.publish(event)
-                items[index] = .init(job: event.job, deduplicated: false)
-            case .duplicate(let holder):
-                duplicates.append((index, holder))
-            }
-        }
-        pump()
-        for (index, holder) in duplicates {
-            var existing = table.record(id: holder)
-            if existing == nil {
-                do { existing = try await store.job(id: holder) } catch { throw .storage("cannot read job \(holder): \(error)") }
-            }
-            guard let existing else { throw .storage("job \(holder) holds an idempotency key but cannot be found") }
-            items[index] = .init(job: view(existing, atMs: clock.nowMs), deduplicated: true)
-        }
-        return EnqueueResult(batchID: batchID, items: items.map { $0! })
-    }
-
-    private func newRecord(_ request: JobRequest, batchID: String?, batchLabels: [String: String], atMs now: Int64) -> JobRecord {
-        let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
-        let queue = scheduler.configuration(ofQueue: queueName, nowMs: now)
-        lastJobSeq += 1
-        var lockKeys: [String] = []
-        for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
-        return JobRecord(
-            id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queueName, type: request.type, priority: request.priority,
-            state: request.runAtMs > now ? .scheduled : .queued,
-            idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
-            lockKeys: lockKeys, rateKey: request.rateKey.isEmpty ? nil : request.rateKey,
-            maxAttempts: request.maxAttempts > 0 ? request.maxAttempts : queue.maxAttempts,
-            timeoutMs: request.timeoutMs > 0 ? request.timeoutMs : queue.timeoutMs,
-            runAtMs: max(request.runAtMs, now), batchId: batchID,
-            labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
     }
 
     // MARK: Cancel

@@ -18,7 +18,7 @@ import Synchronization
 /// makes the class Sendable.
 public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     private enum Write {
-        case insert([NewJob], CheckedContinuation<[InsertOutcome], any Error>)
+        case insert([[NewJob]], CheckedContinuation<[Result<[InsertOutcome], any Error>], any Error>)
         case update([JobRecord], CheckedContinuation<Void, any Error>)
     }
 
@@ -50,8 +50,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     // MARK: Writes
 
-    public func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome] {
-        try await withCheckedThrowingContinuation { enqueue(.insert(jobs, $0)) }
+    public func insert(calls: [[NewJob]]) async throws -> [Result<[InsertOutcome], any Error>] {
+        try await withCheckedThrowingContinuation { enqueue(.insert(calls, $0)) }
     }
 
     public func update(_ records: [JobRecord]) async throws {
@@ -75,22 +75,31 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             return pending.writes
         }
         guard !writes.isEmpty else { return }
-        var results: [Result<[InsertOutcome], any Error>] = []
+        // Each write's answer: one result per call for inserts.
+        var answers: [Result<[Result<[InsertOutcome], any Error>], any Error>] = []
         do {
             try statements.begin.run()
             for write in writes {
-                results.append(Result { try inSavepoint { try apply(write) } })
+                switch write {
+                case .insert(let calls, _):
+                    answers.append(.success(calls.map { jobs in Result { try inSavepoint { try jobs.map(insert) } } }))
+                case .update(let records, _):
+                    answers.append(Result {
+                        try inSavepoint { for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() } }
+                        return []
+                    })
+                }
             }
             try statements.commit.run()
             pending.withLock { $0.commits += 1 }
         } catch {
             try? database.execute("ROLLBACK")
-            results = writes.map { _ in .failure(error) }
+            answers = writes.map { _ in .failure(error) }
         }
-        for (write, result) in zip(writes, results) {
+        for (write, answer) in zip(writes, answers) {
             switch write {
-            case .insert(_, let continuation): continuation.resume(with: result)
-            case .update(_, let continuation): continuation.resume(with: result.map { _ in })
+            case .insert(_, let continuation): continuation.resume(with: answer)
+            case .update(_, let continuation): continuation.resume(with: answer.map { _ in })
             }
         }
     }
@@ -107,16 +116,6 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             try? statements.rollbackToSavepoint.run()
             try? statements.release.run()
             throw error
-        }
-    }
-
-    private func apply(_ write: Write) throws -> [InsertOutcome] {
-        switch write {
-        case .insert(let jobs, _):
-            return try jobs.map(insert)
-        case .update(let records, _):
-            for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() }
-            return []
         }
     }
 

@@ -249,6 +249,33 @@ struct QueueEngineTests {
         #expect(try await h.store.unfinishedJobs().isEmpty)
     }
 
+    @Test func concurrentEnqueuesEachGetTheirOwnJobsAndOneKeyMakesOneJob() async throws {
+        // Calls that arrive together share store inserts; each still gets its own answer.
+        let h = EngineHarness()
+        try await h.start()
+        let answers = try await withThrowingTaskGroup(of: (Int, EnqueueResult).self) { group in
+            for index in 0..<100 {
+                group.addTask {
+                    var request = JobRequest(type: "spool.echo", payload: Array("\(index)".utf8))
+                    if index % 10 == 0 { request.idempotencyKey = "shared" }
+                    return (index, try await h.engine.enqueue([request]))
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        let ids = answers.values.map { $0.items[0].job.record.id }
+        let shared = Set((0..<100).filter { $0 % 10 == 0 }.map { answers[$0]!.items[0].job.record.id })
+        #expect(shared.count == 1)
+        #expect(Set(ids).count == 91)
+        #expect((0..<100).filter { $0 % 10 == 0 }.filter { answers[$0]!.items[0].deduplicated }.count == 9)
+        for index in 0..<100 where index % 10 != 0 {
+            let id = answers[index]!.items[0].job.record.id
+            try await h.until(id, is: .succeeded, where: { _ in true })
+            let status = try await h.engine.status(jobIDs: [id])
+            #expect(status.jobs[0].record.result == Array("\(index)".utf8))
+        }
+    }
+
     @Test func aBatchIsCountedAndCancelledAsOne() async throws {
         let h = EngineHarness { $0.workers = 1 }
         try await h.start()

@@ -103,6 +103,20 @@ struct SQLiteJobStoreTests {
         #expect(try await store.unfinishedJobs().map(\.seq) == [2])
     }
 
+    @Test func callsStoredTogetherEachSucceedOrFailAlone() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        let results = try await store.insert(calls: [
+            [NewJob(record(1), payload: [])],
+            [NewJob(record(2), payload: []), NewJob(record(2), payload: [])],  // same seq twice: this call fails
+            [NewJob(record(3, key: "k"), payload: []), NewJob(record(4, key: "k"), payload: [])],
+        ])
+        #expect(try results[0].get() == [.inserted])
+        #expect(throws: SQLiteError.self) { try results[1].get() }
+        #expect(try results[2].get() == [.inserted, .duplicate(of: "job-3")])
+        #expect(try await store.unfinishedJobs().map(\.seq).sorted() == [1, 3])
+        #expect(store.commitCount == 1)
+    }
+
     @Test func updatesSaveWhatAJobsLifeChanges() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         var job = record(1)

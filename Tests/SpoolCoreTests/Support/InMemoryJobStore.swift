@@ -29,17 +29,19 @@ final class InMemoryJobStore: JobStore {
 
     struct WriteFailed: Error {}
 
-    func insert(_ jobs: [NewJob]) async throws -> [InsertOutcome] {
+    func insert(calls: [[NewJob]]) async throws -> [Result<[InsertOutcome], any Error>] {
         try state.withLock { state in
             if state.failWrites { throw WriteFailed() }
             var taken = Dictionary(state.records.values.compactMap { r in r.idempotencyKey.map { ($0, r.id) } },
                                    uniquingKeysWith: { a, _ in a })
-            return jobs.map { job in
-                if let key = job.record.idempotencyKey, let holder = taken[key] { return .duplicate(of: holder) }
-                state.records[job.record.id] = job.record
-                state.payloads[job.record.seq] = job.payload
-                if let key = job.record.idempotencyKey { taken[key] = job.record.id }
-                return .inserted
+            return calls.map { jobs in
+                .success(jobs.map { job in
+                    if let key = job.record.idempotencyKey, let holder = taken[key] { return .duplicate(of: holder) }
+                    state.records[job.record.id] = job.record
+                    state.payloads[job.record.seq] = job.payload
+                    if let key = job.record.idempotencyKey { taken[key] = job.record.id }
+                    return .inserted
+                })
             }
         }
     }

@@ -1,0 +1,213 @@
+// Accepting jobs (DESIGN.md §3, §5). Concurrent enqueue calls share store
+// writes: calls that arrive while an insert is under way go together in the
+// next one (one transaction, each call in its own savepoint), and the actor
+// takes in all their jobs in one pass when it commits. A call then costs one
+// entry into the actor and one wake-up, however many calls share a commit.
+
+import Synchronization
+
+extension QueueEngine {
+    /// A call's new jobs on their way to the store; its answer goes to `ticket`.
+    struct PendingEnqueue {
+        let ticket: EnqueueTicket
+        let batchID: String?
+        /// Per request: the job, once known (a deduplicated request's at once).
+        var items: [EnqueueResult.Item?]
+        let fresh: [(index: Int, job: NewJob)]
+        let depthNeeded: [String: Int]
+    }
+
+    /// A call's jobs as committed, before duplicates are looked up.
+    struct Accepted: Sendable {
+        var batchID: String?
+        var items: [EnqueueResult.Item?]
+        /// Requests whose idempotency key another job took while they were stored.
+        var duplicates: [(index: Int, holder: String)]
+    }
+
+    /// Accepts jobs once they are committed. With `batchLabels` the jobs form
+    /// a batch: they are checked first and all accepted in one transaction,
+    /// or all refused naming the bad ones.
+    public nonisolated func enqueue(
+        _ requests: [JobRequest], batchLabels: [String: String]? = nil
+    ) async throws(EngineError) -> EnqueueResult {
+        let ticket = try await submit(requests, batchLabels: batchLabels)
+        var accepted = try await ticket.answer().get()
+        if !accepted.duplicates.isEmpty { accepted = try await lookUpDuplicates(accepted) }
+        return EnqueueResult(batchID: accepted.batchID, items: accepted.items.map { $0! })
+    }
+
+    /// Checks the requests, makes their records and queues them for the next
+    /// store insert. The ticket is answered once they are committed.
+    private func submit(_ requests: [JobRequest], batchLabels: [String: String]?) throws(EngineError) -> EnqueueTicket {
+        guard phase == .running else { throw .unavailable("the server is shutting down") }
+        let isBatch = batchLabels != nil
+        guard !requests.isEmpty else { throw .invalidArgument(isBatch ? "a batch needs at least one job" : "no job given") }
+        let problems = requests.enumerated().compactMap { index, request in
+            request.problem(handlers: handlerTypes, rateKeys: rateKeys)
+                .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }
+        }
+        if !problems.isEmpty {
+            let shown = problems.prefix(10).joined(separator: "; ")
+            throw .invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)
+        }
+
+        let now = clock.nowMs
+        let batchID = isBatch ? ids.next(nowMs: now) : nil
+        var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
+        var fresh: [(index: Int, job: NewJob)] = []
+        var depthNeeded: [String: Int] = [:]
+        for (index, request) in requests.enumerated() {
+            if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
+               let existing = table[seq] {
+                items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
+                continue
+            }
+            let record = newRecord(request, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
+            depthNeeded[record.queue, default: 0] += 1
+            fresh.append((index, NewJob(record, payload: request.payload)))
+        }
+        for (queue, needed) in depthNeeded.sorted(by: { $0.key < $1.key }) {
+            let maxDepth = scheduler.configuration(ofQueue: queue, nowMs: now).maxDepth
+            let depth = scheduler.depth(of: queue) + reserved[queue, default: 0]
+            if maxDepth > 0 && depth + needed > maxDepth {
+                throw .resourceExhausted("queue \"\(queue)\" is full: \(depth) jobs waiting, max_depth \(maxDepth)"
+                    + (needed > 1 ? ", \(needed) more asked" : ""))
+            }
+        }
+
+        let ticket = EnqueueTicket()
+        guard !fresh.isEmpty else {
+            ticket.answer(.success(Accepted(batchID: nil, items: items, duplicates: [])))
+            return ticket
+        }
+        for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
+        enqueuesToStore.append(PendingEnqueue(ticket: ticket, batchID: batchID, items: items, fresh: fresh,
+                                              depthNeeded: depthNeeded))
+        storeNextEnqueues()
+        return ticket
+    }
+
+    /// Starts storing the waiting calls' jobs, unless an insert is under way
+    /// (its end starts the next).
+    private func storeNextEnqueues() {
+        guard !storingEnqueues, !enqueuesToStore.isEmpty else { return }
+        storingEnqueues = true
+        let calls = enqueuesToStore
+        enqueuesToStore = []
+        let store = self.store
+        Task.detached { [self] in
+            let results: Result<[Result<[InsertOutcome], any Error>], any Error>
+            do {
+                results = .success(try await store.insert(calls: calls.map { $0.fresh.map(\.job) }))
+            } catch {
+                results = .failure(error)
+            }
+            await self.stored(calls, results)
+        }
+    }
+
+    /// Takes in the committed jobs of every call stored together, then
+    /// answers each call.
+    private func stored(_ calls: [PendingEnqueue], _ results: Result<[Result<[InsertOutcome], any Error>], any Error>) {
+        storingEnqueues = false
+        // The next calls' insert goes ahead while these are taken in.
+        storeNextEnqueues()
+        let added = clock.nowMs
+        for (index, var call) in calls.enumerated() {
+            for (queue, needed) in call.depthNeeded { reserved[queue, default: 0] -= needed }
+            let outcomes: [InsertOutcome]
+            switch results.flatMap({ $0[index] }) {
+            case .failure(let error):
+                call.ticket.answer(.failure(.storage("the jobs were not stored: \(error)")))
+                continue
+            case .success(let stored):
+                outcomes = stored
+            }
+            if let batchID = call.batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
+            var duplicates: [(index: Int, holder: String)] = []
+            for ((index, job), outcome) in zip(call.fresh, outcomes) {
+                switch outcome {
+                case .inserted:
+                    let record = job.record
+                    table.insert(record)
+                    counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
+                    if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
+                    scheduler.add(record, nowMs: added)
+                    let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
+                    let event = event(.state, record, note: note, atMs: added)
+                    hub.publish(event)
+                    call.items[index] = .init(job: event.job, deduplicated: false)
+                case .duplicate(let holder):
+                    duplicates.append((index, holder))
+                }
+            }
+            call.ticket.answer(.success(Accepted(batchID: call.batchID, items: call.items, duplicates: duplicates)))
+        }
+        pump()
+    }
+
+    /// Fills in the jobs that hold the keys of requests found to be duplicates.
+    private func lookUpDuplicates(_ accepted: Accepted) async throws(EngineError) -> Accepted {
+        var accepted = accepted
+        for (index, holder) in accepted.duplicates {
+            var existing = table.record(id: holder)
+            if existing == nil {
+                do { existing = try await store.job(id: holder) } catch { throw .storage("cannot read job \(holder): \(error)") }
+            }
+            guard let existing else { throw .storage("job \(holder) holds an idempotency key but cannot be found") }
+            accepted.items[index] = .init(job: view(existing, atMs: clock.nowMs), deduplicated: true)
+        }
+        accepted.duplicates = []
+        return accepted
+    }
+
+    private func newRecord(_ request: JobRequest, batchID: String?, batchLabels: [String: String], atMs now: Int64) -> JobRecord {
+        let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
+        let queue = scheduler.configuration(ofQueue: queueName, nowMs: now)
+        lastJobSeq += 1
+        var lockKeys: [String] = []
+        for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
+        return JobRecord(
+            id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queueName, type: request.type, priority: request.priority,
+            state: request.runAtMs > now ? .scheduled : .queued,
+            idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
+            lockKeys: lockKeys, rateKey: request.rateKey.isEmpty ? nil : request.rateKey,
+            maxAttempts: request.maxAttempts > 0 ? request.maxAttempts : queue.maxAttempts,
+            timeoutMs: request.timeoutMs > 0 ? request.timeoutMs : queue.timeoutMs,
+            runAtMs: max(request.runAtMs, now), batchId: batchID,
+            labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
+    }
+}
+
+/// The answer to one enqueue call, given once by the engine and awaited
+/// once by the caller, in either order.
+final class EnqueueTicket: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<Result<QueueEngine.Accepted, EngineError>, Never>?)
+        case answered(Result<QueueEngine.Accepted, EngineError>)
+    }
+
+    private let state = Mutex(State.waiting(nil))
+
+    func answer(_ result: Result<QueueEngine.Accepted, EngineError>) {
+        let waiter = state.withLock { state -> CheckedContinuation<Result<QueueEngine.Accepted, EngineError>, Never>? in
+            guard case .waiting(let waiter) = state else { preconditionFailure("an enqueue is answered once") }
+            state = .answered(result)
+            return waiter
+        }
+        waiter?.resume(returning: result)
+    }
+
+    func answer() async -> Result<QueueEngine.Accepted, EngineError> {
+        await withCheckedContinuation { continuation in
+            let answered = state.withLock { state -> Result<QueueEngine.Accepted, EngineError>? in
+                switch state {
+                case .answered(let result): return result
+                case .waiting: state = .waiting(continuation); return nil
+                }
+            }
+            if let answered { continuation.resume(returning: answered) }
+        }
+    }
+}
