@@ -14,17 +14,21 @@ extension QueueEngine {
     /// When the job should finish: from its progress while it runs, else
     /// from its queue's recent mean run time and concurrency. 0: unknown.
     private func eta(of record: JobRecord, position: Int, atMs now: Int64) -> Int64 {
-        let meanRunMs = Int64(stats[record.queue]?.meanRunMs ?? 0)
-        let concurrency = Int64(max(1, scheduler.queues[record.queue]?.configuration.concurrency ?? 1))
+        if record.state.isTerminal { return record.finishedAtMs ?? 0 }
+        return eta(of: record, position: position, meanRunMs: Int64(stats[record.queue]?.meanRunMs ?? 0), atMs: now)
+    }
+
+    /// `eta(of:position:atMs:)` for an unfinished job, its queue's mean run time known.
+    private func eta(of record: JobRecord, position: Int, meanRunMs: Int64, atMs now: Int64) -> Int64 {
         switch record.state {
         case .running:
             let started = record.startedAtMs ?? now
-            if record.progress.fraction >= 0.01 {
-                return started + Int64(Double(max(1, now - started)) / record.progress.fraction)
-            }
+            let fraction = record.progress.fraction
+            if fraction >= 0.01 { return started + Int64(Double(max(1, now - started)) / fraction) }
             return meanRunMs > 0 ? max(now, started + meanRunMs) : 0
         case .queued:
             guard meanRunMs > 0 else { return 0 }
+            let concurrency = Int64(max(1, scheduler.concurrency(ofQueue: record.queue)))
             return now + (Int64(position - 1) / concurrency + 1) * meanRunMs
         case .scheduled:
             return meanRunMs > 0 ? max(now, record.runAtMs) + meanRunMs : 0
@@ -47,15 +51,21 @@ extension QueueEngine {
     private func batchETA(_ id: String, counts: StateCounts, atMs now: Int64) -> Int64 {
         guard counts.unfinished > 0, let seq = table.batchMembers[id]?.first, let queue = table[seq]?.queue,
               let meanRunMs = stats[queue]?.meanRunMs, meanRunMs > 0 else { return 0 }
-        let runningETAs = running.compactMap { seq, job in
-            job.batchID == id ? table[seq].map { eta(of: $0, position: 0, atMs: now) } : nil
+        var running = 0
+        var earliest = Int64.max, latest = Int64.min
+        for (seq, job) in self.running where job.batchID == id {
+            guard let record = table[seq] else { continue }
+            let eta = eta(of: record, position: 0, meanRunMs: Int64(meanRunMs), atMs: now)
+            running += 1
+            earliest = min(earliest, eta)
+            latest = max(latest, eta)
         }
-        let waiting = counts.unfinished - runningETAs.count
-        guard waiting > 0 else { return runningETAs.max() ?? 0 }
-        let concurrency = max(1, scheduler.queues[queue]?.configuration.concurrency ?? 1)
+        let waiting = counts.unfinished - running
+        guard waiting > 0 else { return running > 0 ? latest : 0 }
+        let concurrency = max(1, scheduler.concurrency(ofQueue: queue))
         let waves = (waiting + concurrency - 1) / concurrency
-        let waitingDone = (runningETAs.min() ?? now) + Int64(Double(waves) * meanRunMs)
-        return max(waitingDone, runningETAs.max() ?? 0)
+        let waitingDone = (running > 0 ? earliest : now) + Int64(Double(waves) * meanRunMs)
+        return running > 0 ? max(waitingDone, latest) : waitingDone
     }
 
     // MARK: Status

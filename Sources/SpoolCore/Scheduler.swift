@@ -95,6 +95,11 @@ struct Scheduler {
         return configuration
     }
 
+    /// How many of the queue's jobs may run at once (0 for a queue not seen yet).
+    func concurrency(ofQueue name: String) -> Int {
+        queues[name]?.configuration.concurrency ?? 0
+    }
+
     func position(of job: JobRecord) -> Int {
         guard job.state == .queued else { return 0 }
         return queues[job.queue]?.waiting.position(of: job.key) ?? 0
