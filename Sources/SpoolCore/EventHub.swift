@@ -68,7 +68,7 @@ struct EventHub {
     /// Remembered events after `seq` that `selection` selects, oldest first.
     func replay(after seq: UInt64, for selection: Selection) -> [JobEvent] {
         guard seq < lastSeq else { return [] }
-        let ids: Set<JobID> = if case .jobs(let ids) = selection { Set(ids.map(JobID.init)) } else { [] }
+        let ids: Set<JobID> = if case .jobs(let ids) = selection { Set(ids.map { JobID($0) }) } else { [] }
         return Array((0..<ring.count).lazy
             .map { ring[(ringStart + $0) % ring.count] }
             .filter { $0.seq > seq }

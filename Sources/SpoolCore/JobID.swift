@@ -2,7 +2,7 @@
 /// canonical UUID text (lowercase, 8-4-4-4-12, as `JobIDGenerator` makes
 /// them), else the text itself. A million waiting jobs keep no id string
 /// on the heap this way; `text` gives the id back exactly as it was.
-public struct JobID: Hashable, Sendable, CustomStringConvertible {
+public struct JobID: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringInterpolation {
     private enum Storage: Hashable, Sendable {
         case uuid(high: UInt64, low: UInt64)
         case text(String)
@@ -16,6 +16,10 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) {
         storage = Self.parse(text).map { .uuid(high: $0.high, low: $0.low) } ?? .text(text)
+    }
+
+    public init(stringLiteral text: String) {
+        self.init(text)
     }
 
     public var text: String {

@@ -22,12 +22,12 @@ public struct JobIDGenerator: Sendable {
     }
 
     /// A job's id, carrying its seq.
-    public mutating func next(nowMs: Int64, seq: Int64) -> String {
+    public mutating func next(nowMs: Int64, seq: Int64) -> JobID {
         lastMs = max(lastMs, nowMs)
         let seqBits = UInt64(truncatingIfNeeded: seq) & JobID.seqMask
         let high = UInt64(lastMs) << 16 | 0x7000 | seqBits >> 28                           // time, version 7, seq's top 12 bits
         let low = 0x8000_0000_0000_0000 | (seqBits & 0xFFF_FFFF) << 34 | nextRandom() >> 30  // variant, seq's low 28, 34 random
-        return JobID(high: high, low: low).text
+        return JobID(high: high, low: low)
     }
 
     public mutating func next(nowMs: Int64) -> String {

@@ -87,12 +87,12 @@ public struct JobRecord: Sendable, Equatable {
     }
 
     public init(
-        id: String, seq: Int64, queue: String, type: String, priority: Int32 = 0, state: JobState,
+        id: JobID, seq: Int64, queue: String, type: String, priority: Int32 = 0, state: JobState,
         idempotencyKey: String? = nil, lockKeys: [String] = [], rateKey: String? = nil,
         maxAttempts: Int32, timeoutMs: Int64, runAtMs: Int64, batchId: String? = nil,
         labels: [String: String] = [:], createdAtMs: Int64
     ) {
-        self.jobID = JobID(id)
+        self.jobID = id
         self.seq = seq
         self.queue = queue
         self.type = type

@@ -390,7 +390,7 @@ private enum Row {
             throw SQLiteError(code: SQLITE_CORRUPT, connection: nil, context: "job \(id) has a malformed row")
         }
         var record = JobRecord(
-            id: id, seq: row.integer(1), queue: strings.share(row.text(2) ?? "", as: \.queue),
+            id: JobID(id), seq: row.integer(1), queue: strings.share(row.text(2) ?? "", as: \.queue),
             type: strings.share(row.text(3) ?? "", as: \.type), priority: Int32(row.integer(4)), state: state,
             idempotencyKey: text(6), lockKeys: lockKeys, rateKey: text(8), maxAttempts: Int32(row.integer(9)),
             timeoutMs: row.integer(11), runAtMs: row.integer(12), batchId: text(13).map { strings.share($0, as: \.batch) },

@@ -2,7 +2,7 @@
 import Testing
 
 private func event(_ seq: UInt64, _ kind: JobEvent.Kind, job: String = "a", fraction: Double = 0) -> JobEvent {
-    var record = JobRecord(id: job, seq: 1, queue: "q", type: "t", state: .running, maxAttempts: 1, timeoutMs: 0,
+    var record = JobRecord(id: JobID(job), seq: 1, queue: "q", type: "t", state: .running, maxAttempts: 1, timeoutMs: 0,
                            runAtMs: 0, createdAtMs: 0)
     record.progress.fraction = fraction
     return JobEvent(seq: seq, timeMs: 0, kind: kind, job: JobView(record: record), note: "", batch: nil)

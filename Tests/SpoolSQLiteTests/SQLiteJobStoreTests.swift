@@ -158,14 +158,14 @@ struct SQLiteJobStoreTests {
         var generator = JobIDGenerator(seed: 3)
         let jobs = (1...3).map { seq in
             var job = record(Int64(seq))
-            job.id = generator.next(nowMs: 1_000, seq: Int64(seq))
+            job.jobID = generator.next(nowMs: 1_000, seq: Int64(seq))
             return job
         }
         _ = try await store.insert(jobs.map { NewJob($0, payload: []) } + [NewJob(record(4), payload: [])])
         for job in jobs { #expect(try await store.job(id: job.id) == job) }
         #expect(try await store.job(id: "job-4")?.seq == 4)
         // Another job's id with this job's seq finds nothing.
-        #expect(try await store.job(id: generator.next(nowMs: 1_000, seq: 2)) == nil)
+        #expect(try await store.job(id: generator.next(nowMs: 1_000, seq: 2).text) == nil)
         let others = try SQLiteDatabase(path: path).prepare("SELECT group_concat(id) FROM other_job_ids")
         #expect(try others.step() && others.text(0) == "job-4")
     }
