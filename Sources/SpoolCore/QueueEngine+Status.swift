@@ -155,7 +155,12 @@ extension QueueEngine {
                     stored[id] = record
                 }
             case .batch(let batch):
-                for record in try await store.jobs(inBatch: batch) { stored[record.id] = record }
+                // A job read unfinished but gone from memory ended while the
+                // store was read: read again, or its end would be missed.
+                repeat {
+                    stored = [:]
+                    for record in try await store.jobs(inBatch: batch) { stored[record.id] = record }
+                } while stored.values.contains { !$0.state.isTerminal && table.record(id: $0.id) == nil }
                 if stored.isEmpty && table.batchMembers[batch] == nil { throw EngineError.notFound("no batch \"\(batch)\"") }
             case .queue(let queue):
                 guard !queue.isEmpty else { throw EngineError.invalidArgument("no queue given") }

@@ -276,6 +276,30 @@ struct QueueEngineTests {
         }
     }
 
+    @Test func aBatchStreamOpenedAsItsLastJobEndsStillEnds() async throws {
+        // The stream's read of the batch sees the job running; the job ends and leaves memory
+        // before the read comes back. The stream must not wait for an end already sent.
+        let h = EngineHarness { $0.workers = 1 }
+        try await h.start()
+        let result = try await h.engine.enqueue([JobRequest(type: "gate")], batchLabels: [:])
+        let (batch, id) = (try #require(result.batchID), result.items[0].job.record.id)
+        #expect(await h.nextStart() == id)
+        let (readTaken, tookRead) = AsyncStream.makeStream(of: Void.self)
+        let (release, letGo) = AsyncStream.makeStream(of: Void.self)
+        h.store.pauseNextBatchRead {
+            tookRead.yield()
+            for await _ in release { break }
+        }
+        async let stream = h.engine.subscribe(.batch(batch))
+        for await _ in readTaken { break }
+        h.gate.open(id)
+        try await h.until(id, is: .succeeded)
+        letGo.yield()
+        var last: JobEvent?
+        for try await event in try await stream { last = event }
+        #expect(last?.job.record.state == .succeeded)
+    }
+
     @Test func aBatchIsCountedAndCancelledAsOne() async throws {
         let h = EngineHarness { $0.workers = 1 }
         try await h.start()

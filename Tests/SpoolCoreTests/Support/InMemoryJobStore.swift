@@ -57,7 +57,17 @@ final class InMemoryJobStore: JobStore {
     func job(id: String) async throws -> JobRecord? { stored(id) }
 
     func jobs(inBatch id: String) async throws -> [JobRecord] {
-        state.withLock { $0.records.values.filter { $0.batchId == id }.sorted { $0.seq < $1.seq } }
+        let records = state.withLock { $0.records.values.filter { $0.batchId == id }.sorted { $0.seq < $1.seq } }
+        if let pause = nextBatchReadPause.withLock({ $0.take() }) { await pause() }
+        return records
+    }
+
+    private let nextBatchReadPause = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    /// The next batch read takes its records, then runs `pause` before
+    /// answering: a test can change the jobs while the read is on its way.
+    func pauseNextBatchRead(_ pause: @escaping @Sendable () async -> Void) {
+        nextBatchReadPause.withLock { $0 = pause }
     }
 
     func stateCounts(ofBatch id: String) async throws -> StateCounts {
