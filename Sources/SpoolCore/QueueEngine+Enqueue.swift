@@ -125,6 +125,7 @@ extension QueueEngine {
                 outcomes = stored
             }
             if let batchID = call.batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
+            var inserted: [(index: Int, record: JobRecord)] = []
             var duplicates: [(index: Int, holder: String)] = []
             for ((index, job), outcome) in zip(call.fresh, outcomes) {
                 switch outcome {
@@ -134,13 +135,18 @@ extension QueueEngine {
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
                     if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
                     scheduler.add(record, nowMs: added)
-                    let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
-                    let event = event(.state, record, note: note, atMs: added)
-                    hub.publish(event)
-                    call.items[index] = .init(job: event.job, deduplicated: false)
+                    inserted.append((index, record))
                 case .duplicate(let holder):
                     duplicates.append((index, holder))
                 }
+            }
+            // A batch arrives whole: each of its "enqueued" events shows all of it.
+            let batch = call.batchID.flatMap { batchSummary($0, atMs: added) }
+            for (index, record) in inserted {
+                let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
+                let event = JobEvent(seq: 0, timeMs: added, kind: .state, job: view(record, atMs: added), note: note, batch: batch)
+                hub.publish(event)
+                call.items[index] = .init(job: event.job, deduplicated: false)
             }
             call.ticket.answer(.success(Accepted(batchID: call.batchID, items: call.items, duplicates: duplicates)))
         }

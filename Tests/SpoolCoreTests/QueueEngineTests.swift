@@ -300,6 +300,20 @@ struct QueueEngineTests {
         #expect(last?.job.record.state == .succeeded)
     }
 
+    @Test func everyEnqueuedEventOfABatchShowsTheWholeBatch() async throws {
+        let h = EngineHarness { $0.workers = 1 }
+        try await h.start()
+        let events = try await h.engine.subscribe(.queue("default"))
+        let result = try await h.engine.enqueue(Array(repeating: JobRequest(type: "gate"), count: 3), batchLabels: [:])
+        var enqueued: [JobEvent] = []
+        for try await event in events where event.note == "enqueued" {
+            enqueued.append(event)
+            if enqueued.count == 3 { break }
+        }
+        #expect(enqueued.map { $0.batch?.id } == Array(repeating: result.batchID, count: 3))
+        #expect(enqueued.allSatisfy { $0.batch?.total == 3 && $0.batch?.counts[.queued] == 3 })
+    }
+
     @Test func aBatchIsCountedAndCancelledAsOne() async throws {
         let h = EngineHarness { $0.workers = 1 }
         try await h.start()
