@@ -11,16 +11,14 @@
 #            group commit); run_at is far ahead so the jobs wait and the
 #            figure is the enqueue path alone (defaults 200000, -c 8 -m 32)
 #   batch    spool.v1.JobQueue/EnqueueBatch of 1000 jobs each, durable
-#            (defaults 400 requests = 400000 jobs, -c 4 -m 4: 16 batches in
-#            flight keep the store and the engine busy at once; with 4 the
-#            figure is about 15% lower)
+#            (defaults 200 requests = 200000 jobs, -c 2 -m 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rpc=${1:-health}
 case "$rpc" in
   health) defaults=(1000000 8 32); jobs_per_request=0 ;;
   enqueue) defaults=(200000 8 32); jobs_per_request=1 ;;
-  batch) defaults=(400 4 4); jobs_per_request=1000 ;;
+  batch) defaults=(200 2 2); jobs_per_request=1000 ;;
   *) echo "bench-rpc: RPC is health, enqueue or batch (got $rpc)" >&2; exit 2 ;;
 esac
 requests=${2:-${defaults[0]}}
