@@ -69,6 +69,18 @@ func benchWire(iterations: Int) {
     let bytes = EnqueueResponse(job: job).serializedBytes()
     print("wire: encode EnqueueResponse with a Job", perCall { sink &+= EnqueueResponse(job: job).serializedBytes().count })
     print("wire: decode EnqueueResponse with a Job", perCall { sink &+= (try? EnqueueResponse(serializedBytes: bytes))?.job?.id.utf8.count ?? 0 })
+    // A batch of 1000, as `scripts/bench-rpc.sh batch` sends and answers it; per job.
+    var spec = JobSpec()
+    (spec.type, spec.payload, spec.runAtMs) = ("spool.echo", Array("x".utf8), 4_000_000_000_000)
+    let batchRequest = EnqueueBatchRequest(jobs: Array(repeating: spec, count: 1000)).serializedBytes()
+    let batchResponse = EnqueueBatchResponse(
+        batchId: job.id, jobs: Array(repeating: EnqueuedJob(id: job.id, state: .queued), count: 1000))
+    let batches = max(1, iterations / 1000)
+    func perJob(_ body: () -> Void) -> String {
+        String(format: "%.0f ns", seconds { for _ in 0..<batches { body() } } / Double(batches * 1000) * 1e9)
+    }
+    print("wire: decode EnqueueBatchRequest of 1000, per job", perJob { sink &+= (try? EnqueueBatchRequest(serializedBytes: batchRequest))?.jobs.count ?? 0 })
+    print("wire: encode EnqueueBatchResponse of 1000, per job", perJob { sink &+= batchResponse.serializedBytes().count })
     print("wire: (checksum \(sink))")
 }
 

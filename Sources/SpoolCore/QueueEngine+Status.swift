@@ -7,7 +7,8 @@ extension QueueEngine {
     public static let queueSnapshotLimit = 1_000
 
     func view(_ record: JobRecord, atMs now: Int64) -> JobView {
-        let position = scheduler.position(of: record)
+        // Only a QUEUED job has a position; asking the scheduler costs a copy of it.
+        let position = record.state == .queued ? scheduler.position(of: record) : 0
         return JobView(record: record, position: position, etaMs: eta(of: record, position: position, atMs: now))
     }
 
