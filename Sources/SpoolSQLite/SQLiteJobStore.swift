@@ -89,7 +89,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             for write in writes {
                 switch write {
                 case .insert(let calls, _):
-                    answers.append(.success(calls.map { jobs in Result { try inSavepoint { try jobs.map(insert) } } }))
+                    answers.append(.success(calls.map { jobs in Result { try inSavepoint { try insert(jobs) } } }))
                 case .update(let records, _):
                     answers.append(Result {
                         try inSavepoint { for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() } }
@@ -124,6 +124,28 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             try? statements.release.run()
             throw error
         }
+    }
+
+    /// A call's jobs, in order. Plain ones (no idempotency key, an id that
+    /// carries the seq, nothing past enqueue) go `Statements.rowsPerInsert`
+    /// to a statement: SQLite's cost per statement is then shared.
+    private func insert(_ jobs: [NewJob]) throws -> [InsertOutcome] {
+        var outcomes: [InsertOutcome] = []
+        outcomes.reserveCapacity(jobs.count)
+        var index = 0
+        while index < jobs.count {
+            let run = jobs[index...].prefix(Statements.rowsPerInsert)
+            if run.count == Statements.rowsPerInsert && run.allSatisfy(\.isPlain) {
+                for (row, job) in run.enumerated() { try Row.bindEnqueueValues(of: job, to: statements.insertRows, row: Int32(row)) }
+                try statements.insertRows.run()
+                outcomes.append(contentsOf: repeatElement(.inserted, count: run.count))
+                index += run.count
+            } else {
+                outcomes.append(try insert(jobs[index]))
+                index += 1
+            }
+        }
+        return outcomes
     }
 
     private func insert(_ job: NewJob) throws -> InsertOutcome {
@@ -266,7 +288,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
 /// The store's statements, prepared once at open and used only on the store's queue.
 private final class Statements: @unchecked Sendable {
-    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, update, byIdempotencyKey,
+    /// Rows of plain jobs per `insertRows` statement.
+    static let rowsPerInsert = 16
+
+    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertRows, insertOtherID, update, byIdempotencyKey,
         byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
@@ -279,6 +304,11 @@ private final class Statements: @unchecked Sendable {
             INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", ")))
             VALUES (\(Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ")))
             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            """)
+        let row = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
+        insertRows = try database.prepare("""
+            INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", ")))
+            VALUES \(Array(repeating: row, count: Self.rowsPerInsert).joined(separator: ", "))
             """)
         insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
         update = try database.prepare("""
@@ -333,27 +363,30 @@ private enum Row {
         "error_code", "error_message", "error_retryable", "started_at_ms", "finished_at_ms", "updated_at_ms",
     ]
 
-    /// Binds `enqueueColumns`, in that order.
-    static func bindEnqueueValues(of job: NewJob, to statement: SQLiteStatement) throws(SQLiteError) -> SQLiteStatement {
+    /// Binds `enqueueColumns`, in that order, as the `row`th row of the statement's VALUES.
+    @discardableResult
+    static func bindEnqueueValues(of job: NewJob, to statement: SQLiteStatement, row: Int32 = 0) throws(SQLiteError)
+        -> SQLiteStatement {
         let r = job.record
-        try statement.bind(r.seq, at: 1)
-        try statement.bind(r.id, at: 2)
-        try statement.bind(r.queue, at: 3)
-        try statement.bind(r.type, at: 4)
-        try statement.bind(bytes: job.payload, at: 5)
-        try statement.bind(Int64(r.priority), at: 6)
-        try statement.bind(Int64(r.state.rawValue), at: 7)
-        try statement.bind(r.idempotencyKey, at: 8)
-        try statement.bind(bytes: StringListCoding.encode(r.lockKeys), at: 9)
-        try statement.bind(r.rateKey, at: 10)
-        try statement.bind(Int64(r.maxAttempts), at: 11)
-        try statement.bind(Int64(r.attempt), at: 12)
-        try statement.bind(r.timeoutMs, at: 13)
-        try statement.bind(r.runAtMs, at: 14)
-        try statement.bind(r.batchId, at: 15)
-        try statement.bind(bytes: StringListCoding.encode(r.labels), at: 16)
-        try statement.bind(r.createdAtMs, at: 17)
-        try statement.bind(r.updatedAtMs, at: 18)
+        let first = row * Int32(enqueueColumns.count)
+        try statement.bind(r.seq, at: first + 1)
+        try statement.bind(r.id, at: first + 2)
+        try statement.bind(r.queue, at: first + 3)
+        try statement.bind(r.type, at: first + 4)
+        try statement.bind(bytes: job.payload, at: first + 5)
+        try statement.bind(Int64(r.priority), at: first + 6)
+        try statement.bind(Int64(r.state.rawValue), at: first + 7)
+        try statement.bind(r.idempotencyKey, at: first + 8)
+        try statement.bind(bytes: StringListCoding.encode(r.lockKeys), at: first + 9)
+        try statement.bind(r.rateKey, at: first + 10)
+        try statement.bind(Int64(r.maxAttempts), at: first + 11)
+        try statement.bind(Int64(r.attempt), at: first + 12)
+        try statement.bind(r.timeoutMs, at: first + 13)
+        try statement.bind(r.runAtMs, at: first + 14)
+        try statement.bind(r.batchId, at: first + 15)
+        try statement.bind(bytes: StringListCoding.encode(r.labels), at: first + 16)
+        try statement.bind(r.createdAtMs, at: first + 17)
+        try statement.bind(r.updatedAtMs, at: first + 18)
         return statement
     }
 
@@ -414,6 +447,14 @@ private enum Row {
         if let startedAtMs = integer(23) { record.startedAtMs = startedAtMs }
         if let finishedAtMs = integer(24) { record.finishedAtMs = finishedAtMs }
         return record
+    }
+}
+
+private extension NewJob {
+    /// Stored by one INSERT row and nothing else: no idempotency key to
+    /// check, an id that carries its seq, nothing past enqueue.
+    var isPlain: Bool {
+        record.idempotencyKey == nil && record.jobID.embeddedSeq == record.seq && !record.hasLifeFields
     }
 }
 

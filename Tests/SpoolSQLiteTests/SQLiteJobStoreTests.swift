@@ -117,6 +117,26 @@ struct SQLiteJobStoreTests {
         #expect(store.commitCount == 1)
     }
 
+    @Test func aLongCallStoresPlainJobsSeveralToAStatementAndTheRestOneByOne() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        #expect(try await store.insert([NewJob(record(1, key: "taken"), payload: [])]) == [.inserted])
+        var generator = JobIDGenerator(seed: 5)
+        let jobs = (2...60).map { seq -> NewJob in
+            var job = record(Int64(seq), key: seq == 7 ? "taken" : seq == 30 ? "fresh" : nil)
+            if seq != 41 { job.jobID = generator.next(nowMs: 1_000, seq: Int64(seq)) }  // 41 keeps "job-41"
+            return NewJob(job, payload: [UInt8(seq)])
+        }
+        let outcomes = try await store.insert(jobs)
+        #expect(outcomes.count == 59)
+        #expect(outcomes[7 - 2] == .duplicate(of: "job-1"))
+        #expect(outcomes.enumerated().allSatisfy { $0.offset == 7 - 2 || $0.element == .inserted })
+        for job in jobs where job.record.seq != 7 {
+            #expect(try await store.job(id: job.record.id) == job.record)
+            #expect(try await store.payload(ofJobSeq: job.record.seq) == [UInt8(job.record.seq)])
+        }
+        #expect(try await store.unfinishedJobCount() == 59)
+    }
+
     @Test func updatesSaveWhatAJobsLifeChanges() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         var job = record(1)
