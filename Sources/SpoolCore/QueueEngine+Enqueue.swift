@@ -31,16 +31,7 @@ extension QueueEngine {
     public nonisolated func enqueue(
         _ requests: [JobRequest], batchLabels: [String: String]? = nil
     ) async throws(EngineError) -> EnqueueResult {
-        let ticket = try await submit(requests, batchLabels: batchLabels)
-        var accepted = try await ticket.answer().get()
-        if !accepted.duplicates.isEmpty { accepted = try await lookUpDuplicates(accepted) }
-        return EnqueueResult(batchID: accepted.batchID, items: accepted.items.map { $0! })
-    }
-
-    /// Checks the requests, makes their records and queues them for the next
-    /// store insert. The ticket is answered once they are committed.
-    private func submit(_ requests: [JobRequest], batchLabels: [String: String]?) throws(EngineError) -> EnqueueTicket {
-        guard phase == .running else { throw .unavailable("the server is shutting down") }
+        // Checked before the actor: the check needs none of its state.
         let isBatch = batchLabels != nil
         guard !requests.isEmpty else { throw .invalidArgument(isBatch ? "a batch needs at least one job" : "no job given") }
         let problems = requests.enumerated().compactMap { index, request in
@@ -51,7 +42,17 @@ extension QueueEngine {
             let shown = problems.prefix(10).joined(separator: "; ")
             throw .invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)
         }
+        let ticket = try await submit(requests, batchLabels: batchLabels)
+        var accepted = try await ticket.answer().get()
+        if !accepted.duplicates.isEmpty { accepted = try await lookUpDuplicates(accepted) }
+        return EnqueueResult(batchID: accepted.batchID, items: accepted.items.map { $0! })
+    }
 
+    /// Makes the records of checked requests and queues them for the next
+    /// store insert. The ticket is answered once they are committed.
+    private func submit(_ requests: [JobRequest], batchLabels: [String: String]?) throws(EngineError) -> EnqueueTicket {
+        guard phase == .running else { throw .unavailable("the server is shutting down") }
+        let isBatch = batchLabels != nil
         let now = clock.nowMs
         let batchID = isBatch ? ids.next(nowMs: now) : nil
         var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
