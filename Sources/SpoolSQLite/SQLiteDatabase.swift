@@ -48,6 +48,38 @@ public final class SQLiteDatabase {
         sqlite3_close_v2(connection)
     }
 
+    /// Called after each commit with the number of pages in the WAL.
+    private final class CommitHook {
+        let handler: (Int) -> Void
+        init(_ handler: @escaping (Int) -> Void) { self.handler = handler }
+    }
+
+    private var commitHook: CommitHook?
+
+    /// Checkpoints are left to the caller: SQLite's own run inside a
+    /// commit, on the writing thread. `handler` is told, on the committing
+    /// thread, how many pages the WAL holds after each commit; the caller
+    /// checkpoints (`checkpoint()`, on another connection) when it wants.
+    public func takeOverCheckpoints(_ handler: @escaping (_ walPages: Int) -> Void) throws(SQLiteError) {
+        try execute("PRAGMA wal_autocheckpoint = 0")
+        let hook = CommitHook(handler)
+        commitHook = hook  // kept alive as long as the connection
+        sqlite3_wal_hook(connection, { context, _, _, pages in
+            if let context { Unmanaged<CommitHook>.fromOpaque(context).takeUnretainedValue().handler(Int(pages)) }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
+    /// Copies what it can of the WAL back into the database without waiting
+    /// for anyone (a passive checkpoint); answers how many pages the WAL held.
+    @discardableResult
+    public func checkpoint() throws(SQLiteError) -> Int {
+        var walPages: Int32 = 0, copied: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &walPages, &copied)
+        guard code == SQLITE_OK else { throw SQLiteError(code: code, connection: connection, context: "checkpoint") }
+        return Int(walPages)
+    }
+
     /// Runs SQL that returns no rows (one or more statements).
     public func execute(_ sql: String) throws(SQLiteError) {
         var errorMessage: UnsafeMutablePointer<CChar>?

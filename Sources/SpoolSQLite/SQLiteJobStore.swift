@@ -11,7 +11,9 @@ import Synchronization
 /// Reads that the engine makes while it runs (jobs, batches) go to a second
 /// connection on the same file: in WAL mode it reads the last commit while
 /// the writer is busy. Payloads have a third, so a job's payload never waits
-/// for another group's fsync or another read.
+/// for another group's fsync or another read. Checkpoints (copying the WAL
+/// back into the database, and its fsync) run on the second connection too,
+/// not inside the writer's commits.
 ///
 /// The writer and the reader are each used only on their own serial
 /// Dispatch queue, so their work never runs on Swift's cooperative threads.
@@ -50,6 +52,26 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         reader = try SQLiteDatabase(path: database.path)
         readStatements = try Statements(reader)
         payloadByRowid = Mutex(try SQLiteDatabase(path: database.path).prepare("SELECT payload FROM jobs WHERE seq = ?"))
+        // The reader checkpoints, so the writer's commits never wait for one.
+        try database.takeOverCheckpoints { [weak self] walPages in
+            if walPages >= Self.checkpointPages { self?.scheduleCheckpoint() }
+        }
+    }
+
+    /// The WAL size (4 KiB pages) that asks for a checkpoint: SQLite's own default.
+    static let checkpointPages = 1000
+
+    private let checkpointScheduled = Mutex(false)
+
+    /// On the reader's queue: copies the WAL back into the database while
+    /// the writer goes on (a passive checkpoint; the WAL restarts once one
+    /// has caught up).
+    private func scheduleCheckpoint() {
+        guard checkpointScheduled.withLock({ scheduled in defer { scheduled = true }; return !scheduled }) else { return }
+        readQueue.async { [self] in
+            _ = try? reader.checkpoint()
+            checkpointScheduled.withLock { $0 = false }
+        }
     }
 
     /// Transactions committed so far (group commit makes this less than the writes).

@@ -71,6 +71,23 @@ struct SQLiteDatabaseTests {
         #expect(try select.step() == false)
     }
 
+    @Test func checkpointsCanBeLeftToAnotherConnection() throws {
+        let path = try temporaryDatabasePath()
+        let writer = try SQLiteDatabase(path: path, migrations: [])
+        var walPages: [Int] = []
+        try writer.takeOverCheckpoints { walPages.append($0) }
+        try writer.execute("CREATE TABLE t (v BLOB)")
+        let insert = try writer.prepare("INSERT INTO t VALUES (zeroblob(10000))")
+        for _ in 0..<5 { try insert.run() }
+        // One call per commit, and the WAL only grows: the writer never checkpoints.
+        #expect(walPages.count == 6 && walPages == walPages.sorted() && walPages.last! > 10)
+        let reader = try SQLiteDatabase(path: path, migrations: [])
+        #expect(try reader.checkpoint() == walPages.last!)
+        // All of it copied back, the next commit starts the WAL over.
+        try insert.run()
+        #expect(walPages.last! < 10)
+    }
+
     @Test func aStatementIsReusedAcrossRuns() throws {
         let database = try SQLiteDatabase(path: try temporaryDatabasePath(), migrations: [])
         try database.execute("CREATE TABLE t (v INTEGER)")

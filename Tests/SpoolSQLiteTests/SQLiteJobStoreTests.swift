@@ -137,6 +137,17 @@ struct SQLiteJobStoreTests {
         #expect(try await store.unfinishedJobCount() == 59)
     }
 
+    @Test func theStoreCheckpointsOnItsReaderOnceTheWALIsLarge() async throws {
+        let path = try temporaryPath()
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+        let big = (1...3000).map { NewJob(record(Int64($0)), payload: Array(repeating: 7, count: 4096)) }
+        _ = try await store.insert(big)                // a WAL of some 3000 pages asks for a checkpoint
+        _ = try await store.job(id: "job-1")           // runs after it, on the same queue
+        _ = try await store.insert([NewJob(record(3001), payload: [])])
+        // The checkpoint copied everything back, so that commit started the WAL over.
+        #expect(try SQLiteDatabase(path: path).checkpoint() < 100)
+    }
+
     @Test func updatesSaveWhatAJobsLifeChanges() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         var job = record(1)
