@@ -1,8 +1,9 @@
-// Accepting jobs (DESIGN.md §3, §5). Concurrent enqueue calls share store
-// writes: calls that arrive while an insert is under way go together in the
-// next one (one transaction, each call in its own savepoint), and the actor
-// takes in all their jobs in one pass when it commits. A call then costs one
-// entry into the actor and one wake-up, however many calls share a commit.
+// Accepting jobs (DESIGN.md §3, §5). Concurrent enqueue calls share the
+// actor's turns and store writes: a call waits in the inbox until the actor
+// takes in every waiting call at once; calls that arrive while an insert is
+// under way go together in the next one (one transaction, each call in its
+// own savepoint), and the actor takes in all their jobs in one pass when it
+// commits. A call itself never enters the actor: it waits for its ticket.
 
 import Synchronization
 
@@ -42,15 +43,32 @@ extension QueueEngine {
             let shown = problems.prefix(10).joined(separator: "; ")
             throw .invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)
         }
-        let ticket = try await submit(requests, batchLabels: batchLabels)
+        // Left in the inbox, not handed to the actor: a call costs no hop
+        // into it, and one turn of the actor takes in every call waiting.
+        let ticket = EnqueueTicket()
+        if inbox.append(EnqueueInbox.Call(requests: requests, batchLabels: batchLabels, ticket: ticket)) {
+            Task { await self.takeInInbox() }
+        }
         var accepted = try await ticket.answer().get()
         if !accepted.duplicates.isEmpty { accepted = try await lookUpDuplicates(accepted) }
         return EnqueueResult(batchID: accepted.batchID, items: accepted.items.map { $0! })
     }
 
+    /// Takes in every call waiting in the inbox, then starts storing them.
+    private func takeInInbox() {
+        for call in inbox.takeAll() {
+            do {
+                try submit(call.requests, batchLabels: call.batchLabels, ticket: call.ticket)
+            } catch {
+                call.ticket.answer(.failure(error))
+            }
+        }
+        storeNextEnqueues()
+    }
+
     /// Makes the records of checked requests and queues them for the next
     /// store insert. The ticket is answered once they are committed.
-    private func submit(_ requests: [JobRequest], batchLabels: [String: String]?) throws(EngineError) -> EnqueueTicket {
+    private func submit(_ requests: [JobRequest], batchLabels: [String: String]?, ticket: EnqueueTicket) throws(EngineError) {
         guard phase == .running else { throw .unavailable("the server is shutting down") }
         let isBatch = batchLabels != nil
         let now = clock.nowMs
@@ -77,16 +95,13 @@ extension QueueEngine {
             }
         }
 
-        let ticket = EnqueueTicket()
         guard !fresh.isEmpty else {
             ticket.answer(.success(Accepted(batchID: nil, items: items, duplicates: [])))
-            return ticket
+            return
         }
         for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
         enqueuesToStore.append(PendingEnqueue(ticket: ticket, batchID: batchID, items: items, fresh: fresh,
                                               depthNeeded: depthNeeded))
-        storeNextEnqueues()
-        return ticket
     }
 
     /// Starts storing the waiting calls' jobs, unless an insert is under way
@@ -184,6 +199,40 @@ extension QueueEngine {
             timeoutMs: request.timeoutMs > 0 ? request.timeoutMs : queue.timeoutMs,
             runAtMs: max(request.runAtMs, now), batchId: batchID,
             labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
+    }
+}
+
+/// Enqueue calls on their way into the engine's actor, in arrival order.
+final class EnqueueInbox: Sendable {
+    struct Call: Sendable {
+        let requests: [JobRequest]
+        let batchLabels: [String: String]?
+        let ticket: EnqueueTicket
+    }
+
+    private struct State {
+        var calls: [Call] = []
+        var takingScheduled = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds a call; true if the caller must have the engine take in the inbox.
+    func append(_ call: Call) -> Bool {
+        state.withLock { state in
+            state.calls.append(call)
+            defer { state.takingScheduled = true }
+            return !state.takingScheduled
+        }
+    }
+
+    /// Every call waiting; the next `append` asks for another taking-in.
+    func takeAll() -> [Call] {
+        state.withLock { state in
+            state.takingScheduled = false
+            defer { state.calls = [] }
+            return state.calls
+        }
     }
 }
 

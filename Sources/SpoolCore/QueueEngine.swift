@@ -63,6 +63,8 @@ public actor QueueEngine {
     /// Per queue, jobs inserted but not yet added (for max_depth).
     var reserved: [String: Int] = [:]
     var wake: (task: Task<Void, Never>, atMs: Int64)?
+    /// Enqueue calls not yet taken in by the actor.
+    let inbox = EnqueueInbox()
     /// Enqueue calls whose jobs wait for the next store insert, and whether one is under way.
     var enqueuesToStore: [PendingEnqueue] = []
     var storingEnqueues = false
