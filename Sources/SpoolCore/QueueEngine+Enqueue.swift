@@ -46,7 +46,7 @@ extension QueueEngine {
         // Left in the inbox, not handed to the actor: a call costs no hop
         // into it, and one turn of the actor takes in every call waiting.
         let ticket = EnqueueTicket()
-        if inbox.append(EnqueueInbox.Call(requests: requests, batchLabels: batchLabels, ticket: ticket)) {
+        if inbox.post(EnqueueCall(requests: requests, batchLabels: batchLabels, ticket: ticket)) {
             Task { await self.takeInInbox() }
         }
         var accepted = try await ticket.answer().get()
@@ -202,38 +202,11 @@ extension QueueEngine {
     }
 }
 
-/// Enqueue calls on their way into the engine's actor, in arrival order.
-final class EnqueueInbox: Sendable {
-    struct Call: Sendable {
-        let requests: [JobRequest]
-        let batchLabels: [String: String]?
-        let ticket: EnqueueTicket
-    }
-
-    private struct State {
-        var calls: [Call] = []
-        var takingScheduled = false
-    }
-
-    private let state = Mutex(State())
-
-    /// Adds a call; true if the caller must have the engine take in the inbox.
-    func append(_ call: Call) -> Bool {
-        state.withLock { state in
-            state.calls.append(call)
-            defer { state.takingScheduled = true }
-            return !state.takingScheduled
-        }
-    }
-
-    /// Every call waiting; the next `append` asks for another taking-in.
-    func takeAll() -> [Call] {
-        state.withLock { state in
-            state.takingScheduled = false
-            defer { state.calls = [] }
-            return state.calls
-        }
-    }
+/// An enqueue call on its way into the engine's actor (through `QueueEngine.inbox`).
+struct EnqueueCall: Sendable {
+    let requests: [JobRequest]
+    let batchLabels: [String: String]?
+    let ticket: EnqueueTicket
 }
 
 /// The answer to one enqueue call, given once by the engine and awaited

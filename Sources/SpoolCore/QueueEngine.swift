@@ -64,7 +64,7 @@ public actor QueueEngine {
     var reserved: [String: Int] = [:]
     var wake: (task: Task<Void, Never>, atMs: Int64)?
     /// Enqueue calls not yet taken in by the actor.
-    let inbox = EnqueueInbox()
+    let inbox = Mailbox<EnqueueCall>()
     /// Enqueue calls whose jobs wait for the next store insert, and whether one is under way.
     var enqueuesToStore: [PendingEnqueue] = []
     var storingEnqueues = false

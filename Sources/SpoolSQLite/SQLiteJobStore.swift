@@ -28,19 +28,15 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         case update([JobRecord], CheckedContinuation<Void, any Error>)
     }
 
-    private struct Pending {
-        var writes: [Write] = []
-        var drainScheduled = false
-        var commits = 0
-    }
-
     private let database: SQLiteDatabase
     private let statements: Statements
     private let queue = DispatchQueue(label: "spool.sqlite-job-store")
     private let reader: SQLiteDatabase
-    private let readStatements: Statements
+    private let readStatements: ReadStatements
     private let readQueue = DispatchQueue(label: "spool.sqlite-job-store.reads")
-    private let pending = Mutex(Pending())
+    /// Writes waiting for the next transaction (group commit).
+    private let pending = Mailbox<Write>()
+    private let commits = Mutex(0)
     /// The payload connection's one statement (which keeps the connection open).
     private let payloadByRowid: Mutex<SQLiteStatement>
 
@@ -50,7 +46,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         self.database = database
         statements = try Statements(database)
         reader = try SQLiteDatabase(path: database.path)
-        readStatements = try Statements(reader)
+        readStatements = try ReadStatements(reader)
         payloadByRowid = Mutex(try SQLiteDatabase(path: database.path).prepare("SELECT payload FROM jobs WHERE seq = ?"))
         // The reader checkpoints, so the writer's commits never wait for one.
         try database.takeOverCheckpoints { [weak self] walPages in
@@ -75,7 +71,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     /// Transactions committed so far (group commit makes this less than the writes).
-    public var commitCount: Int { pending.withLock { $0.commits } }
+    public var commitCount: Int { commits.withLock { $0 } }
 
     // MARK: Writes
 
@@ -88,21 +84,12 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 
     private func enqueue(_ write: Write) {
-        let schedule = pending.withLock { pending -> Bool in
-            pending.writes.append(write)
-            defer { pending.drainScheduled = true }
-            return !pending.drainScheduled
-        }
-        if schedule { queue.async { self.drain() } }
+        if pending.post(write) { queue.async { self.drain() } }
     }
 
     /// On `queue`: commits every pending write in one transaction, then answers their callers.
     private func drain() {
-        let writes = pending.withLock { pending -> [Write] in
-            pending.drainScheduled = false
-            defer { pending.writes = [] }
-            return pending.writes
-        }
+        let writes = pending.takeAll()
         guard !writes.isEmpty else { return }
         // Each write's answer: one result per call for inserts.
         var answers: [Result<[Result<[InsertOutcome], any Error>], any Error>] = []
@@ -120,7 +107,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
                 }
             }
             try statements.commit.run()
-            pending.withLock { $0.commits += 1 }
+            commits.withLock { $0 += 1 }
         } catch {
             try? database.execute("ROLLBACK")
             answers = writes.map { _ in .failure(error) }
@@ -156,8 +143,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         outcomes.reserveCapacity(jobs.count)
         var index = 0
         while index < jobs.count {
-            let run = jobs[index...].prefix(Statements.rowsPerInsert)
-            if run.count == Statements.rowsPerInsert && run.allSatisfy(\.isPlain) {
+            var plain = 0
+            while plain < Statements.rowsPerInsert, index + plain < jobs.count, jobs[index + plain].isPlain { plain += 1 }
+            if plain == Statements.rowsPerInsert {
+                let run = jobs[index..<index + plain]
                 for (row, job) in run.enumerated() { try Row.bindEnqueueValues(of: job, to: statements.insertRows, row: Int32(row)) }
                 try statements.insertRows.run()
                 outcomes.append(contentsOf: repeatElement(.inserted, count: run.count))
@@ -212,7 +201,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     /// Read on the caller's task, not on a queue (see the type's comment).
     public func payload(ofJobSeq seq: Int64) async throws -> [UInt8]? {
         try payloadByRowid.withLock { statement in
-            try statement.bind([.integer(seq)])
+            try statement.bind(seq, at: 1)
             defer { statement.reset() }
             return try statement.step() ? statement.blob(0) : nil
         }
@@ -308,13 +297,14 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     }
 }
 
-/// The store's statements, prepared once at open and used only on the store's queue.
+/// The writer's statements (writes, and the start-up reads made on the
+/// writer's queue), prepared once at open and used only on that queue.
 private final class Statements: @unchecked Sendable {
     /// Rows of plain jobs per `insertRows` statement.
     static let rowsPerInsert = 16
 
     let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertRows, insertOtherID, update, byIdempotencyKey,
-        byID, byBatch, batchCounts, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune: SQLiteStatement
+        unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         begin = try database.prepare("BEGIN IMMEDIATE")
@@ -322,28 +312,16 @@ private final class Statements: @unchecked Sendable {
         savepoint = try database.prepare("SAVEPOINT write")
         release = try database.prepare("RELEASE write")
         rollbackToSavepoint = try database.prepare("ROLLBACK TO write")
-        insert = try database.prepare("""
-            INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", ")))
-            VALUES (\(Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ")))
-            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            """)
+        let into = "INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", "))) VALUES"
         let row = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
-        insertRows = try database.prepare("""
-            INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", ")))
-            VALUES \(Array(repeating: row, count: Self.rowsPerInsert).joined(separator: ", "))
-            """)
+        insert = try database.prepare(
+            "\(into) \(row) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING")
+        insertRows = try database.prepare("\(into) \(Array(repeating: row, count: Self.rowsPerInsert).joined(separator: ", "))")
         insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
         update = try database.prepare("""
             UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE seq = ?
             """)
         byIdempotencyKey = try database.prepare("SELECT id FROM jobs WHERE idempotency_key = ?")
-        byID = try database.prepare("""
-            SELECT \(Row.columns.joined(separator: ", ")) FROM jobs
-            WHERE seq = coalesce((SELECT seq FROM other_job_ids WHERE id = ?1), ?2) AND id = ?1
-            """)
-        byBatch = try database.prepare(
-            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE batch_id = ? ORDER BY seq")
-        batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE batch_id = ? GROUP BY state")
         // `state BETWEEN 1 AND 3` (SCHEDULED, QUEUED, RUNNING) as jobs_unfinished says it, so that index serves.
         unfinishedBatchCounts = try database.prepare("""
             SELECT batch_id, state, count(*) FROM jobs
@@ -361,6 +339,22 @@ private final class Statements: @unchecked Sendable {
                 SELECT seq FROM jobs WHERE finished_at_ms IS NOT NULL AND finished_at_ms < ? AND state BETWEEN 4 AND 6
                 ORDER BY finished_at_ms LIMIT ?)
             """)
+    }
+}
+
+/// The reader's statements: what the engine reads while it runs. Used only
+/// on the reader's queue.
+private final class ReadStatements: @unchecked Sendable {
+    let byID, byBatch, batchCounts: SQLiteStatement
+
+    init(_ database: SQLiteDatabase) throws {
+        byID = try database.prepare("""
+            SELECT \(Row.columns.joined(separator: ", ")) FROM jobs
+            WHERE seq = coalesce((SELECT seq FROM other_job_ids WHERE id = ?1), ?2) AND id = ?1
+            """)
+        byBatch = try database.prepare(
+            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE batch_id = ? ORDER BY seq")
+        batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE batch_id = ? GROUP BY state")
     }
 }
 
