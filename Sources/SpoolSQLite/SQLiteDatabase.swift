@@ -40,6 +40,9 @@ public final class SQLiteDatabase {
         try execute("PRAGMA journal_mode = WAL")
         try execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
         try execute("PRAGMA foreign_keys = ON")
+        // Savepoints and multi-row statements journal the pages they change;
+        // in temporary files that cost a write per page image.
+        try execute("PRAGMA temp_store = MEMORY")
         sqlite3_busy_timeout(handle, 5000)
         try migrate(migrations)
     }

@@ -19,6 +19,11 @@ struct SQLiteDatabaseTests {
         #expect(try normal.pragma("synchronous") == "1")  // NORMAL
     }
 
+    @Test func savepointJournalsStayInMemory() throws {
+        // In temporary files, each page image a savepoint journals is a write.
+        #expect(try SQLiteDatabase(path: try temporaryDatabasePath()).pragma("temp_store") == "2")  // MEMORY
+    }
+
     @Test func migratesToTheLatestSchemaOnceAndKeepsData() throws {
         let path = try temporaryDatabasePath()
         do {
