@@ -14,7 +14,7 @@ struct JobTable {
     private var seqByOtherID: [JobID: Int64] = [:]
     private var seqByIdempotencyKey: [String: Int64] = [:]
     /// Per batch, its members still here.
-    private(set) var batchMembers: [String: Set<Int64>] = [:]
+    private(set) var batchMembers: [String: SeqSet] = [:]
 
     subscript(seq: Int64) -> JobRecord? { slotBySeq[seq].flatMap { slots[Int($0)] } }
 
@@ -34,17 +34,14 @@ struct JobTable {
     }
 
     mutating func insert(_ record: JobRecord) {
-        precondition(slotBySeq[record.seq] == nil, "job \(record.id) is already in the table")
-        if let slot = freeSlots.popLast() {
-            slots[Int(slot)] = record
-            slotBySeq[record.seq] = slot
-        } else {
-            slotBySeq[record.seq] = Int32(slots.count)
-            slots.append(record)
-        }
+        let slot = freeSlots.popLast() ?? Int32(slots.count)
+        guard slotBySeq.updateValue(slot, forKey: record.seq) == nil else { preconditionFailure("job \(record.id) is already in the table") }
+        if Int(slot) < slots.count { slots[Int(slot)] = record } else { slots.append(record) }
         if record.jobID.embeddedSeq != record.seq { seqByOtherID[record.jobID] = record.seq }
         if let key = record.idempotencyKey { seqByIdempotencyKey[key] = record.seq }
-        if let batch = record.batchId { batchMembers[batch, default: []].insert(record.seq) }
+        if let batch = record.batchId {
+            if batchMembers[batch]?.insert(record.seq) == nil { batchMembers[batch] = SeqSet(record.seq) }
+        }
     }
 
     /// Replaces the record of a job that is here (its id and keys unchanged).

@@ -183,7 +183,7 @@ extension QueueEngine {
             var seen: Set<String> = []
             for id in ids where seen.insert(id).inserted { snapshot.append(table.record(id: id) ?? stored[id]!) }
         case .batch(let batch):
-            let live = (table.batchMembers[batch] ?? []).sorted().compactMap { table[$0] }
+            let live = (table.batchMembers[batch].map(Array.init) ?? []).compactMap { table[$0] }
             let liveIDs = Set(live.map(\.id))
             snapshot = (stored.values.filter { !liveIDs.contains($0.id) } + live).sorted { $0.seq < $1.seq }
         case .queue(let queue):
@@ -251,7 +251,7 @@ extension QueueEngine {
             let seqs: [Int64]
             switch subscriber.selection {
             case .jobs: seqs = subscriber.open.compactMap { table.seq(of: $0) }
-            case .batch(let batch): seqs = Array(table.batchMembers[batch] ?? [])
+            case .batch(let batch): seqs = table.batchMembers[batch].map(Array.init) ?? []
             case .queue: continue
             }
             if now >= subscriber.nextPositionMs {

@@ -233,7 +233,7 @@ public actor QueueEngine {
             if counts.total == 0 { throw .notFound("no batch \"\(batchID)\"") }
             return []
         }
-        let records = members.sorted().map { cancel($0, reason: reason) }
+        let records = members.map { cancel($0, reason: reason) }
         await committed()
         let now = clock.nowMs
         return records.map { view($0, atMs: now) }
