@@ -127,8 +127,10 @@ extension QueueEngine {
     /// answers each call.
     private func stored(_ calls: [PendingEnqueue], _ results: Result<[Result<[InsertOutcome], any Error>], any Error>) {
         storingEnqueues = false
-        // The next calls' insert goes ahead while these are taken in.
-        storeNextEnqueues()
+        // The next calls' insert goes ahead while these are taken in, with
+        // the calls still in the inbox: the writer does not wait for this
+        // turn to end to get them.
+        takeInInbox()
         let added = clock.nowMs
         for (index, var call) in calls.enumerated() {
             for (queue, needed) in call.depthNeeded { reserved[queue, default: 0] -= needed }
