@@ -156,7 +156,33 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
                 index += 1
             }
         }
+        try recordBatchRanges(of: jobs, outcomes)
         return outcomes
+    }
+
+    /// Widens the seq range of each batch among the inserted jobs (one
+    /// batch per call, as the engine stores them; any number works).
+    private func recordBatchRanges(of jobs: [NewJob], _ outcomes: [InsertOutcome]) throws {
+        var range: (batch: String, first: Int64, last: Int64)?
+        func flush() throws {
+            guard let range else { return }
+            let statement = statements.widenBatch
+            try statement.bind(range.batch, at: 1)
+            try statement.bind(range.first, at: 2)
+            try statement.bind(range.last, at: 3)
+            try statement.run()
+        }
+        for (job, outcome) in zip(jobs, outcomes) where outcome == .inserted {
+            guard let batch = job.record.batchId else { continue }
+            let seq = job.record.seq
+            if let current = range, current.batch == batch {
+                range = (batch, min(current.first, seq), max(current.last, seq))
+            } else {
+                try flush()
+                range = (batch, seq, seq)
+            }
+        }
+        try flush()
     }
 
     private func insert(_ job: NewJob) throws -> InsertOutcome {
@@ -292,7 +318,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
     public func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int {
         try await onQueue { [self] in
             try statements.prune.run([.integer(beforeMs), .integer(Int64(limit))])
-            return database.changes
+            let pruned = database.changes
+            try statements.pruneBatches.run()
+            return pruned
         }
     }
 }
@@ -303,8 +331,8 @@ private final class Statements: @unchecked Sendable {
     /// Rows of plain jobs per `insertRows` statement.
     static let rowsPerInsert = 16
 
-    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertRows, insertOtherID, update, byIdempotencyKey,
-        unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune: SQLiteStatement
+    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertRows, insertOtherID, widenBatch, update,
+        byIdempotencyKey, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune, pruneBatches: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         begin = try database.prepare("BEGIN IMMEDIATE")
@@ -318,15 +346,20 @@ private final class Statements: @unchecked Sendable {
             "\(into) \(row) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING")
         insertRows = try database.prepare("\(into) \(Array(repeating: row, count: Self.rowsPerInsert).joined(separator: ", "))")
         insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
+        widenBatch = try database.prepare("""
+            INSERT INTO batches (id, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT (id)
+            DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)
+            """)
         update = try database.prepare("""
             UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE seq = ?
             """)
         byIdempotencyKey = try database.prepare("SELECT id FROM jobs WHERE idempotency_key = ?")
         // `state BETWEEN 1 AND 3` (SCHEDULED, QUEUED, RUNNING) as jobs_unfinished says it, so that index serves.
         unfinishedBatchCounts = try database.prepare("""
-            SELECT batch_id, state, count(*) FROM jobs
-            WHERE batch_id IN (SELECT DISTINCT batch_id FROM jobs WHERE state BETWEEN 1 AND 3 AND batch_id IS NOT NULL)
-            GROUP BY batch_id, state
+            SELECT batches.id, jobs.state, count(*) FROM batches
+            JOIN jobs ON jobs.seq BETWEEN batches.first_seq AND batches.last_seq AND jobs.batch_id = batches.id
+            WHERE batches.id IN (SELECT DISTINCT batch_id FROM jobs WHERE state BETWEEN 1 AND 3 AND batch_id IS NOT NULL)
+            GROUP BY batches.id, jobs.state
             """)
         unfinishedCount = try database.prepare("SELECT count(*) FROM jobs WHERE state BETWEEN 1 AND 3")
         unfinished = try database.prepare(
@@ -339,6 +372,10 @@ private final class Statements: @unchecked Sendable {
                 SELECT seq FROM jobs WHERE finished_at_ms IS NOT NULL AND finished_at_ms < ? AND state BETWEEN 4 AND 6
                 ORDER BY finished_at_ms LIMIT ?)
             """)
+        // The batches whose every job is gone: those before the oldest job
+        // left (a batch pruned after an older job's stays until that goes).
+        pruneBatches = try database.prepare(
+            "DELETE FROM batches WHERE last_seq < (SELECT coalesce(min(seq), 9223372036854775807) FROM jobs)")
     }
 }
 
@@ -352,9 +389,13 @@ private final class ReadStatements: @unchecked Sendable {
             SELECT \(Row.columns.joined(separator: ", ")) FROM jobs
             WHERE seq = coalesce((SELECT seq FROM other_job_ids WHERE id = ?1), ?2) AND id = ?1
             """)
-        byBatch = try database.prepare(
-            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE batch_id = ? ORDER BY seq")
-        batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE batch_id = ? GROUP BY state")
+        // A batch's jobs lie in its range of seqs (batches).
+        let inBatch = """
+            seq BETWEEN (SELECT first_seq FROM batches WHERE id = ?1) AND (SELECT last_seq FROM batches WHERE id = ?1)
+            AND batch_id = ?1
+            """
+        byBatch = try database.prepare("SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE \(inBatch) ORDER BY seq")
+        batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE \(inBatch) GROUP BY state")
     }
 }
 

@@ -97,5 +97,18 @@ public enum Schema {
                 DELETE FROM other_job_ids WHERE id = OLD.id;
             END;
             """),
+        // A batch's jobs take consecutive seqs (one call stores them): a row
+        // per batch with the range of its jobs' seqs replaces an index entry
+        // per job, and its jobs are read by a rowid range. The range need
+        // not be tight: rows in it from other batches are filtered out.
+        Migration(version: 3, sql: """
+            CREATE TABLE batches (
+                id              TEXT PRIMARY KEY,
+                first_seq       INTEGER NOT NULL,
+                last_seq        INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            INSERT INTO batches SELECT batch_id, min(seq), max(seq) FROM jobs WHERE batch_id IS NOT NULL GROUP BY batch_id;
+            DROP INDEX jobs_batch;
+            """),
     ]
 }

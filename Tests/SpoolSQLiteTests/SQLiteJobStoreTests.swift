@@ -74,6 +74,49 @@ struct SQLiteJobStoreTests {
         #expect(counts["open"]?[.queued] == 1 && counts["open"]?[.succeeded] == 1 && counts["open"]?[.failed] == 1)
     }
 
+    @Test func aBatchsJobsAreFoundByTheRangeOfTheirSeqsWithoutAnIndexEntryEach() async throws {
+        let path = try temporaryPath()
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+        // Batch "a" stored by two calls, with jobs of other batches and of
+        // none inside its range; a duplicate does not widen it.
+        func job(_ seq: Int64, _ batch: String?, key: String? = nil) -> NewJob {
+            var job = record(seq, key: key)
+            job.batchId = batch
+            return NewJob(job, payload: [])
+        }
+        _ = try await store.insert([job(1, "a"), job(2, nil), job(3, "b"), job(4, "a")])
+        _ = try await store.insert(calls: [[job(5, "a"), job(6, "a", key: "k")], [job(7, "c"), job(8, "c", key: "k")]])
+        #expect(try await store.jobs(inBatch: "a").map(\.seq) == [1, 4, 5, 6])
+        #expect(try await store.jobs(inBatch: "b").map(\.seq) == [3])
+        #expect(try await store.jobs(inBatch: "c").map(\.seq) == [7])
+        #expect(try await store.stateCounts(ofBatch: "a")[.queued] == 4)
+        #expect(try await store.stateCountsOfUnfinishedBatches().mapValues(\.total) == ["a": 4, "b": 1, "c": 1])
+        let database = try SQLiteDatabase(path: path)
+        let ranges = try database.prepare("SELECT group_concat(id || ':' || first_seq || '-' || last_seq, ' ') FROM batches")
+        #expect(try ranges.step() && ranges.text(0) == "a:1-6 b:3-3 c:7-7")
+        let batchIndexes = try database.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND sql LIKE '%batch_id%'")
+        #expect(try batchIndexes.step() && batchIndexes.integer(0) == 0)
+    }
+
+    @Test func pruningForgetsTheRangesOfBatchesWhoseJobsAreAllGone() async throws {
+        let path = try temporaryPath()
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
+        var jobs = (1...4).map { seq in
+            var job = record(Int64(seq), state: .succeeded)
+            job.finishedAtMs = Int64(seq) * 100
+            job.batchId = seq <= 2 ? "old" : "new"
+            return job
+        }
+        jobs[3].state = .running
+        jobs[3].finishedAtMs = nil
+        _ = try await store.insert(jobs.map { NewJob($0, payload: []) })
+        #expect(try await store.pruneFinished(beforeMs: 1_000, limit: 10) == 3)
+        let batches = try SQLiteDatabase(path: path).prepare("SELECT group_concat(id) FROM batches")
+        #expect(try batches.step() && batches.text(0) == "new")
+        #expect(try await store.jobs(inBatch: "new").map(\.seq) == [4])
+        #expect(try await store.stateCounts(ofBatch: "old").total == 0)
+    }
+
     @Test func concurrentWritesShareCommits() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         try await withThrowingTaskGroup(of: [InsertOutcome].self) { group in
