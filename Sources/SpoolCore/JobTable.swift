@@ -8,7 +8,7 @@
 struct JobTable {
     private var slots: [JobRecord?] = []
     private var freeSlots: [Int32] = []
-    private var slotBySeq: [Int64: Int32] = [:]
+    private var slotBySeq = SeqSlots()
     /// Ids that do not carry their job's seq (made by older versions, or
     /// not UUIDs): most jobs need no entry here (`JobID.embeddedSeq`).
     private var seqByOtherID: [JobID: Int64] = [:]
@@ -35,7 +35,7 @@ struct JobTable {
 
     mutating func insert(_ record: JobRecord) {
         let slot = freeSlots.popLast() ?? Int32(slots.count)
-        guard slotBySeq.updateValue(slot, forKey: record.seq) == nil else { preconditionFailure("job \(record.id) is already in the table") }
+        guard slotBySeq.insert(record.seq, slot: slot) else { preconditionFailure("job \(record.id) is already in the table") }
         if Int(slot) < slots.count { slots[Int(slot)] = record } else { slots.append(record) }
         if record.jobID.embeddedSeq != record.seq { seqByOtherID[record.jobID] = record.seq }
         if let key = record.idempotencyKey { seqByIdempotencyKey[key] = record.seq }
@@ -51,7 +51,7 @@ struct JobTable {
     }
 
     mutating func remove(_ seq: Int64) {
-        guard let slot = slotBySeq.removeValue(forKey: seq), let record = slots[Int(slot)] else { return }
+        guard let slot = slotBySeq.remove(seq), let record = slots[Int(slot)] else { return }
         slots[Int(slot)] = nil
         freeSlots.append(slot)
         seqByOtherID[record.jobID] = nil

@@ -14,7 +14,9 @@ extension QueueEngine {
         let batchID: String?
         /// Per request: the job, once known (a deduplicated request's at once).
         var items: [EnqueueResult.Item?]
-        let fresh: [(index: Int, job: NewJob)]
+        /// The jobs to store, and the index of each one's request.
+        let jobs: [NewJob]
+        let requestIndexes: [Int]
         let depthNeeded: [String: Int]
     }
 
@@ -74,7 +76,8 @@ extension QueueEngine {
         let now = clock.nowMs
         let batchID = isBatch ? ids.next(nowMs: now) : nil
         var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
-        var fresh: [(index: Int, job: NewJob)] = []
+        var jobs: [NewJob] = []
+        var requestIndexes: [Int] = []
         var depthNeeded: [String: Int] = [:]
         for (index, request) in requests.enumerated() {
             if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
@@ -84,7 +87,8 @@ extension QueueEngine {
             }
             let record = newRecord(request, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
             depthNeeded[record.queue, default: 0] += 1
-            fresh.append((index, NewJob(record, payload: request.payload)))
+            jobs.append(NewJob(record, payload: request.payload))
+            requestIndexes.append(index)
         }
         for (queue, needed) in depthNeeded.sorted(by: { $0.key < $1.key }) {
             let maxDepth = scheduler.configuration(ofQueue: queue, nowMs: now).maxDepth
@@ -95,13 +99,13 @@ extension QueueEngine {
             }
         }
 
-        guard !fresh.isEmpty else {
+        guard !jobs.isEmpty else {
             ticket.answer(.success(Accepted(batchID: nil, items: items, duplicates: [])))
             return
         }
         for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
-        enqueuesToStore.append(PendingEnqueue(ticket: ticket, batchID: batchID, items: items, fresh: fresh,
-                                              depthNeeded: depthNeeded))
+        enqueuesToStore.append(PendingEnqueue(ticket: ticket, batchID: batchID, items: items, jobs: jobs,
+                                              requestIndexes: requestIndexes, depthNeeded: depthNeeded))
     }
 
     /// Starts storing the waiting calls' jobs, unless an insert is under way
@@ -115,7 +119,7 @@ extension QueueEngine {
         Task.detached { [self] in
             let results: Result<[Result<[InsertOutcome], any Error>], any Error>
             do {
-                results = .success(try await store.insert(calls: calls.map { $0.fresh.map(\.job) }))
+                results = .success(try await store.insert(calls: calls.map(\.jobs)))
             } catch {
                 results = .failure(error)
             }
@@ -144,11 +148,13 @@ extension QueueEngine {
             }
             if let batchID = call.batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
             var inserted: [(index: Int, record: JobRecord)] = []
+            inserted.reserveCapacity(outcomes.count)
             var duplicates: [(index: Int, holder: String)] = []
-            for ((index, job), outcome) in zip(call.fresh, outcomes) {
+            for (position, outcome) in outcomes.enumerated() {
+                let index = call.requestIndexes[position]
                 switch outcome {
                 case .inserted:
-                    let record = job.record
+                    let record = call.jobs[position].record
                     table.insert(record)
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
                     if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
