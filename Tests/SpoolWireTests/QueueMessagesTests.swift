@@ -113,6 +113,23 @@ struct QueueMessagesTests {
         #expect(try roundTrip(status) == status)
     }
 
+    @Test func messagesLargerThanTheArenasBlocksRoundTrip() throws {
+        // Thousands of sub-messages and strings, strings of every length
+        // across block ends, and fields bigger than the largest block.
+        var big = spec
+        big.payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
+        big.idempotencyKey = String(repeating: "k", count: 70_000)
+        var batch = EnqueueBatchRequest(jobs: (0..<3000).map { index in
+            var spec = spec
+            spec.type = String(repeating: "t", count: index % 97)
+            return spec
+        }, labels: ["origin": "ci"])
+        batch.jobs.insert(big, at: 1500)
+        #expect(try roundTrip(batch) == batch)
+        let accepted = EnqueueBatchResponse(batchId: "b", jobs: (0..<5000).map { EnqueuedJob(id: "job-\($0)", state: .queued) })
+        #expect(try roundTrip(accepted) == accepted)
+    }
+
     @Test func defaultMessagesAreEmptyOnTheWire() {
         #expect(EnqueueRequest().serializedBytes() == [])
         #expect(GetStatusResponse().serializedBytes() == [])
