@@ -98,7 +98,11 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             for write in writes {
                 switch write {
                 case .insert(let calls, _):
-                    answers.append(.success(calls.map { jobs in Result { try inSavepoint { try insert(jobs) } } }))
+                    answers.append(.success(calls.map { jobs in
+                        // One statement undoes itself if it fails: a call of one
+                        // such job (a unary Enqueue) needs no savepoint of its own.
+                        Result { try jobs.count == 1 && jobs[0].isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } }
+                    }))
                 case .update(let records, _):
                     answers.append(Result {
                         try inSavepoint { for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() } }
@@ -508,6 +512,12 @@ private enum Row {
 }
 
 private extension NewJob {
+    /// Stored by one write statement (the INSERT, which may find its
+    /// idempotency key taken and write nothing).
+    var isOneWrite: Bool {
+        record.jobID.embeddedSeq == record.seq && !record.hasLifeFields && record.batchId == nil
+    }
+
     /// Stored by one INSERT row and nothing else: no idempotency key to
     /// check, an id that carries its seq, nothing past enqueue.
     var isPlain: Bool {

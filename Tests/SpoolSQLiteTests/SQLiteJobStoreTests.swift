@@ -160,6 +160,31 @@ struct SQLiteJobStoreTests {
         #expect(store.commitCount == 1)
     }
 
+    @Test func singleJobCallsWithoutSavepointsStillSucceedOrFailAlone() async throws {
+        // Jobs whose ids carry their seqs, as the engine makes them: a call
+        // of one such job is one INSERT, stored without a savepoint.
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var ids = JobIDGenerator(seed: 3)
+        func job(_ seq: Int64, key: String? = nil) -> NewJob {
+            var job = record(seq, key: key)
+            job.jobID = ids.next(nowMs: 1_000, seq: seq)
+            return NewJob(job, payload: [UInt8(seq)])
+        }
+        let first = job(1, key: "k")
+        let results = try await store.insert(calls: [
+            [first], [job(2)], [job(2)],  // the second seq 2 fails on the primary key
+            [job(3, key: "k")], [job(4)],
+        ])
+        #expect(try results[0].get() == [.inserted])
+        #expect(try results[1].get() == [.inserted])
+        #expect(throws: SQLiteError.self) { try results[2].get() }
+        #expect(try results[3].get() == [.duplicate(of: first.record.id)])
+        #expect(try results[4].get() == [.inserted])
+        #expect(try await store.unfinishedJobs().map(\.seq).sorted() == [1, 2, 4])
+        #expect(try await store.payload(ofJobSeq: 2) == [2])
+        #expect(store.commitCount == 1)
+    }
+
     @Test func aLongCallStoresPlainJobsSeveralToAStatementAndTheRestOneByOne() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         #expect(try await store.insert([NewJob(record(1, key: "taken"), payload: [])]) == [.inserted])
