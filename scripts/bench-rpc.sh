@@ -10,16 +10,21 @@
 #   enqueue  spool.v1.JobQueue/Enqueue of one job, durable (synchronous=FULL,
 #            group commit); run_at is far ahead so the jobs wait and the
 #            figure is the enqueue path alone (defaults 200000, -c 8 -m 32)
-#   batch    spool.v1.JobQueue/EnqueueBatch of 1000 jobs each, durable
-#            (defaults 200 requests = 200000 jobs, -c 2 -m 2)
+#   batch    spool.v1.JobQueue/EnqueueBatch of 1000 jobs each, durable, with
+#            a far-ahead run_at like enqueue (defaults 1000 requests =
+#            1000000 jobs, -c 2 -m 2: a run of some seconds, with the
+#            checkpoints and the growing job table of a sustained load)
+#   batch-queued  the same with jobs that are due at once: the server's one
+#            worker is kept busy by a long spool.sleep job, so the jobs wait
+#            QUEUED in the ready queue, each answered with its position
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rpc=${1:-health}
 case "$rpc" in
   health) defaults=(1000000 8 32); jobs_per_request=0 ;;
   enqueue) defaults=(200000 8 32); jobs_per_request=1 ;;
-  batch) defaults=(200 2 2); jobs_per_request=1000 ;;
-  *) echo "bench-rpc: RPC is health, enqueue or batch (got $rpc)" >&2; exit 2 ;;
+  batch|batch-queued) defaults=(1000 2 2); jobs_per_request=1000 ;;
+  *) echo "bench-rpc: RPC is health, enqueue, batch or batch-queued (got $rpc)" >&2; exit 2 ;;
 esac
 requests=${2:-${defaults[0]}}
 clients=${3:-${defaults[1]}}
@@ -38,12 +43,16 @@ case "$rpc" in
            text='job { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 }' ;;
   batch) path=spool.v1.JobQueue/EnqueueBatch; message=spool.v1.EnqueueBatchRequest
          text=$(for _ in $(seq 1000); do printf 'jobs { type: "spool.echo" payload: "x" run_at_ms: 4000000000000 } '; done) ;;
+  batch-queued) path=spool.v1.JobQueue/EnqueueBatch; message=spool.v1.EnqueueBatchRequest
+         text=$(for _ in $(seq 1000); do printf 'jobs { type: "spool.echo" payload: "x" } '; done) ;;
 esac
+server_options=()
+[ "$rpc" = batch-queued ] && server_options=(--workers 1)
 echo "$text" | protoc -Iproto --encode="$message" proto/spool/v1/queue.proto proto/grpc/health/v1/health.proto > "$work/message.bin"
 python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
   "$work/message.bin" > "$work/body.bin"
 
-.build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" --max-depth 0 > "$work/spoold.out" &
+.build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" --max-depth 0 "${server_options[@]}" > "$work/spoold.out" &
 server=$!
 until grep -q "listening on" "$work/spoold.out" 2>/dev/null; do
   kill -0 "$server" || { echo "bench-rpc: spoold did not start" >&2; exit 1; }
@@ -53,6 +62,16 @@ address=$(sed -n 's/^spoold: listening on //p' "$work/spoold.out")
 
 url="http://$address/$path"
 headers=(-H "content-type: application/grpc" -H "te: trailers")
+blockers=0
+if [ "$rpc" = batch-queued ]; then
+  # An hour-long job takes the one worker first.
+  echo 'job { type: "spool.sleep" payload: "{\"steps\": 1, \"step_ms\": 3600000}" }' |
+    protoc -Iproto --encode=spool.v1.EnqueueRequest proto/spool/v1/queue.proto > "$work/blocker.bin"
+  python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
+    "$work/blocker.bin" > "$work/blocker.body"
+  h2load -n 1 -d "$work/blocker.body" "${headers[@]}" "http://$address/spool.v1.JobQueue/Enqueue" >/dev/null
+  blockers=1
+fi
 # Warm up, then measure.
 h2load -n $((requests / 20 + 1)) -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" >/dev/null
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
@@ -66,8 +85,12 @@ cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests
 if [ "$jobs_per_request" -gt 0 ]; then
   # Every answer must have been a stored job, not an error in the trailers.
   stored=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM jobs").fetchone()[0])' "$work/spool.db")
-  expected=$(( (requests / 20 + 1 + requests) * jobs_per_request ))
+  expected=$(( (requests / 20 + 1 + requests) * jobs_per_request + blockers ))
   [ "$stored" -eq "$expected" ] || { echo "bench-rpc: $stored jobs stored, $expected expected" >&2; exit 1; }
+  if [ "$rpc" = batch-queued ]; then
+    queued=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM jobs WHERE state = 2").fetchone()[0])' "$work/spool.db")
+    [ "$queued" -eq $((expected - 1)) ] || { echo "bench-rpc: $queued jobs QUEUED, $((expected - 1)) expected" >&2; exit 1; }
+  fi
 fi
 jobs=""
 [ "$jobs_per_request" -gt 0 ] && jobs=$(awk -v r="$rps" -v j="$jobs_per_request" 'BEGIN { printf ", %.0f jobs/s", r * j }')
