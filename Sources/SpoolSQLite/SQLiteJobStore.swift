@@ -376,8 +376,9 @@ private final class Statements: @unchecked Sendable {
                 SELECT seq FROM jobs WHERE finished_at_ms IS NOT NULL AND finished_at_ms < ? AND state BETWEEN 4 AND 6
                 ORDER BY finished_at_ms LIMIT ?)
             """)
-        // The batches whose every job is gone: those before the oldest job
-        // left (a batch pruned after an older job's stays until that goes).
+        // The batches whose every job is gone: those older than the oldest
+        // job left. (A batch pruned while an older job stays keeps its row
+        // until that job goes; a lookup then finds no jobs in its range.)
         pruneBatches = try database.prepare(
             "DELETE FROM batches WHERE last_seq < (SELECT coalesce(min(seq), 9223372036854775807) FROM jobs)")
     }
