@@ -94,6 +94,10 @@ public final class SQLiteDatabase {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(connection)) }
 
+    /// Whether a transaction is open (SQLite ends one by itself on some
+    /// errors: a full disk, an I/O error).
+    public var isInTransaction: Bool { sqlite3_get_autocommit(connection) == 0 }
+
     public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         try SQLiteStatement(database: self, sql: sql)
     }

@@ -98,13 +98,13 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             for write in writes {
                 switch write {
                 case .insert(let calls, _):
-                    answers.append(.success(calls.map { jobs in
+                    answers.append(.success(try calls.map { jobs in
                         // One statement undoes itself if it fails: a call of one
                         // such job (a unary Enqueue) needs no savepoint of its own.
-                        Result { try jobs.count == 1 && jobs[0].isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } }
+                        try alone { try jobs.count == 1 && jobs[0].isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } }
                     }))
                 case .update(let records, _):
-                    answers.append(Result {
+                    answers.append(try alone {
                         try inSavepoint { for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() } }
                         return []
                     })
@@ -122,6 +122,16 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             case .update(_, let continuation): continuation.resume(with: answer.map { _ in })
             }
         }
+    }
+
+    /// A write's own result, unless its error ended the transaction (SQLite
+    /// rolls back by itself on a full disk or an I/O error): then the whole
+    /// commit fails, so that no later write runs outside it, stored while
+    /// its caller is told it failed.
+    private func alone<T>(_ body: () throws -> T) throws -> Result<T, any Error> {
+        let result = Result { try body() }
+        if case .failure(let error) = result, !database.isInTransaction { throw error }
+        return result
     }
 
     /// Each write goes in a savepoint, so that its failure undoes all of it

@@ -19,6 +19,19 @@ struct SQLiteDatabaseTests {
         #expect(try normal.pragma("synchronous") == "1")  // NORMAL
     }
 
+    @Test func aTransactionEndedBySQLiteItselfIsSeen() throws {
+        let database = try SQLiteDatabase(path: try temporaryDatabasePath())
+        try database.execute("CREATE TABLE t (x BLOB)")
+        #expect(!database.isInTransaction)
+        try database.execute("BEGIN")
+        #expect(database.isInTransaction)
+        // A full database makes SQLite roll the whole transaction back.
+        let pages = try #require(Int(try database.pragma("page_count") ?? ""))
+        try database.execute("PRAGMA max_page_count = \(pages + 2)")
+        #expect(throws: SQLiteError.self) { try database.execute("INSERT INTO t VALUES (zeroblob(100000))") }
+        #expect(!database.isInTransaction)
+    }
+
     @Test func savepointJournalsStayInMemory() throws {
         // In temporary files, each page image a savepoint journals is a write.
         #expect(try SQLiteDatabase(path: try temporaryDatabasePath()).pragma("temp_store") == "2")  // MEMORY

@@ -185,6 +185,39 @@ struct SQLiteJobStoreTests {
         #expect(store.commitCount == 1)
     }
 
+    @Test(arguments: [false, true])
+    func aFullDiskFailsTheWholeCommitAndNoCallIsStoredWhileToldItFailed(idsCarrySeqs: Bool) async throws {
+        // SQLite ends the transaction by itself on SQLITE_FULL: the calls
+        // stored before it are undone, and none after it may run on their
+        // own (each would be committed at once while its caller is told the
+        // commit failed).
+        let path = try temporaryPath()
+        let database = try SQLiteDatabase(path: path)
+        let store = try SQLiteJobStore(database: database)
+        let pages = try #require(Int(try database.pragma("page_count") ?? ""))
+        try database.execute("PRAGMA max_page_count = \(pages + 20)")
+        var ids = JobIDGenerator(seed: 9)
+        func job(_ seq: Int64, bytes: Int) -> NewJob {
+            var job = record(seq)
+            if idsCarrySeqs { job.jobID = ids.next(nowMs: 1_000, seq: seq) }
+            return NewJob(job, payload: [UInt8](repeating: 7, count: bytes))
+        }
+        // Whether each call was told its jobs were stored (a failed commit fails them all).
+        var told: [Bool]
+        do {
+            told = try await store.insert(calls: [[job(1, bytes: 10)], [job(2, bytes: 1_000_000)], [job(3, bytes: 10)]])
+                .map { (try? $0.get()) != nil }
+        } catch {
+            told = [false, false, false]
+        }
+        let stored = Set(try await store.unfinishedJobs().map(\.seq))
+        #expect(told == [1, 2, 3].map { stored.contains($0) })
+        #expect(!told[1])
+        // The store goes on once there is room.
+        try database.execute("PRAGMA max_page_count = 1000000")
+        #expect(try await store.insert([job(4, bytes: 10)]) == [.inserted])
+    }
+
     @Test func aLongCallStoresPlainJobsSeveralToAStatementAndTheRestOneByOne() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         #expect(try await store.insert([NewJob(record(1, key: "taken"), payload: [])]) == [.inserted])
