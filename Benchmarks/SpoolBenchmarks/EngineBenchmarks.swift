@@ -126,11 +126,12 @@ func benchStore(jobs: Int) async throws {
     var generator = JobIDGenerator(seed: 1)
     var seq: Int64 = 0
     func batch() -> [NewJob] {
-        (0..<1000).map { _ in
+        let batchID = generator.next(nowMs: 1_800_000_000_000)
+        return (0..<1000).map { _ in
             seq += 1
             let record = JobRecord(id: generator.next(nowMs: 1_800_000_000_000, seq: seq), seq: seq, queue: "default",
                                    type: "spool.echo", state: .queued, maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
-                                   batchId: "batch", createdAtMs: 1_800_000_000_000)
+                                   batchId: batchID, createdAtMs: 1_800_000_000_000)
             return NewJob(record, payload: [1])
         }
     }

@@ -68,20 +68,13 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible, ExpressibleByS
     private static func format(_ high: UInt64, _ low: UInt64) -> String {
         var text: [UInt8] = []
         text.reserveCapacity(36)
-        // 8-4-4-4-12 hex digits: the groups' widths in nibbles, high word then low.
-        func append(_ word: UInt64, groups: (Int, Int, Int)) {
-            var shift = 64
-            for width in [groups.0, groups.1, groups.2] where width > 0 {
-                if !text.isEmpty { text.append(UInt8(ascii: "-")) }
-                for _ in 0..<width {
-                    shift -= 4
-                    let nibble = UInt8(truncatingIfNeeded: word >> UInt64(shift)) & 0xF
-                    text.append(nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10))
-                }
-            }
+        for nibbleIndex in 0..<32 {
+            // 8-4-4-4-12 hex digits: dashes before nibbles 8, 12, 16 and 20.
+            if nibbleIndex == 8 || nibbleIndex == 12 || nibbleIndex == 16 || nibbleIndex == 20 { text.append(UInt8(ascii: "-")) }
+            let word = nibbleIndex < 16 ? high : low
+            let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (nibbleIndex % 16))) & 0xF
+            text.append(nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10))
         }
-        append(high, groups: (8, 4, 4))
-        append(low, groups: (4, 12, 0))
         return String(decoding: text, as: UTF8.self)
     }
 }

@@ -54,7 +54,7 @@ struct JobTable {
         guard let slot = slotBySeq.remove(seq), let record = slots[Int(slot)] else { return }
         slots[Int(slot)] = nil
         freeSlots.append(slot)
-        seqByOtherID[record.jobID] = nil
+        if record.jobID.embeddedSeq != record.seq { seqByOtherID[record.jobID] = nil }
         if let key = record.idempotencyKey, seqByIdempotencyKey[key] == seq { seqByIdempotencyKey[key] = nil }
         if let batch = record.batchId {
             batchMembers[batch]?.remove(seq)

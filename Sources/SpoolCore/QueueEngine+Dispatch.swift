@@ -54,7 +54,11 @@ extension QueueEngine {
     private func armWake(atMs now: Int64) {
         let scheduled = scheduler.nextWakeMs(atMs: now, workerFree: !freeWorkers.isEmpty)
         let deadline = deadlines.earliest?.dueMs
-        guard let next = [scheduled, deadline].compactMap({ $0 }).min() else {
+        let earliest: Int64? = switch (scheduled, deadline) {
+        case let (scheduled?, deadline?): min(scheduled, deadline)
+        case let (scheduled, deadline): scheduled ?? deadline
+        }
+        guard let next = earliest else {
             wake?.task.cancel()
             wake = nil
             return

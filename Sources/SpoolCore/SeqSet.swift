@@ -22,11 +22,6 @@ struct SeqSet: Sequence {
         return iterator.next()
     }
 
-    func contains(_ seq: Int64) -> Bool {
-        guard let (word, bit) = position(of: seq) else { return false }
-        return words[word] & bit != 0
-    }
-
     mutating func insert(_ seq: Int64) {
         if seq < base {
             // Below the first word: whole words go in front.

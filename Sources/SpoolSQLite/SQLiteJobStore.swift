@@ -99,9 +99,11 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
                 switch write {
                 case .insert(let calls, _):
                     answers.append(.success(try calls.map { jobs in
-                        // One statement undoes itself if it fails: a call of one
-                        // such job (a unary Enqueue) needs no savepoint of its own.
-                        try alone { try jobs.count == 1 && jobs[0].isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } }
+                        // One statement undoes itself if it fails: a call of one job
+                        // written by its INSERT alone (a unary Enqueue; a batch's
+                        // range is a second write) needs no savepoint of its own.
+                        let isOneWrite = jobs.count == 1 && jobs[0].needsOnlyItsInsert && jobs[0].record.batchId == nil
+                        return try alone { try isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } }
                     }))
                 case .update(let records, _):
                     answers.append(try alone {
@@ -523,17 +525,14 @@ private enum Row {
 }
 
 private extension NewJob {
-    /// Stored by one write statement (the INSERT, which may find its
-    /// idempotency key taken and write nothing).
-    var isOneWrite: Bool {
-        record.jobID.embeddedSeq == record.seq && !record.hasLifeFields && record.batchId == nil
+    /// Its INSERT is all it takes: an id that carries its seq (no row in
+    /// other_job_ids), nothing past enqueue (no UPDATE).
+    var needsOnlyItsInsert: Bool {
+        record.jobID.embeddedSeq == record.seq && !record.hasLifeFields
     }
 
-    /// Stored by one INSERT row and nothing else: no idempotency key to
-    /// check, an id that carries its seq, nothing past enqueue.
-    var isPlain: Bool {
-        record.idempotencyKey == nil && record.jobID.embeddedSeq == record.seq && !record.hasLifeFields
-    }
+    /// One row of a multi-row INSERT: no idempotency key to check either.
+    var isPlain: Bool { needsOnlyItsInsert && record.idempotencyKey == nil }
 }
 
 private extension JobRecord {

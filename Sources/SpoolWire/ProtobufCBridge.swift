@@ -77,10 +77,10 @@ enum CProtobuf {
 /// and sub-messages. Everything is freed when the arena is released, so a
 /// filled struct is valid exactly as long as its arena.
 ///
-/// The memory comes from a few blocks, each cut in turn: a message takes a
-/// malloc or two, not one per string and sub-message (a unary response
-/// took about ten). Blocks start small enough for malloc's per-thread cache
-/// and double up to 64 KiB, so a large batch's answer takes a few dozen.
+/// The memory comes from a few blocks, each cut in turn, not from a malloc
+/// per string and sub-message. Blocks start small enough for malloc's
+/// per-thread cache and double up to 64 KiB; anything larger gets a block
+/// of its own.
 final class CArena {
     private static let firstBlockSize = 1008
     private static let largestBlockSize = 64 * 1024
