@@ -184,6 +184,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         return promise.futureResult
     }
 
+    /// A handler took `byteCount` bytes of its request stream: the client
+    /// may send as many more.
+    func consumed(_ byteCount: Int, on streamID: Int32) {
+        guard let stream = streams[streamID] else { return }
+        stream.windowBytesQueued -= byteCount
+        session.consumeStream(streamID, byteCount)
+        letNextRequestIn(stream)
+        scheduleFlush()
+    }
+
     /// Ends a call with an optional last message and a status. Later calls for
     /// the same stream are ignored: the first ending wins.
     func finish(_ streamID: Int32, response: [UInt8]?, status: GRPCStatus) {
@@ -240,7 +250,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Starting calls
 
-    private func startCall(_ stream: ServerStream, requests: RequestStream?) {
+    private func startCall(_ stream: ServerStream, requests: RequestStream.Arrivals?) {
         guard let handler = stream.handler else { return }
         let call = CallHandle(connection: NIOLoopBound(self, eventLoop: context.eventLoop), streamID: stream.id)
         let context = RPCContext(
@@ -260,7 +270,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                     try await body(single, context, ResponseWriter(call: call))
                     call.finish(response: nil, status: .ok)
                 case .bidirectionalStreaming(let body):
-                    try await body(requests!, context, ResponseWriter(call: call))
+                    try await body(RequestStream(arrivals: requests!, call: call), context, ResponseWriter(call: call))
                     call.finish(response: nil, status: .ok)
                 }
             } catch {
@@ -351,7 +361,7 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
         }
         stream.handler = handler
         if !handler.takesSingleRequest {
-            let (requests, continuation) = RequestStream.makeStream()
+            let (requests, continuation) = RequestStream.Arrivals.makeStream()
             stream.requestContinuation = continuation
             startCall(stream, requests: requests)
         }
@@ -359,21 +369,48 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     }
 
     func stream(_ streamID: Int32, receivedData data: [UInt8]) {
-        guard let stream = streams[streamID], stream.handler != nil, !stream.isFinished else { return }
+        // The connection's window opens at once, so that one call's unread
+        // requests never hold up the others' (nghttp2 sends WINDOW_UPDATE
+        // once half a window is consumed).
+        session.consumeConnection(data.count)
+        guard let stream = streams[streamID], stream.handler != nil, !stream.isFinished else {
+            session.consumeStream(streamID, data.count)
+            return
+        }
+        // A unary or server-streaming call's one message, within the size
+        // limit, is taken at once; a request stream's window opens as its
+        // handler takes the messages (`consumed`).
+        let continuation = stream.requestContinuation
+        if continuation == nil { session.consumeStream(streamID, data.count) }
         stream.deframer.append(data)
         do throws(GRPCStatus) {
             while let message = try stream.deframer.next() {
-                if let continuation = stream.requestContinuation {
-                    continuation.yield(message)
+                if let continuation {
+                    let windowBytes = MessageFraming.headerSize + message.count - stream.consumedOfPartialMessage
+                    stream.consumedOfPartialMessage = 0
+                    stream.windowBytesQueued += windowBytes
+                    continuation.yield((message, windowBytes))
                 } else if stream.singleRequest == nil {
                     stream.singleRequest = message
                 } else {
                     throw GRPCStatus(.invalidArgument, "\(stream.path) takes one request message, got more")
                 }
             }
+            if continuation != nil { letNextRequestIn(stream) }
         } catch {
             failCall(stream, error)
         }
+    }
+
+    /// Once the handler has taken every message, the one still arriving is
+    /// the one it waits for: its bytes are consumed as they come, so that a
+    /// message larger than the window still gets in.
+    private func letNextRequestIn(_ stream: ServerStream) {
+        guard stream.windowBytesQueued == 0 else { return }
+        let unconsumed = stream.deframer.partialByteCount - stream.consumedOfPartialMessage
+        guard unconsumed > 0 else { return }
+        session.consumeStream(stream.id, unconsumed)
+        stream.consumedOfPartialMessage += unconsumed
     }
 
     func streamRemoteEnded(_ streamID: Int32) {

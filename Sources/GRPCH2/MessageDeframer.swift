@@ -28,6 +28,9 @@ struct MessageDeframer {
     /// True while part of a message is buffered: the body must not end here.
     var hasPartialMessage: Bool { readIndex < pending.count }
 
+    /// The bytes of the message still arriving (with its header).
+    var partialByteCount: Int { pending.count - readIndex }
+
     mutating func append(_ bytes: [UInt8]) {
         if readIndex == pending.count {
             pending = bytes

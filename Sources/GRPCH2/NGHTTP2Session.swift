@@ -112,11 +112,20 @@ final class NGHTTP2Session {
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSent)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
 
+        // A server opens its receive windows itself (`consume`), as its
+        // handlers take the data, so that a client cannot make it buffer
+        // more than a window of unread requests.
+        var options: OpaquePointer?
+        precondition(nghttp2_option_new(&options) == 0, "nghttp2: out of memory")
+        defer { nghttp2_option_del(options) }
+        nghttp2_option_set_no_auto_window_update(options, role == .server ? 1 : 0)
+
         var created: OpaquePointer?
         // `self` is not fully initialised yet, so user_data is set just below.
         // A client session sends the connection preface itself, before its SETTINGS.
         let result = role == .server
-            ? nghttp2_session_server_new(&created, callbacks, nil) : nghttp2_session_client_new(&created, callbacks, nil)
+            ? nghttp2_session_server_new2(&created, callbacks, nil, options)
+            : nghttp2_session_client_new2(&created, callbacks, nil, options)
         precondition(result == 0, "nghttp2: out of memory")
         self.session = created!
         nghttp2_session_set_user_data(session, Unmanaged.passUnretained(self).toOpaque())
@@ -168,6 +177,22 @@ final class NGHTTP2Session {
     }
 
     var hasOutput: Bool { nghttp2_session_want_write(session) != 0 }
+
+    // MARK: Flow control (server sessions)
+
+    /// `count` bytes of DATA received on the connection are dealt with:
+    /// the connection's window may open by them (WINDOW_UPDATE once half of
+    /// it is consumed).
+    func consumeConnection(_ count: Int) {
+        _ = nghttp2_session_consume_connection(session, count)
+    }
+
+    /// `count` bytes of DATA received on `streamID` are taken by the call:
+    /// the stream's window may open by them. Nothing happens for a stream
+    /// that is gone.
+    func consumeStream(_ streamID: Int32, _ count: Int) {
+        _ = nghttp2_session_consume_stream(session, streamID, count)
+    }
 
     // MARK: Submitting frames
 

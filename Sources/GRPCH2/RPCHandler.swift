@@ -23,4 +23,32 @@ public enum RPCHandler: Sendable {
 
 /// The request messages of a streaming call, in order. Ends when the client
 /// half-closes; throws if the call is cancelled or a frame is malformed.
-public typealias RequestStream = AsyncThrowingStream<[UInt8], any Error>
+///
+/// Taking a message opens the call's HTTP/2 flow-control window by its
+/// bytes, so a client gets at most a window (plus one message still
+/// arriving) ahead of the handler: a handler that stops reading stops its
+/// client, instead of the server buffering without bound.
+public struct RequestStream: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+    /// Each message with the bytes of the stream's window it keeps closed
+    /// until it is taken.
+    typealias Arrivals = AsyncThrowingStream<(message: [UInt8], windowBytes: Int), any Error>
+
+    let arrivals: Arrivals
+    let call: CallHandle
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var arrivals: Arrivals.AsyncIterator
+        let call: CallHandle
+
+        public mutating func next() async throws -> [UInt8]? {
+            guard let arrival = try await arrivals.next() else { return nil }
+            if arrival.windowBytes > 0 { call.consumed(arrival.windowBytes) }
+            return arrival.message
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(arrivals: arrivals.makeAsyncIterator(), call: call)
+    }
+}

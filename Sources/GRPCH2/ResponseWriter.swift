@@ -43,6 +43,17 @@ struct CallHandle: Sendable {
         }
     }
 
+    /// The handler took request bytes: the stream's window may open by them.
+    func consumed(_ byteCount: Int) {
+        if eventLoop.inEventLoop {
+            connection.value.consumed(byteCount, on: streamID)
+        } else {
+            eventLoop.execute { [connection, streamID] in
+                connection.value.consumed(byteCount, on: streamID)
+            }
+        }
+    }
+
     func finish(response: [UInt8]?, status: GRPCStatus) {
         if eventLoop.inEventLoop {
             connection.value.finish(streamID, response: response, status: status)

@@ -34,7 +34,12 @@ final class ServerStream {
     var deframer: MessageDeframer
     /// Messages of a unary or server-streaming call, until the client half-closes.
     var singleRequest: [UInt8]?
-    var requestContinuation: RequestStream.Continuation?
+    var requestContinuation: RequestStream.Arrivals.Continuation?
+    /// Flow control of a request stream: the window bytes of messages
+    /// yielded to the handler and not taken yet, and how much of the
+    /// message still arriving is consumed.
+    var windowBytesQueued = 0
+    var consumedOfPartialMessage = 0
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
     var deadline: ContinuousClock.Instant?

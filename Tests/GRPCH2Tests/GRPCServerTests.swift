@@ -121,6 +121,129 @@ struct GRPCServerTests {
         try await server.stop()
     }
 
+    /// A client streaming to a handler that does not read gets no further
+    /// than the stream's flow-control window (and the message arriving): the
+    /// server opens the window as the handler takes messages, not as they
+    /// arrive. The client, raw HTTP/2 (Python h2), sends while its window
+    /// lets it, then sends PING: any WINDOW_UPDATE the server queued for
+    /// those bytes arrives before the PING's ACK. No room after the ACK
+    /// means the server holds the client back.
+    @Test func requestStreamsWaitForTheHandlerToReadThroughFlowControl() async throws {
+        let events = Events()
+        var router = Router()
+        router.register("/test.Calls/Hold", .bidirectionalStreaming { requests, _, writer in
+            var messages = requests.makeAsyncIterator()
+            guard try await messages.next() != nil else { return }
+            try await writer.send([1])  // the first message is read; the rest wait
+            await events.wait(for: "go")
+            var count = 1
+            while try await messages.next() != nil { count += 1 }
+            try await writer.send(withUnsafeBytes(of: UInt32(count).bigEndian, Array.init))
+        })
+        router.register("/test.Calls/Go", .unary { _, _ in
+            events.record("go")
+            return []
+        })
+        let window = 65535
+        let messageSize = 5 + 16384
+        let server = try await TestServer.start(router) { $0.initialWindowSize = UInt32(window) }
+        let output = try await Peer.python("""
+            import socket, sys
+            import h2.config, h2.connection, h2.events
+            host, port = sys.argv[1].rsplit(":", 1)
+            sock = socket.create_connection((host, int(port)))
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            conn.initiate_connection()
+            sock.sendall(conn.data_to_send())
+            headers = [(":method", "POST"), (":scheme", "http"), (":authority", sys.argv[1]),
+                       ("content-type", "application/grpc"), ("te", "trailers")]
+            message = b"\\0" + (16384).to_bytes(4, "big") + b"m" * 16384
+            total = 64 * len(message)
+            data, ended, pings = {1: b"", 3: b""}, set(), []
+
+            def pump():
+                for event in conn.receive_data(sock.recv(65536)):
+                    if isinstance(event, h2.events.DataReceived):
+                        data[event.stream_id] += event.data
+                        conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    elif isinstance(event, h2.events.StreamEnded):
+                        ended.add(event.stream_id)
+                    elif isinstance(event, h2.events.PingAckReceived):
+                        pings.append(event)
+                sock.sendall(conn.data_to_send())
+
+            def send(stream, payload, end=False):
+                # As much as the windows let through; the rest waits for WINDOW_UPDATE.
+                while payload:
+                    room = min(conn.local_flow_control_window(stream), conn.max_outbound_frame_size, len(payload))
+                    if room == 0:
+                        pump()
+                        continue
+                    conn.send_data(stream, payload[:room])
+                    sock.sendall(conn.data_to_send())
+                    payload = payload[room:]
+                if end:
+                    conn.end_stream(stream)
+                    sock.sendall(conn.data_to_send())
+
+            def room():
+                # Every WINDOW_UPDATE the server has queued so far is in once PING is answered.
+                conn.ping(b"12345678")
+                sock.sendall(conn.data_to_send())
+                answered = len(pings) + 1
+                while len(pings) < answered:
+                    pump()
+                return conn.local_flow_control_window(1) >= len(message)
+
+            conn.send_headers(1, [(":path", "/test.Calls/Hold")] + headers)
+            send(1, message)
+            while not data[1]:
+                pump()
+            # The handler holds: send while there is room.
+            sent = len(message)
+            while sent < total and room():
+                while sent < total and conn.local_flow_control_window(1) >= len(message):
+                    send(1, message)
+                    sent += len(message)
+            print("held after", sent, "of", total)
+            conn.send_headers(3, [(":path", "/test.Calls/Go")] + headers)
+            send(3, b"\\0\\0\\0\\0\\0", end=True)
+            send(1, message * ((total - sent) // len(message)), end=True)
+            while 1 not in ended:
+                pump()
+            print("handler read", int.from_bytes(data[1][-4:], "big"))
+            """, server.address)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.lines.count == 2, "\(output.stdout)")
+        let held = output.lines.first.flatMap { Int($0.split(separator: " ")[2]) } ?? .max
+        // The window, and at most the message it was taking in and the one after.
+        #expect(held <= window + 2 * messageSize, "\(output.stdout)")
+        #expect(output.lines.last == "handler read 64")
+        try await server.stop()
+    }
+
+    /// A request message larger than the stream's window still gets in: the
+    /// window opens for the message the handler waits for.
+    @Test func requestMessagesLargerThanTheWindowArrive() async throws {
+        var router = Router()
+        router.register("/test.Calls/Sizes", .bidirectionalStreaming { requests, _, writer in
+            for try await message in requests {
+                try await writer.send(withUnsafeBytes(of: UInt32(message.count).bigEndian, Array.init))
+            }
+        })
+        let server = try await TestServer.start(router) { $0.initialWindowSize = 65535 }
+        let output = try await Peer.python("""
+            import grpc, sys
+            channel = grpc.insecure_channel(sys.argv[1])
+            sent = [bytes([i]) * size for i, size in enumerate((300_000, 10, 1_000_000, 65_536))]
+            sizes = [int.from_bytes(m, "big") for m in channel.stream_stream("/test.Calls/Sizes")(iter(sent))]
+            print(sizes)
+            """, server.address)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.lines == ["[300000, 10, 1000000, 65536]"])
+        try await server.stop()
+    }
+
     @Test func handlerErrorsBecomeStatuses() async throws {
         var router = Router()
         router.register("/test.Calls/Fail", .unary { request, _ in
