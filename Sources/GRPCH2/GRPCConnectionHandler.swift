@@ -257,6 +257,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             path: stream.path, metadata: stream.metadata, deadline: stream.deadline)
         let single = stream.singleRequest ?? []
         stream.singleRequest = nil
+        if case .unaryCallback(let body) = handler {
+            // No task: the handler answers through the responder, from
+            // wherever its work ends.
+            do {
+                try body(single, context, UnaryResponder(call: call))
+            } catch {
+                finish(stream.id, response: nil, status: Self.status(for: error))
+            }
+            return
+        }
         // The handler starts right here, on the loop, and runs until it first
         // suspends; a handler that answers without suspending costs no hop.
         // Later resumptions come back to this loop through `executor`.
@@ -266,6 +276,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
                 case .unary(let body):
                     let response = try await body(single, context)
                     call.finish(response: response, status: .ok)
+                case .unaryCallback:
+                    preconditionFailure("answered without a task, above")
                 case .serverStreaming(let body):
                     try await body(single, context, ResponseWriter(call: call))
                     call.finish(response: nil, status: .ok)

@@ -3,6 +3,11 @@
 public enum RPCHandler: Sendable {
     /// One request, one response.
     case unary(@Sendable (_ request: [UInt8], _ context: RPCContext) async throws -> [UInt8])
+    /// One request, one response given through `responder`, from any thread:
+    /// no task runs for the call. For a handler that hands its work to
+    /// another thread and is called back when it is done. An error it throws
+    /// ends the call at once.
+    case unaryCallback(@Sendable (_ request: [UInt8], _ context: RPCContext, _ responder: UnaryResponder) throws -> Void)
     /// One request, any number of responses.
     case serverStreaming(@Sendable (_ request: [UInt8], _ context: RPCContext, _ writer: ResponseWriter) async throws -> Void)
     /// Messages both ways, as they come.
@@ -16,8 +21,10 @@ public enum RPCHandler: Sendable {
     /// Streaming calls are ended (UNAVAILABLE) when the server drains;
     /// unary calls are let finish.
     var isStreaming: Bool {
-        if case .unary = self { return false }
-        return true
+        switch self {
+        case .unary, .unaryCallback: false
+        case .serverStreaming, .bidirectionalStreaming: true
+        }
     }
 }
 

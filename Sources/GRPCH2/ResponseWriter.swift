@@ -25,6 +25,36 @@ public struct MessageWriter<Message: GRPCMessage>: Sendable {
     }
 }
 
+/// The answer of a `.unaryCallback` handler, given once from any thread.
+public struct UnaryResponder: Sendable {
+    let call: CallHandle
+
+    /// Ends the call on its event loop with what `answer`, run there,
+    /// returns (status OK) or throws (its status). Later answers are ignored.
+    public func respond(_ answer: @escaping @Sendable () throws -> [UInt8]) {
+        call.onEventLoop { connection, streamID in
+            do {
+                connection.finish(streamID, response: try answer(), status: .ok)
+            } catch {
+                connection.finish(streamID, response: nil, status: GRPCConnectionHandler.status(for: error))
+            }
+        }
+    }
+}
+
+/// A typed `UnaryResponder`: the response is made and encoded on the call's event loop.
+public struct MessageResponder<Message: GRPCMessage>: Sendable {
+    public let raw: UnaryResponder
+
+    public init(_ raw: UnaryResponder) {
+        self.raw = raw
+    }
+
+    public func respond(_ answer: @escaping @Sendable () throws -> Message) {
+        raw.respond { try answer().grpcPayload() }
+    }
+}
+
 /// A call's way back to its connection, usable from any task: each method
 /// hops onto the connection's event loop (directly when already on it).
 struct CallHandle: Sendable {
@@ -32,6 +62,15 @@ struct CallHandle: Sendable {
     let streamID: Int32
 
     var eventLoop: any EventLoop { connection.eventLoop }
+
+    /// Runs `body` on the connection's event loop: now, when already there.
+    func onEventLoop(_ body: @escaping @Sendable (GRPCConnectionHandler, Int32) -> Void) {
+        if eventLoop.inEventLoop {
+            body(connection.value, streamID)
+        } else {
+            eventLoop.execute { [connection, streamID] in body(connection.value, streamID) }
+        }
+    }
 
     func send(_ message: [UInt8]) async throws {
         if eventLoop.inEventLoop {
@@ -45,22 +84,10 @@ struct CallHandle: Sendable {
 
     /// The handler took request bytes: the stream's window may open by them.
     func consumed(_ byteCount: Int) {
-        if eventLoop.inEventLoop {
-            connection.value.consumed(byteCount, on: streamID)
-        } else {
-            eventLoop.execute { [connection, streamID] in
-                connection.value.consumed(byteCount, on: streamID)
-            }
-        }
+        onEventLoop { connection, streamID in connection.consumed(byteCount, on: streamID) }
     }
 
     func finish(response: [UInt8]?, status: GRPCStatus) {
-        if eventLoop.inEventLoop {
-            connection.value.finish(streamID, response: response, status: status)
-        } else {
-            eventLoop.execute { [connection, streamID] in
-                connection.value.finish(streamID, response: response, status: status)
-            }
-        }
+        onEventLoop { connection, streamID in connection.finish(streamID, response: response, status: status) }
     }
 }

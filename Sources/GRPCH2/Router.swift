@@ -32,6 +32,11 @@ public struct Router: Sendable {
                     try check(context)
                     return try await body(request, context)
                 }
+            case .unaryCallback(let body):
+                checked.handlers[path] = .unaryCallback { request, context, responder in
+                    try check(context)
+                    try body(request, context, responder)
+                }
             case .serverStreaming(let body):
                 checked.handlers[path] = .serverStreaming { request, context, writer in
                     try check(context)
@@ -53,6 +58,17 @@ public struct Router: Sendable {
     ) {
         register(path, .unary { bytes, context in
             try await body(try Router.decode(bytes, path: path), context).grpcPayload()
+        })
+    }
+
+    /// A unary method answered through a responder, with no task per call
+    /// (see `RPCHandler.unaryCallback`).
+    public mutating func unaryCallback<Request: GRPCMessage, Response: GRPCMessage>(
+        _ path: String,
+        _ body: @escaping @Sendable (Request, RPCContext, MessageResponder<Response>) throws -> Void
+    ) {
+        register(path, .unaryCallback { bytes, context, responder in
+            try body(try Router.decode(bytes, path: path), context, MessageResponder(responder))
         })
     }
 

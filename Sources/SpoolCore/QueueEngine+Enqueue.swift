@@ -3,9 +3,7 @@
 // takes in every waiting call at once; calls that arrive while an insert is
 // under way go together in the next one (one transaction, each call in its
 // own savepoint), and the actor takes in all their jobs in one pass when it
-// commits. A call itself never enters the actor: it waits for its ticket.
-
-import Synchronization
+// commits. A call itself never enters the actor: its ticket is answered.
 
 extension QueueEngine {
     /// A call's new jobs on their way to the store; its answer goes to `ticket`.
@@ -34,26 +32,54 @@ extension QueueEngine {
     public nonisolated func enqueue(
         _ requests: [JobRequest], batchLabels: [String: String]? = nil
     ) async throws(EngineError) -> EnqueueResult {
+        try await withCheckedContinuation { continuation in
+            enqueue(requests, batchLabels: batchLabels) { continuation.resume(returning: $0) }
+        }.get()
+    }
+
+    /// `enqueue`, answered through `completion` instead: called once, on
+    /// whichever thread the answer is known (the caller's for a refusal, the
+    /// engine's once the jobs are committed), so it must only pass the
+    /// answer on. No task waits meanwhile.
+    public nonisolated func enqueue(
+        _ requests: [JobRequest], batchLabels: [String: String]? = nil,
+        completion: @escaping @Sendable (Result<EnqueueResult, EngineError>) -> Void
+    ) {
         // Checked before the actor: the check needs none of its state.
         let isBatch = batchLabels != nil
-        guard !requests.isEmpty else { throw .invalidArgument(isBatch ? "a batch needs at least one job" : "no job given") }
+        guard !requests.isEmpty else {
+            completion(.failure(.invalidArgument(isBatch ? "a batch needs at least one job" : "no job given")))
+            return
+        }
         let problems = requests.enumerated().compactMap { index, request in
             request.problem(handlers: handlerTypes, rateKeys: rateKeys)
                 .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }
         }
         if !problems.isEmpty {
             let shown = problems.prefix(10).joined(separator: "; ")
-            throw .invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)
+            completion(.failure(.invalidArgument(problems.count > 10 ? "\(shown); and \(problems.count - 10) more" : shown)))
+            return
+        }
+        let ticket = EnqueueTicket { [self] answer in
+            switch answer {
+            case .success(let accepted) where !accepted.duplicates.isEmpty:
+                // Rare: the holders of the keys may have to be read from the store.
+                Task {
+                    do throws(EngineError) {
+                        completion(.success(EnqueueResult(try await self.lookUpDuplicates(accepted))))
+                    } catch {
+                        completion(.failure(error))
+                    }
+                }
+            default:
+                completion(answer.map(EnqueueResult.init))
+            }
         }
         // Left in the inbox, not handed to the actor: a call costs no hop
         // into it, and one turn of the actor takes in every call waiting.
-        let ticket = EnqueueTicket()
         if inbox.post(EnqueueCall(requests: requests, batchLabels: batchLabels, ticket: ticket)) {
             Task { await self.takeInInbox() }
         }
-        var accepted = try await ticket.answer().get()
-        if !accepted.duplicates.isEmpty { accepted = try await lookUpDuplicates(accepted) }
-        return EnqueueResult(batchID: accepted.batchID, items: accepted.items.map { $0! })
     }
 
     /// Takes in every call waiting in the inbox, then starts storing them.
@@ -217,34 +243,18 @@ struct EnqueueCall: Sendable {
     let ticket: EnqueueTicket
 }
 
-/// The answer to one enqueue call, given once by the engine and awaited
-/// once by the caller, in either order.
-final class EnqueueTicket: Sendable {
-    private enum State {
-        case waiting(CheckedContinuation<Result<QueueEngine.Accepted, EngineError>, Never>?)
-        case answered(Result<QueueEngine.Accepted, EngineError>)
+/// Where the answer to one enqueue call goes, given once by the engine.
+struct EnqueueTicket: Sendable {
+    let answer: @Sendable (Result<QueueEngine.Accepted, EngineError>) -> Void
+
+    init(_ answer: @escaping @Sendable (Result<QueueEngine.Accepted, EngineError>) -> Void) {
+        self.answer = answer
     }
+}
 
-    private let state = Mutex(State.waiting(nil))
-
-    func answer(_ result: Result<QueueEngine.Accepted, EngineError>) {
-        let waiter = state.withLock { state -> CheckedContinuation<Result<QueueEngine.Accepted, EngineError>, Never>? in
-            guard case .waiting(let waiter) = state else { preconditionFailure("an enqueue is answered once") }
-            state = .answered(result)
-            return waiter
-        }
-        waiter?.resume(returning: result)
-    }
-
-    func answer() async -> Result<QueueEngine.Accepted, EngineError> {
-        await withCheckedContinuation { continuation in
-            let answered = state.withLock { state -> Result<QueueEngine.Accepted, EngineError>? in
-                switch state {
-                case .answered(let result): return result
-                case .waiting: state = .waiting(continuation); return nil
-                }
-            }
-            if let answered { continuation.resume(returning: answered) }
-        }
+extension EnqueueResult {
+    /// The answer once every item is known.
+    init(_ accepted: QueueEngine.Accepted) {
+        self.init(batchID: accepted.batchID, items: accepted.items.map { $0! })
     }
 }

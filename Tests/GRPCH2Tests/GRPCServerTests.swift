@@ -38,17 +38,21 @@ struct GRPCServerTests {
             events.record("cancelled")
             return []
         })
+        // A callback handler that never answers has no task to cancel: the deadline ends its call.
+        router.register("/test.Calls/Never", .unaryCallback { _, _, _ in })
         let server = try await TestServer.start(router)
         // nghttp sends grpc-timeout but keeps no deadline of its own, so the
         // DEADLINE_EXCEEDED it prints can only come from the server.
         let body = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID()).bin")
         try Data([0, 0, 0, 0, 0]).write(to: body)
-        let output = try await Peer.run("nghttp", [
-            "-v", "-d", body.path, "-H", "content-type: application/grpc", "-H", "te: trailers",
-            "-H", "grpc-timeout: 200m", "http://\(server.address)/test.Calls/HoldUnary",
-        ])
-        #expect(output.stdout.contains("grpc-status: 4"), "\(output.stdout)")
-        #expect(output.stdout.contains("grpc-message: the call's deadline (grpc-timeout 200m) passed"))
+        for method in ["HoldUnary", "Never"] {
+            let output = try await Peer.run("nghttp", [
+                "-v", "-d", body.path, "-H", "content-type: application/grpc", "-H", "te: trailers",
+                "-H", "grpc-timeout: 200m", "http://\(server.address)/test.Calls/\(method)",
+            ])
+            #expect(output.stdout.contains("grpc-status: 4"), "\(method): \(output.stdout)")
+            #expect(output.stdout.contains("grpc-message: the call's deadline (grpc-timeout 200m) passed"))
+        }
         await events.wait(for: "has deadline")
         await events.wait(for: "cancelled")
         try await server.stop()
@@ -267,6 +271,49 @@ struct GRPCServerTests {
         #expect(output.lines == [
             "FAILED_PRECONDITION queue «paused»: 100% full", "CANCELLED the call was cancelled",
             "UNKNOWN \(NSError(domain: "x", code: 7))",
+        ])
+        try await server.stop()
+    }
+
+    /// A callback handler runs no task: it answers from any thread, once
+    /// (a second answer is ignored); what it throws, at once or in its
+    /// answer, is the call's status.
+    @Test func callbackHandlersAnswerOnceFromAnyThread() async throws {
+        var router = Router()
+        router.register("/test.Calls/Later", .unaryCallback { request, _, responder in
+            DispatchQueue.global().async {
+                responder.respond { request.reversed() }
+                responder.respond { [0] }
+            }
+        })
+        router.register("/test.Calls/Refuse", .unaryCallback { _, _, _ in
+            throw GRPCStatus(.failedPrecondition, "refused before any work")
+        })
+        router.register("/test.Calls/FailLater", .unaryCallback { _, _, responder in
+            DispatchQueue.global().async {
+                responder.respond { throw GRPCStatus(.resourceExhausted, "failed on another thread") }
+            }
+        })
+        router.register("/test.Private/Put", .unaryCallback { _, _, _ in Issue.record("the handler ran") })
+        // A router's check runs before a callback handler too.
+        let checked = router.checking(except: ["/test.Calls/"]) { context throws(GRPCStatus) in
+            throw GRPCStatus(.unauthenticated, "no entry to \(context.path)")
+        }
+        let server = try await TestServer.start(checked)
+        let output = try await Peer.python("""
+            import grpc, sys
+            channel = grpc.insecure_channel(sys.argv[1])
+            print(channel.unary_unary("/test.Calls/Later")(b"abc"))
+            for method in ("/test.Calls/Refuse", "/test.Calls/FailLater", "/test.Private/Put"):
+                try:
+                    channel.unary_unary(method)(b"")
+                except grpc.RpcError as error:
+                    print(error.code().name, error.details())
+            """, server.address)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.lines == [
+            "b'cba'", "FAILED_PRECONDITION refused before any work", "RESOURCE_EXHAUSTED failed on another thread",
+            "UNAUTHENTICATED no entry to /test.Private/Put",
         ])
         try await server.stop()
     }
