@@ -116,13 +116,18 @@ extension QueueEngine {
             jobs.append(NewJob(record, payload: request.payload))
             requestIndexes.append(index)
         }
-        for (queue, needed) in depthNeeded.sorted(by: { $0.key < $1.key }) {
+        // The first full queue by name, so that the refusal is the same every time.
+        var full: (queue: String, depth: Int, maxDepth: Int, needed: Int)?
+        for (queue, needed) in depthNeeded {
             let maxDepth = scheduler.configuration(ofQueue: queue, nowMs: now).maxDepth
             let depth = scheduler.depth(of: queue) + reserved[queue, default: 0]
-            if maxDepth > 0 && depth + needed > maxDepth {
-                throw .resourceExhausted("queue \"\(queue)\" is full: \(depth) jobs waiting, max_depth \(maxDepth)"
-                    + (needed > 1 ? ", \(needed) more asked" : ""))
+            if maxDepth > 0 && depth + needed > maxDepth, full.map({ queue < $0.queue }) ?? true {
+                full = (queue, depth, maxDepth, needed)
             }
+        }
+        if let full {
+            throw .resourceExhausted("queue \"\(full.queue)\" is full: \(full.depth) jobs waiting, max_depth \(full.maxDepth)"
+                + (full.needed > 1 ? ", \(full.needed) more asked" : ""))
         }
 
         guard !jobs.isEmpty else {
@@ -137,68 +142,69 @@ extension QueueEngine {
     /// Starts storing the waiting calls' jobs, unless an insert is under way
     /// (its end starts the next).
     private func storeNextEnqueues() {
-        guard !storingEnqueues, !enqueuesToStore.isEmpty else { return }
-        storingEnqueues = true
-        let calls = enqueuesToStore
+        guard enqueuesInStore.isEmpty, !enqueuesToStore.isEmpty else { return }
+        // Kept here, not in the task: `stored` then owns the only copy and
+        // fills in each call's items in place.
+        enqueuesInStore = enqueuesToStore
         enqueuesToStore = []
+        let jobs = enqueuesInStore.map(\.jobs)
         let store = self.store
         Task.detached { [self] in
             let results: Result<[Result<[InsertOutcome], any Error>], any Error>
             do {
-                results = .success(try await store.insert(calls: calls.map(\.jobs)))
+                results = .success(try await store.insert(calls: jobs))
             } catch {
                 results = .failure(error)
             }
-            await self.stored(calls, results)
+            await self.stored(results)
         }
     }
 
     /// Takes in the committed jobs of every call stored together, then
     /// answers each call.
-    private func stored(_ calls: [PendingEnqueue], _ results: Result<[Result<[InsertOutcome], any Error>], any Error>) {
-        storingEnqueues = false
+    private func stored(_ results: Result<[Result<[InsertOutcome], any Error>], any Error>) {
+        var calls = enqueuesInStore
+        enqueuesInStore = []
         // The next calls' insert goes ahead while these are taken in, with
         // the calls still in the inbox: the writer does not wait for this
         // turn to end to get them.
         takeInInbox()
         let added = clock.nowMs
-        for (index, var call) in calls.enumerated() {
-            for (queue, needed) in call.depthNeeded { reserved[queue, default: 0] -= needed }
+        for index in calls.indices {
+            for (queue, needed) in calls[index].depthNeeded { reserved[queue, default: 0] -= needed }
             let outcomes: [InsertOutcome]
             switch results.flatMap({ $0[index] }) {
             case .failure(let error):
-                call.ticket.answer(.failure(.storage("the jobs were not stored: \(error)")))
+                calls[index].ticket.answer(.failure(.storage("the jobs were not stored: \(error)")))
                 continue
             case .success(let stored):
                 outcomes = stored
             }
-            if let batchID = call.batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
-            var inserted: [(index: Int, record: JobRecord)] = []
-            inserted.reserveCapacity(outcomes.count)
+            let batchID = calls[index].batchID
+            if let batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
             var duplicates: [(index: Int, holder: String)] = []
             for (position, outcome) in outcomes.enumerated() {
-                let index = call.requestIndexes[position]
                 switch outcome {
                 case .inserted:
-                    let record = call.jobs[position].record
+                    let record = calls[index].jobs[position].record
                     table.insert(record)
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
                     if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
                     scheduler.add(record, nowMs: added)
-                    inserted.append((index, record))
                 case .duplicate(let holder):
-                    duplicates.append((index, holder))
+                    duplicates.append((calls[index].requestIndexes[position], holder))
                 }
             }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
-            let batch = call.batchID.flatMap { batchSummary($0, atMs: added) }
-            for (index, record) in inserted {
+            let batch = batchID.flatMap { batchSummary($0, atMs: added) }
+            for (position, outcome) in outcomes.enumerated() where outcome == .inserted {
+                let record = calls[index].jobs[position].record
                 let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
                 let event = JobEvent(seq: 0, timeMs: added, kind: .state, job: view(record, atMs: added), note: note, batch: batch)
                 hub.publish(event)
-                call.items[index] = .init(job: event.job, deduplicated: false)
+                calls[index].items[calls[index].requestIndexes[position]] = .init(job: event.job, deduplicated: false)
             }
-            call.ticket.answer(.success(Accepted(batchID: call.batchID, items: call.items, duplicates: duplicates)))
+            calls[index].ticket.answer(.success(Accepted(batchID: batchID, items: calls[index].items, duplicates: duplicates)))
         }
         pump()
     }

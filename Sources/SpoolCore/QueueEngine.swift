@@ -65,9 +65,10 @@ public actor QueueEngine {
     var wake: (task: Task<Void, Never>, atMs: Int64)?
     /// Enqueue calls not yet taken in by the actor.
     let inbox = Mailbox<EnqueueCall>()
-    /// Enqueue calls whose jobs wait for the next store insert, and whether one is under way.
+    /// Enqueue calls whose jobs wait for the next store insert.
     var enqueuesToStore: [PendingEnqueue] = []
-    var storingEnqueues = false
+    /// The calls of the insert under way (one at a time; empty when none is).
+    var enqueuesInStore: [PendingEnqueue] = []
     /// Running attempts' deadlines, by seq; entries of attempts that ended
     /// stay until due or until the heap is rebuilt.
     var deadlines = TimerHeap()

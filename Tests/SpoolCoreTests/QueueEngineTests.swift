@@ -216,12 +216,17 @@ struct QueueEngineTests {
         try await h.start()
         try await h.enqueue { $0.runAtMs = h.clock.nowMs + 1_000 }
         try await h.enqueue { $0.runAtMs = h.clock.nowMs + 1_000 }
-        await #expect(throws: EngineError.self) { try await h.enqueue() }
-        do {
+        await #expect(throws: EngineError.resourceExhausted("queue \"default\" is full: 2 jobs waiting, max_depth 2")) {
             try await h.enqueue()
-        } catch let error as EngineError {
-            guard case .resourceExhausted(let message) = error else { throw error }
-            #expect(message.contains("max_depth 2"))
+        }
+        // A batch too big for two queues names the first by name, every time.
+        let batch = ["b", "a", "b", "a", "b", "a"].map { queue in
+            var request = JobRequest(type: "gate")
+            request.queue = queue
+            return request
+        }
+        await #expect(throws: EngineError.resourceExhausted("queue \"a\" is full: 0 jobs waiting, max_depth 2, 3 more asked")) {
+            try await h.engine.enqueue(batch, batchLabels: [:])
         }
     }
 
