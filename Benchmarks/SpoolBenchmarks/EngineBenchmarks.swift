@@ -136,10 +136,25 @@ func benchStore(jobs: Int) async throws {
         }
     }
     let batches = (0..<(jobs / 1000)).map { _ in batch() }
-    let start = ContinuousClock.now
+    var start = ContinuousClock.now
     for batch in batches { _ = try await store.insert(batch) }
-    let seconds = elapsed(since: start)
+    var seconds = elapsed(since: start)
     print("store: \(format(Double(jobs) / seconds)) jobs/s inserted in transactions of 1000 (\(format(seconds / Double(jobs) * 1e6, 2)) µs a job)")
+    // Unary Enqueues under load: calls of one job each, 256 to a commit.
+    let groups = (0..<(jobs / 256)).map { _ in
+        (0..<256).map { _ in
+            seq += 1
+            let record = JobRecord(id: generator.next(nowMs: 1_800_000_000_000, seq: seq), seq: seq, queue: "default",
+                                   type: "spool.echo", state: .queued, maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
+                                   createdAtMs: 1_800_000_000_000)
+            return [NewJob(record, payload: [1])]
+        }
+    }
+    start = ContinuousClock.now
+    for group in groups { _ = try await store.insert(calls: group) }
+    seconds = elapsed(since: start)
+    let calls = groups.count * 256
+    print("store: \(format(Double(calls) / seconds)) single-job calls/s, 256 to a commit (\(format(seconds / Double(calls) * 1e6, 2)) µs a call)")
 }
 
 /// Single-job enqueues from 256 concurrent callers, in process: the engine

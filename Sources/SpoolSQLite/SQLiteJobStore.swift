@@ -98,13 +98,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             for write in writes {
                 switch write {
                 case .insert(let calls, _):
-                    answers.append(.success(try calls.map { jobs in
-                        // One statement undoes itself if it fails: a call of one job
-                        // written by its INSERT alone (a unary Enqueue; a batch's
-                        // range is a second write) needs no savepoint of its own.
-                        let isOneWrite = jobs.count == 1 && jobs[0].needsOnlyItsInsert && jobs[0].record.batchId == nil
-                        return try alone { try isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } }
-                    }))
+                    answers.append(.success(try insert(calls: calls)))
                 case .update(let records, _):
                     answers.append(try alone {
                         try inSavepoint { for record in records { try Row.bindChangingValues(of: record, to: statements.update).run() } }
@@ -136,6 +130,44 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         return result
     }
 
+    /// Each call's outcomes, or its own error. One statement undoes itself
+    /// if it fails, so a call written by one INSERT needs no savepoint; and
+    /// consecutive calls of one plain job each (unary Enqueues) share
+    /// multi-row INSERTs. Should one of those fail, its calls are tried
+    /// again one by one, each failing alone.
+    private func insert(calls: [[NewJob]]) throws -> [Result<[InsertOutcome], any Error>] {
+        var results: [Result<[InsertOutcome], any Error>] = []
+        results.reserveCapacity(calls.count)
+        var index = 0
+        while index < calls.count {
+            var count = 0
+            while count < Statements.rowsPerInsert, index + count < calls.count, calls[index + count].isOnePlainJob {
+                count += 1
+            }
+            guard count > 1 else {
+                let jobs = calls[index]
+                // A batch's range is a second write.
+                let isOneWrite = jobs.count == 1 && jobs[0].needsOnlyItsInsert && jobs[0].record.batchId == nil
+                results.append(try alone { try isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } })
+                index += 1
+                continue
+            }
+            let shared = calls[index..<index + count]
+            let together = try alone {
+                let statement = try statements.insertRows(count)
+                for (row, jobs) in shared.enumerated() { try Row.bindEnqueueValues(of: jobs[0], to: statement, row: Int32(row)) }
+                try statement.run()
+            }
+            if case .success = together {
+                results.append(contentsOf: repeatElement(.success([.inserted]), count: count))
+            } else {
+                for jobs in shared { results.append(try alone { try insert(jobs) }) }
+            }
+            index += count
+        }
+        return results
+    }
+
     /// Each write goes in a savepoint, so that its failure undoes all of it
     /// and nothing else.
     private func inSavepoint<T>(_ body: () throws -> T) throws -> T {
@@ -163,8 +195,9 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             while plain < Statements.rowsPerInsert, index + plain < jobs.count, jobs[index + plain].isPlain { plain += 1 }
             if plain == Statements.rowsPerInsert {
                 let run = jobs[index..<index + plain]
-                for (row, job) in run.enumerated() { try Row.bindEnqueueValues(of: job, to: statements.insertRows, row: Int32(row)) }
-                try statements.insertRows.run()
+                let statement = try statements.insertRows(plain)
+                for (row, job) in run.enumerated() { try Row.bindEnqueueValues(of: job, to: statement, row: Int32(row)) }
+                try statement.run()
                 outcomes.append(contentsOf: repeatElement(.inserted, count: run.count))
                 index += run.count
             } else {
@@ -347,20 +380,33 @@ private final class Statements: @unchecked Sendable {
     /// Rows of plain jobs per `insertRows` statement.
     static let rowsPerInsert = 16
 
-    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertRows, insertOtherID, widenBatch, update,
+    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, widenBatch, update,
         byIdempotencyKey, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune, pruneBatches: SQLiteStatement
+    private static let insertInto = "INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", "))) VALUES"
+    private static let rowValues = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
+    private let database: SQLiteDatabase
+    /// INSERTs of 2 to `rowsPerInsert` plain rows, by their count, each prepared on first use.
+    private var rowInserts: [SQLiteStatement?] = Array(repeating: nil, count: Statements.rowsPerInsert + 1)
+
+    /// One INSERT of `count` plain rows (`Row.enqueueColumns`, no conflict clause).
+    func insertRows(_ count: Int) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = rowInserts[count] { return statement }
+        let statement = try database.prepare(
+            "\(Self.insertInto) \(Array(repeating: Self.rowValues, count: count).joined(separator: ", "))")
+        rowInserts[count] = statement
+        return statement
+    }
 
     init(_ database: SQLiteDatabase) throws {
+        self.database = database
         begin = try database.prepare("BEGIN IMMEDIATE")
         commit = try database.prepare("COMMIT")
         savepoint = try database.prepare("SAVEPOINT write")
         release = try database.prepare("RELEASE write")
         rollbackToSavepoint = try database.prepare("ROLLBACK TO write")
-        let into = "INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", "))) VALUES"
-        let row = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
-        insert = try database.prepare(
-            "\(into) \(row) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING")
-        insertRows = try database.prepare("\(into) \(Array(repeating: row, count: Self.rowsPerInsert).joined(separator: ", "))")
+        insert = try database.prepare("""
+            \(Self.insertInto) \(Self.rowValues) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            """)
         insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
         widenBatch = try database.prepare("""
             INSERT INTO batches (id, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT (id)
@@ -533,6 +579,11 @@ private extension NewJob {
 
     /// One row of a multi-row INSERT: no idempotency key to check either.
     var isPlain: Bool { needsOnlyItsInsert && record.idempotencyKey == nil }
+}
+
+private extension [NewJob] {
+    /// A call that is one row of a multi-row INSERT: one plain job, in no batch.
+    var isOnePlainJob: Bool { count == 1 && self[0].isPlain && self[0].record.batchId == nil }
 }
 
 private extension JobRecord {

@@ -185,6 +185,31 @@ struct SQLiteJobStoreTests {
         #expect(store.commitCount == 1)
     }
 
+    @Test func singleJobCallsShareMultiRowInsertsAndStillFailAlone() async throws {
+        // Forty unary Enqueues in one commit go sixteen to a statement; the
+        // statement holding the bad one fails whole, and its calls are
+        // stored again one by one.
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var ids = JobIDGenerator(seed: 4)
+        let calls = (1...40).map { seq -> [NewJob] in
+            var job = record(seq == 21 ? 20 : Int64(seq))  // call 21 repeats seq 20
+            job.jobID = ids.next(nowMs: 1_000, seq: job.seq)
+            return [NewJob(job, payload: [UInt8(seq)])]
+        }
+        let results = try await store.insert(calls: calls)
+        for (index, result) in results.enumerated() {
+            if index == 20 {
+                #expect(throws: SQLiteError.self) { try result.get() }
+            } else {
+                #expect(try result.get() == [.inserted])
+            }
+        }
+        #expect(try await store.unfinishedJobs().map(\.seq).sorted() == (1...40).filter { $0 != 21 }.map(Int64.init))
+        #expect(try await store.payload(ofJobSeq: 20) == [20])
+        #expect(try await store.payload(ofJobSeq: 22) == [22])
+        #expect(store.commitCount == 1)
+    }
+
     @Test(arguments: [false, true])
     func aFullDiskFailsTheWholeCommitAndNoCallIsStoredWhileToldItFailed(idsCarrySeqs: Bool) async throws {
         // SQLite ends the transaction by itself on SQLITE_FULL: the calls
