@@ -12,10 +12,14 @@ extension QueueEngine {
         let batchID: String?
         /// Per request: the job, once known (a deduplicated request's at once).
         var items: [EnqueueResult.Item?]
-        /// The jobs to store, and the index of each one's request.
+        /// The jobs to store.
         let jobs: [NewJob]
-        let requestIndexes: [Int]
-        let depthNeeded: [String: Int]
+        /// The index of each job's request, once a request was answered
+        /// at once; until then (most calls) job i is request i.
+        let requestIndexes: [Int]?
+        let depthNeeded: QueueDemand
+
+        func requestIndex(ofJob position: Int) -> Int { requestIndexes?[position] ?? position }
     }
 
     /// A call's jobs as committed, before duplicates are looked up.
@@ -103,18 +107,20 @@ extension QueueEngine {
         let batchID = isBatch ? ids.next(nowMs: now) : nil
         var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
         var jobs: [NewJob] = []
-        var requestIndexes: [Int] = []
-        var depthNeeded: [String: Int] = [:]
+        jobs.reserveCapacity(requests.count)
+        var requestIndexes: [Int]?
+        var depthNeeded = QueueDemand()
         for (index, request) in requests.enumerated() {
             if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
                let existing = table[seq] {
                 items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
+                if requestIndexes == nil { requestIndexes = Array(0..<jobs.count) }
                 continue
             }
             let record = newRecord(request, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
-            depthNeeded[record.queue, default: 0] += 1
+            depthNeeded.add(record.queue)
             jobs.append(NewJob(record, payload: request.payload))
-            requestIndexes.append(index)
+            requestIndexes?.append(index)
         }
         // The first full queue by name, so that the refusal is the same every time.
         var full: (queue: String, depth: Int, maxDepth: Int, needed: Int)?
@@ -192,7 +198,7 @@ extension QueueEngine {
                     if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
                     scheduler.add(record, nowMs: added)
                 case .duplicate(let holder):
-                    duplicates.append((calls[index].requestIndexes[position], holder))
+                    duplicates.append((calls[index].requestIndex(ofJob: position), holder))
                 }
             }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
@@ -202,7 +208,7 @@ extension QueueEngine {
                 let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
                 let event = JobEvent(seq: 0, timeMs: added, kind: .state, job: view(record, atMs: added), note: note, batch: batch)
                 hub.publish(event)
-                calls[index].items[calls[index].requestIndexes[position]] = .init(job: event.job, deduplicated: false)
+                calls[index].items[calls[index].requestIndex(ofJob: position)] = .init(job: event.job, deduplicated: false)
             }
             calls[index].ticket.answer(.success(Accepted(batchID: batchID, items: calls[index].items, duplicates: duplicates)))
         }
@@ -240,6 +246,38 @@ extension QueueEngine {
             runAtMs: max(request.runAtMs, now), batchId: batchID,
             labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
     }
+}
+
+/// How many jobs a call adds to each queue. Most calls add to one queue,
+/// kept without a dictionary.
+struct QueueDemand: Sequence {
+    private var first: (queue: String, count: Int)?
+    private var others: [String: Int] = [:]
+
+    mutating func add(_ queue: String) {
+        if first == nil {
+            first = (queue, 1)
+        } else if first!.queue == queue {
+            first!.count += 1
+        } else {
+            others[queue, default: 0] += 1
+        }
+    }
+
+    struct Iterator: IteratorProtocol {
+        fileprivate var first: (queue: String, count: Int)?
+        fileprivate var others: [String: Int].Iterator
+
+        mutating func next() -> (queue: String, count: Int)? {
+            if let first {
+                self.first = nil
+                return first
+            }
+            return others.next().map { (queue: $0.key, count: $0.value) }
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(first: first, others: others.makeIterator()) }
 }
 
 /// An enqueue call on its way into the engine's actor (through `QueueEngine.inbox`).

@@ -128,6 +128,25 @@ struct QueueEngineTests {
         #expect(later.items[0].job.record.state == .succeeded)
     }
 
+    @Test func aBatchAnswersItsNewAndDeduplicatedJobsInRequestOrder() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let holder = try await h.enqueue("spool.echo") { $0.idempotencyKey = "taken" }
+        let requests = ["a", "taken", "b", "c"].map { name in
+            var request = JobRequest(type: "spool.echo", payload: Array(name.utf8))
+            if name == "taken" { request.idempotencyKey = name }
+            return request
+        }
+        let result = try await h.engine.enqueue(requests, batchLabels: [:])
+        #expect(result.items.map(\.deduplicated) == [false, true, false, false])
+        #expect(result.items[1].job.record.id == holder)
+        for index in [0, 2, 3] {
+            let id = result.items[index].job.record.id
+            try await h.until(id, is: .succeeded)
+            #expect(try await h.engine.status(jobIDs: [id]).jobs[0].record.result == requests[index].payload)
+        }
+    }
+
     @Test func aDelayedJobWaitsScheduledUntilItsTime() async throws {
         let h = EngineHarness()
         try await h.start()
