@@ -52,6 +52,9 @@ echo "$text" | protoc -Iproto --encode="$message" proto/spool/v1/queue.proto pro
 python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
   "$work/message.bin" > "$work/body.bin"
 
+# The last run's database may still be on its way to the disk; its writes
+# would slow this run's fsyncs (a run straight after another measured slower).
+sync
 .build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" --max-depth 0 "${server_options[@]}" > "$work/spoold.out" &
 server=$!
 until grep -q "listening on" "$work/spoold.out" 2>/dev/null; do
