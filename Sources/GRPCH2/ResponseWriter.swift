@@ -68,14 +68,8 @@ struct CallHandle: Sendable {
 
     var eventLoop: any EventLoop { connection.eventLoop }
 
-    /// Runs `body` on the connection's event loop: now, when already there.
-    func onEventLoop(_ body: @escaping @Sendable (GRPCConnectionHandler, Int32) -> Void) {
-        if eventLoop.inEventLoop {
-            body(connection.value, streamID)
-        } else {
-            eventLoop.execute { [connection, streamID] in body(connection.value, streamID) }
-        }
-    }
+    // Each method calls straight through when already on the loop: no
+    // closure to allocate on the common path.
 
     func send(_ message: [UInt8]) async throws {
         if eventLoop.inEventLoop {
@@ -89,11 +83,21 @@ struct CallHandle: Sendable {
 
     /// The handler took request bytes: the stream's window may open by them.
     func consumed(_ byteCount: Int) {
-        onEventLoop { connection, streamID in connection.consumed(byteCount, on: streamID) }
+        if eventLoop.inEventLoop {
+            connection.value.consumed(byteCount, on: streamID)
+        } else {
+            eventLoop.execute { [connection, streamID] in connection.value.consumed(byteCount, on: streamID) }
+        }
     }
 
     func finish(response: [UInt8]?, status: GRPCStatus) {
-        onEventLoop { connection, streamID in connection.finish(streamID, response: response, status: status) }
+        if eventLoop.inEventLoop {
+            connection.value.finish(streamID, response: response, status: status)
+        } else {
+            eventLoop.execute { [connection, streamID] in
+                connection.value.finish(streamID, response: response, status: status)
+            }
+        }
     }
 
     /// On the event loop: ends the call with the response `answer` makes
