@@ -61,15 +61,13 @@ public struct MessageResponder<Message: GRPCMessage>: Sendable {
 }
 
 /// A call's way back to its connection, usable from any task: each method
-/// hops onto the connection's event loop (directly when already on it).
+/// hops onto the connection's event loop, or calls straight through when
+/// already on it (no closure to allocate on the common path).
 struct CallHandle: Sendable {
     let connection: NIOLoopBound<GRPCConnectionHandler>
     let streamID: Int32
 
     var eventLoop: any EventLoop { connection.eventLoop }
-
-    // Each method calls straight through when already on the loop: no
-    // closure to allocate on the common path.
 
     func send(_ message: [UInt8]) async throws {
         if eventLoop.inEventLoop {

@@ -1,9 +1,10 @@
 // Accepting jobs (DESIGN.md §3, §5). Concurrent enqueue calls share the
 // actor's turns and store writes: a call waits in the inbox until the actor
 // takes in every waiting call at once; calls that arrive while an insert is
-// under way go together in the next one (one transaction, each call in its
-// own savepoint), and the actor takes in all their jobs in one pass when it
-// commits. A call itself never enters the actor: its ticket is answered.
+// under way go together in the next one (one transaction, in which each
+// call is stored whole or not at all), and the actor takes in all their jobs
+// in one pass when it commits. A call itself never enters the actor: its
+// ticket, the caller's completion, is called with the answer.
 
 extension QueueEngine {
     /// A call's new jobs on their way to the store; its answer goes to `ticket`.
