@@ -17,7 +17,9 @@ struct SeqSlots {
     }
 
     private var pages: [Int64: Page] = [:]
-    private(set) var count = 0
+
+    /// The seqs that have a slot.
+    var count: Int { pages.values.reduce(0) { $0 + $1.count } }
 
     private static func split(_ seq: Int64) -> (page: Int64, index: Int) {
         (seq >> Int64(pageBits), Int(seq & Int64(pageSize - 1)))
@@ -33,14 +35,12 @@ struct SeqSlots {
     mutating func insert(_ seq: Int64, slot: Int32) -> Bool {
         precondition(slot != Self.empty, "a slot is not negative")
         let (page, index) = Self.split(seq)
-        let inserted = Self.change(&pages[page, default: Page()]) { page in
+        return Self.change(&pages[page, default: Page()]) { page in
             guard page.slots[index] == Self.empty else { return false }
             page.slots[index] = slot
             page.count += 1
             return true
         }
-        if inserted { count += 1 }
-        return inserted
     }
 
     /// The slot `seq` had, if any.
@@ -57,9 +57,7 @@ struct SeqSlots {
             return (slot, page.count == 0)
         }
         if pageIsEmpty { pages[page] = nil }
-        guard slot != Self.empty else { return nil }
-        count -= 1
-        return slot
+        return slot == Self.empty ? nil : slot
     }
 
     /// One lookup of the page for a read and a write, changed in place.

@@ -5,8 +5,9 @@ import Synchronization
 
 /// The `JobStore` on SQLite, with group commit: writes that arrive while a
 /// commit is in progress wait and then share the next transaction (and its
-/// one fsync). Each caller's writes sit in a savepoint of their own, so one
-/// failing call does not undo the others.
+/// one fsync). Each call is stored whole or not at all, and one failing call
+/// does not undo the others: a call of several writes sits in a savepoint of
+/// its own, a call of one INSERT needs none (a statement undoes itself).
 ///
 /// Reads that the engine makes while it runs (jobs, batches) go to a second
 /// connection on the same file: in WAL mode it reads the last commit while
@@ -140,25 +141,15 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         results.reserveCapacity(calls.count)
         var index = 0
         while index < calls.count {
-            var count = 0
-            while count < Statements.rowsPerInsert, index + count < calls.count, calls[index + count].isOnePlainJob {
-                count += 1
-            }
+            let count = Self.plainRun(in: calls, from: index) { $0.isOnePlainJob }
             guard count > 1 else {
                 let jobs = calls[index]
-                // A batch's range is a second write.
-                let isOneWrite = jobs.count == 1 && jobs[0].needsOnlyItsInsert && jobs[0].record.batchId == nil
-                results.append(try alone { try isOneWrite ? insert(jobs) : inSavepoint { try insert(jobs) } })
+                results.append(try alone { try jobs.isOneInsert ? insert(jobs) : inSavepoint { try insert(jobs) } })
                 index += 1
                 continue
             }
             let shared = calls[index..<index + count]
-            let together = try alone {
-                let statement = try statements.insertRows(count)
-                for (row, jobs) in shared.enumerated() { try Row.bindEnqueueValues(of: jobs[0], to: statement, row: Int32(row)) }
-                try statement.run()
-            }
-            if case .success = together {
+            if case .success = try alone({ try insertPlain(shared.lazy.map { $0[0] }) }) {
                 results.append(contentsOf: repeatElement(.success([.inserted]), count: count))
             } else {
                 for jobs in shared { results.append(try alone { try insert(jobs) }) }
@@ -166,6 +157,20 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             index += count
         }
         return results
+    }
+
+    /// How many items from `start` on are plain rows, up to `Statements.rowsPerInsert`.
+    private static func plainRun<Item>(in items: [Item], from start: Int, _ isPlain: (Item) -> Bool) -> Int {
+        var count = 0
+        while count < Statements.rowsPerInsert, start + count < items.count, isPlain(items[start + count]) { count += 1 }
+        return count
+    }
+
+    /// Plain jobs (`NewJob.isPlain`), at most `Statements.rowsPerInsert`, in one INSERT.
+    private func insertPlain(_ jobs: some Collection<NewJob>) throws {
+        let statement = try statements.insertRows(jobs.count)
+        for (row, job) in jobs.enumerated() { try Row.bindEnqueueValues(of: job, to: statement, row: Int32(row)) }
+        try statement.run()
     }
 
     /// Each write goes in a savepoint, so that its failure undoes all of it
@@ -183,23 +188,20 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
-    /// A call's jobs, in order. Plain ones (no idempotency key, an id that
-    /// carries the seq, nothing past enqueue) go `Statements.rowsPerInsert`
-    /// to a statement: SQLite's cost per statement is then shared.
+    /// A call's jobs, in order. Runs of plain ones (no idempotency key, an
+    /// id that carries the seq, nothing past enqueue) go up to
+    /// `Statements.rowsPerInsert` to a statement: SQLite's cost per
+    /// statement is then shared.
     private func insert(_ jobs: [NewJob]) throws -> [InsertOutcome] {
         var outcomes: [InsertOutcome] = []
         outcomes.reserveCapacity(jobs.count)
         var index = 0
         while index < jobs.count {
-            var plain = 0
-            while plain < Statements.rowsPerInsert, index + plain < jobs.count, jobs[index + plain].isPlain { plain += 1 }
-            if plain == Statements.rowsPerInsert {
-                let run = jobs[index..<index + plain]
-                let statement = try statements.insertRows(plain)
-                for (row, job) in run.enumerated() { try Row.bindEnqueueValues(of: job, to: statement, row: Int32(row)) }
-                try statement.run()
-                outcomes.append(contentsOf: repeatElement(.inserted, count: run.count))
-                index += run.count
+            let plain = Self.plainRun(in: jobs, from: index) { $0.isPlain }
+            if plain > 1 {
+                try insertPlain(jobs[index..<index + plain])
+                outcomes.append(contentsOf: repeatElement(.inserted, count: plain))
+                index += plain
             } else {
                 outcomes.append(try insert(jobs[index]))
                 index += 1
@@ -377,7 +379,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 /// The writer's statements (writes, and the start-up reads made on the
 /// writer's queue), prepared once at open and used only on that queue.
 private final class Statements: @unchecked Sendable {
-    /// Rows of plain jobs per `insertRows` statement.
+    /// The most rows of plain jobs one INSERT takes.
     static let rowsPerInsert = 16
 
     let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, widenBatch, update,
@@ -582,8 +584,13 @@ private extension NewJob {
 }
 
 private extension [NewJob] {
-    /// A call that is one row of a multi-row INSERT: one plain job, in no batch.
-    var isOnePlainJob: Bool { count == 1 && self[0].isPlain && self[0].record.batchId == nil }
+    /// A call written by one INSERT: one job needing nothing else, in no
+    /// batch (a batch's range is a second write).
+    var isOneInsert: Bool { count == 1 && self[0].needsOnlyItsInsert && self[0].record.batchId == nil }
+
+    /// A call that is one row of a multi-row INSERT: one INSERT, with no
+    /// idempotency key to check either.
+    var isOnePlainJob: Bool { isOneInsert && self[0].record.idempotencyKey == nil }
 }
 
 private extension JobRecord {

@@ -243,7 +243,7 @@ struct SQLiteJobStoreTests {
         #expect(try await store.insert([job(4, bytes: 10)]) == [.inserted])
     }
 
-    @Test func aLongCallStoresPlainJobsSeveralToAStatementAndTheRestOneByOne() async throws {
+    @Test func aLongCallStoresRunsOfPlainJobsSeveralToAStatementAndTheOthersOneByOne() async throws {
         let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
         #expect(try await store.insert([NewJob(record(1, key: "taken"), payload: [])]) == [.inserted])
         var generator = JobIDGenerator(seed: 5)
