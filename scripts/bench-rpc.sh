@@ -78,9 +78,9 @@ fi
 # Warm up, then measure.
 h2load -n $((requests / 20 + 1)) -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" >/dev/null
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
-before=$(cpu_ticks)
+before=$(cpu_ticks); machine_before=$(head -1 /proc/stat)
 h2load -n "$requests" -c "$clients" -m "$streams" -d "$work/body.bin" "${headers[@]}" "$url" > "$work/h2load.out"
-after=$(cpu_ticks)
+after=$(cpu_ticks); machine_after=$(head -1 /proc/stat)
 grep -E "^finished in|^requests:|^status codes:" "$work/h2load.out"
 rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/h2load.out")
 # Server CPU time per call: steadier than req/s when h2load shares the cores.
@@ -98,3 +98,11 @@ fi
 jobs=""
 [ "$jobs_per_request" -gt 0 ] && jobs=$(awk -v r="$rps" -v j="$jobs_per_request" 'BEGIN { printf ", %.0f jobs/s", r * j }')
 echo "bench-rpc: ${rps} req/s${jobs}, server CPU ${cpu_us} µs/call ($path, -c $clients -m $streams, $threads server threads, $(nproc) cores)"
+# The machine's cores meanwhile (/proc/stat): the share left idle (waits on
+# the disk included), and the share the hypervisor gave to other machines
+# (steal), which slows a run without showing in anyone's CPU time.
+echo "$machine_before" "$machine_after" | awk '{
+  n = (NF - 2) / 2; total = 0
+  for (i = 2; i <= n + 1; i++) { d[i - 1] = $(i + n + 1) - $i; total += d[i - 1] }
+  printf "bench-rpc: cores %.0f%% idle, %.0f%% stolen by the host\n", 100 * (d[4] + d[5]) / total, 100 * d[8] / total
+}'
