@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The server (and the benchmarks, so that they measure what ships)
+/// allocate with mimalloc: linked ahead of libc, it takes over malloc for the
+/// whole process, Swift's runtime, SQLite and nghttp2 included. A unary
+/// Enqueue measured 3–16% faster than with glibc's malloc (README,
+/// Benchmarks).
+let mimalloc = LinkerSetting.linkedLibrary("mimalloc")
+
 let package = Package(
     name: "Spool",
     platforms: [.macOS(.v15)],
@@ -69,7 +76,8 @@ let package = Package(
                 "SpoolServer", "SpoolSQLite", "SpoolHandlers", "SpoolCore", "GRPCH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]),
+            ],
+            linkerSettings: [mimalloc]),
 
         .executableTarget(
             name: "spoolctl",
@@ -80,7 +88,8 @@ let package = Package(
             ]),
 
         .executableTarget(
-            name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers"], path: "Benchmarks/SpoolBenchmarks"),
+            name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers"], path: "Benchmarks/SpoolBenchmarks",
+            linkerSettings: [mimalloc]),
 
         .testTarget(
             name: "GRPCH2Tests",

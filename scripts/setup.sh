@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libnghttp2-dev libprotobuf-c-dev libsqlite3-dev)
+packages=(pkg-config libnghttp2-dev libprotobuf-c-dev libsqlite3-dev libmimalloc-dev)
 if [ "${1:-}" = "--test" ]; then
   packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client)
 fi

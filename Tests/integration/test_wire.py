@@ -1,5 +1,8 @@
 """spoold on the wire, against real clients: grpcurl and Python grpcio."""
 import json
+import os
+import pathlib
+import re
 import signal
 import socket
 import sqlite3
@@ -310,3 +313,19 @@ def test_a_port_in_use_is_refused(server, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert f"cannot listen on {server.address}" in result.stderr
+
+
+def test_every_library_of_spoold_allocates_with_mimalloc():
+    # The dynamic linker's own account (glibc's LD_DEBUG) of where each
+    # library's malloc and free calls go: to mimalloc, not to libc.
+    result = subprocess.run([spoold_binary(), "--help"], capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "LD_DEBUG": "bindings"})
+    assert result.returncode == 0
+    bindings = {}
+    for line in result.stderr.splitlines():
+        if (match := re.search(r"binding file (\S+) \[\d+\] to (\S+) \[\d+\]: normal symbol `(malloc|free)'", line)):
+            bindings.setdefault(match[3], {})[pathlib.Path(match[1]).name] = pathlib.Path(match[2]).name
+    for symbol in ("malloc", "free"):
+        callers = bindings.get(symbol, {})
+        for library in ("libc.so.6", "libswiftCore.so", "libsqlite3.so.0"):
+            assert callers.get(library, "").startswith("libmimalloc.so"), (symbol, library, callers)
