@@ -48,9 +48,12 @@ case "$rpc" in
 esac
 server_options=()
 [ "$rpc" = batch-queued ] && server_options=(--workers 1)
-echo "$text" | protoc -Iproto --encode="$message" proto/spool/v1/queue.proto proto/grpc/health/v1/health.proto > "$work/message.bin"
-python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
-  "$work/message.bin" > "$work/body.bin"
+# grpc_frame MESSAGE TEXT: the message in protobuf text format, encoded and framed.
+grpc_frame() {
+  echo "$2" | protoc -Iproto --encode="$1" proto/spool/v1/queue.proto proto/grpc/health/v1/health.proto |
+    python3 -c 'import sys; m = sys.stdin.buffer.read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)'
+}
+grpc_frame "$message" "$text" > "$work/body.bin"
 
 # The last run's database may still be on its way to the disk; its writes
 # would slow this run's fsyncs (a run straight after another measured slower).
@@ -68,10 +71,8 @@ headers=(-H "content-type: application/grpc" -H "te: trailers")
 blockers=0
 if [ "$rpc" = batch-queued ]; then
   # An hour-long job takes the one worker first.
-  echo 'job { type: "spool.sleep" payload: "{\"steps\": 1, \"step_ms\": 3600000}" }' |
-    protoc -Iproto --encode=spool.v1.EnqueueRequest proto/spool/v1/queue.proto > "$work/blocker.bin"
-  python3 -c 'import sys; m = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b"\0" + len(m).to_bytes(4, "big") + m)' \
-    "$work/blocker.bin" > "$work/blocker.body"
+  grpc_frame spool.v1.EnqueueRequest 'job { type: "spool.sleep" payload: "{\"steps\": 1, \"step_ms\": 3600000}" }' \
+    > "$work/blocker.body"
   h2load -n 1 -d "$work/blocker.body" "${headers[@]}" "http://$address/spool.v1.JobQueue/Enqueue" >/dev/null
   blockers=1
 fi
@@ -87,11 +88,13 @@ rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/h2load.out")
 cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
 if [ "$jobs_per_request" -gt 0 ]; then
   # Every answer must have been a stored job, not an error in the trailers.
-  stored=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM jobs").fetchone()[0])' "$work/spool.db")
+  count_jobs() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
+    "$work/spool.db" "SELECT count(*) FROM jobs $1"; }
+  stored=$(count_jobs "")
   expected=$(( (requests / 20 + 1 + requests) * jobs_per_request + blockers ))
   [ "$stored" -eq "$expected" ] || { echo "bench-rpc: $stored jobs stored, $expected expected" >&2; exit 1; }
   if [ "$rpc" = batch-queued ]; then
-    queued=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM jobs WHERE state = 2").fetchone()[0])' "$work/spool.db")
+    queued=$(count_jobs "WHERE state = 2")
     [ "$queued" -eq $((expected - 1)) ] || { echo "bench-rpc: $queued jobs QUEUED, $((expected - 1)) expected" >&2; exit 1; }
   fi
 fi

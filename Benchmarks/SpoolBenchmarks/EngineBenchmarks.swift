@@ -125,31 +125,23 @@ func benchStore(jobs: Int) async throws {
     defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
     var generator = JobIDGenerator(seed: 1)
     var seq: Int64 = 0
-    func batch() -> [NewJob] {
-        let batchID = generator.next(nowMs: 1_800_000_000_000)
-        return (0..<1000).map { _ in
-            seq += 1
-            let record = JobRecord(id: generator.next(nowMs: 1_800_000_000_000, seq: seq), seq: seq, queue: "default",
-                                   type: "spool.echo", state: .queued, maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
-                                   batchId: batchID, createdAtMs: 1_800_000_000_000)
-            return NewJob(record, payload: [1])
-        }
+    func newJob(batchID: String? = nil) -> NewJob {
+        seq += 1
+        let record = JobRecord(id: generator.next(nowMs: 1_800_000_000_000, seq: seq), seq: seq, queue: "default",
+                               type: "spool.echo", state: .queued, maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
+                               batchId: batchID, createdAtMs: 1_800_000_000_000)
+        return NewJob(record, payload: [1])
     }
-    let batches = (0..<(jobs / 1000)).map { _ in batch() }
+    let batches = (0..<(jobs / 1000)).map { _ in
+        let batchID = generator.next(nowMs: 1_800_000_000_000)
+        return (0..<1000).map { _ in newJob(batchID: batchID) }
+    }
     var start = ContinuousClock.now
     for batch in batches { _ = try await store.insert(batch) }
     var seconds = elapsed(since: start)
     print("store: \(format(Double(jobs) / seconds)) jobs/s inserted in transactions of 1000 (\(format(seconds / Double(jobs) * 1e6, 2)) µs a job)")
     // Unary Enqueues under load: calls of one job each, 256 to a commit.
-    let groups = (0..<(jobs / 256)).map { _ in
-        (0..<256).map { _ in
-            seq += 1
-            let record = JobRecord(id: generator.next(nowMs: 1_800_000_000_000, seq: seq), seq: seq, queue: "default",
-                                   type: "spool.echo", state: .queued, maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
-                                   createdAtMs: 1_800_000_000_000)
-            return [NewJob(record, payload: [1])]
-        }
-    }
+    let groups = (0..<(jobs / 256)).map { _ in (0..<256).map { _ in [newJob()] } }
     start = ContinuousClock.now
     for group in groups { _ = try await store.insert(calls: group) }
     seconds = elapsed(since: start)

@@ -50,13 +50,7 @@ public struct MessageResponder<Message: GRPCMessage>: Sendable {
     }
 
     public func respond(_ answer: @escaping @Sendable () throws -> Message) {
-        // Not through `raw.respond`: one closure fewer to allocate per call.
-        let call = raw.call
-        if call.eventLoop.inEventLoop {
-            call.finish { try answer().grpcPayload() }
-        } else {
-            call.eventLoop.execute { call.finish { try answer().grpcPayload() } }
-        }
+        raw.respond { try answer().grpcPayload() }
     }
 }
 

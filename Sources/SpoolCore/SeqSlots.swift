@@ -14,6 +14,24 @@ struct SeqSlots {
     private struct Page {
         var slots = [Int32](repeating: SeqSlots.empty, count: SeqSlots.pageSize)
         var count = 0
+
+        /// False, and nothing changes, if `index` already has a slot.
+        mutating func set(_ index: Int, to slot: Int32) -> Bool {
+            guard slots[index] == SeqSlots.empty else { return false }
+            slots[index] = slot
+            count += 1
+            return true
+        }
+
+        /// The slot `index` had (`empty` if none).
+        mutating func clear(_ index: Int) -> Int32 {
+            let slot = slots[index]
+            if slot != SeqSlots.empty {
+                slots[index] = SeqSlots.empty
+                count -= 1
+            }
+            return slot
+        }
     }
 
     private var pages: [Int64: Page] = [:]
@@ -35,33 +53,17 @@ struct SeqSlots {
     mutating func insert(_ seq: Int64, slot: Int32) -> Bool {
         precondition(slot != Self.empty, "a slot is not negative")
         let (page, index) = Self.split(seq)
-        return Self.change(&pages[page, default: Page()]) { page in
-            guard page.slots[index] == Self.empty else { return false }
-            page.slots[index] = slot
-            page.count += 1
-            return true
-        }
+        return pages[page, default: Page()].set(index, to: slot)
     }
 
     /// The slot `seq` had, if any.
     @discardableResult
     mutating func remove(_ seq: Int64) -> Int32? {
         let (page, index) = Self.split(seq)
-        guard pages[page] != nil else { return nil }
-        let (slot, pageIsEmpty) = Self.change(&pages[page]!) { page -> (Int32, Bool) in
-            let slot = page.slots[index]
-            if slot != Self.empty {
-                page.slots[index] = Self.empty
-                page.count -= 1
-            }
-            return (slot, page.count == 0)
-        }
-        if pageIsEmpty { pages[page] = nil }
+        guard let slot = pages[page]?.clear(index) else { return nil }
+        if pages[page]?.count == 0 { pages[page] = nil }
         return slot == Self.empty ? nil : slot
     }
-
-    /// One lookup of the page for a read and a write, changed in place.
-    private static func change<R>(_ page: inout Page, _ body: (inout Page) -> R) -> R { body(&page) }
 
     mutating func reserveCapacity(_ count: Int) {
         pages.reserveCapacity(count / Self.pageSize + 1)

@@ -78,9 +78,9 @@ enum CProtobuf {
 /// filled struct is valid exactly as long as its arena.
 ///
 /// The memory comes from a few blocks, each cut in turn, not from a malloc
-/// per string and sub-message. Blocks start small enough for malloc's
-/// per-thread cache and double up to 64 KiB; anything larger gets a block
-/// of its own.
+/// per string and sub-message. Blocks start at 1008 bytes (most messages
+/// need no more) and double up to 64 KiB; anything larger gets a block of
+/// its own, and the rest of the block before it goes unused.
 final class CArena {
     private static let firstBlockSize = 1008
     private static let largestBlockSize = 64 * 1024
