@@ -345,6 +345,82 @@ def test_every_acknowledged_job_reaches_one_terminal_state_across_a_restart(tmp_
     assert states == {4: 6}
 
 
+def test_a_crash_under_load_keeps_every_acknowledged_job(tmp_path, pb):
+    """SIGKILL while eight clients enqueue as fast as they answer (unary
+    calls with idempotency keys, and batches): after a restart every job
+    that was acknowledged is there, keeps its key, and ends exactly once.
+    An answer sent before its jobs' commit would be lost here."""
+    m, grpc_stubs = pb
+    first = Spoold(tmp_path, "--workers", "4")
+    acknowledged, keys, failures = [], {}, []
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def client(number):
+        with first.channel() as channel:
+            stub = grpc_stubs.JobQueueStub(channel)
+            try:
+                for call in range(100_000):
+                    if call % 5 == 4:
+                        jobs = [m.JobSpec(type="spool.echo", payload=b"%d" % call)] * 50
+                        answer = stub.EnqueueBatch(m.EnqueueBatchRequest(jobs=jobs), timeout=10)
+                        ids, key = [job.id for job in answer.jobs], None
+                    else:
+                        key = f"client {number} call {call}"
+                        job = m.JobSpec(type="spool.echo", idempotency_key=key)
+                        ids = [stub.Enqueue(m.EnqueueRequest(job=job), timeout=10).job.id]
+                    with lock:
+                        acknowledged.extend(ids)
+                        if key:
+                            keys[key] = ids[0]
+                        if len(acknowledged) >= 3000:
+                            enough.set()
+            except grpc.RpcError as error:
+                # The server died under the call: the client cannot know
+                # whether these jobs were stored, and was not told they were.
+                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                    failures.append(error)
+                enough.set()
+
+    clients = [threading.Thread(target=client, args=(number,)) for number in range(8)]
+    for thread in clients:
+        thread.start()
+    assert enough.wait(timeout=120)
+    first.process.kill()
+    first.process.wait()
+    for thread in clients:
+        thread.join()
+    assert not failures
+    assert len(acknowledged) >= 3000 and len(set(acknowledged)) == len(acknowledged)
+
+    second = Spoold(tmp_path, "--workers", "4")
+    try:
+        with second.channel() as channel:
+            api = (m, grpc_stubs.JobQueueStub(channel))
+            ended, errors = {}, set()
+            for start in range(0, len(acknowledged), 1000):
+                chunk = acknowledged[start:start + 1000]
+                for event in watch(api, job_ids=chunk):
+                    if event.job.state not in TERMINAL:
+                        continue
+                    if event.kind == m.ProgressEvent.KIND_STATE:
+                        assert event.job.id not in ended, "a job ended twice"
+                    elif event.kind != m.ProgressEvent.KIND_SNAPSHOT:
+                        continue
+                    ended[event.job.id] = event.job.state
+                    if event.job.state != m.JOB_STATE_SUCCEEDED:
+                        errors.add(f"{event.job.error.code}: {event.job.error.message}")
+            assert set(ended) == set(acknowledged)
+            assert not errors
+            # Keys survive too: asking again answers with the stored job.
+            for key, job_id in list(keys.items())[-50:]:
+                again = enqueue(api, type="spool.echo", idempotency_key=key)
+                assert again.deduplicated and again.job.id == job_id
+    finally:
+        code, _ = second.terminate()
+    assert code == 0
+
+
 def test_large_answers_on_concurrent_connections_all_arrive(api, pb, server):
     """Batch answers (about 50 KB each) on several connections at once fill
     the socket's buffer; every answer must still arrive (a lost writability
