@@ -421,6 +421,35 @@ def test_a_crash_under_load_keeps_every_acknowledged_job(tmp_path, pb):
     assert code == 0
 
 
+def test_a_job_seen_ending_stays_ended_after_a_crash(tmp_path, pb):
+    """A terminal state is committed before its event goes out: killing the
+    server the moment a watcher sees a job succeed neither loses the
+    result nor runs the job again."""
+    m, grpc_stubs = pb
+    first = Spoold(tmp_path, "--workers", "4")
+    with first.channel() as channel:
+        api = (m, grpc_stubs.JobQueueStub(channel))
+        ids = [enqueue(api, type="spool.sleep", payload=sleep_payload(steps=1, step_ms=200)).job.id for _ in range(4)]
+        call = api[1].StreamProgress(m.StreamProgressRequest(job_ids=ids), timeout=30)
+        seen = next(e.job for e in call if e.kind == m.ProgressEvent.KIND_STATE and e.job.state in TERMINAL)
+        first.process.kill()
+        first.process.wait()
+        call.cancel()
+    assert seen.state == m.JOB_STATE_SUCCEEDED
+
+    second = Spoold(tmp_path, "--workers", "4")
+    try:
+        with second.channel() as channel:
+            api = (m, grpc_stubs.JobQueueStub(channel))
+            [job] = api[1].GetStatus(m.GetStatusRequest(job_ids=[seen.id]), timeout=10).jobs
+            assert (job.state, job.attempt, job.result) == (m.JOB_STATE_SUCCEEDED, 1, seen.result)
+            assert job.progress.fraction == 1
+            assert job.finished_at_ms == seen.finished_at_ms
+    finally:
+        code, _ = second.terminate()
+    assert code == 0
+
+
 def test_large_answers_on_concurrent_connections_all_arrive(api, pb, server):
     """Batch answers (about 50 KB each) on several connections at once fill
     the socket's buffer; every answer must still arrive (a lost writability
