@@ -1,4 +1,6 @@
 import CProtobufC
+import SpoolProtoC
+import Glibc
 
 /// A message that converts to and from protobuf bytes.
 public protocol WireMessage: Sendable {
@@ -22,7 +24,9 @@ protocol ProtobufCBridged: Sendable {
 /// The bytes could not be parsed as the message they were sent as.
 public struct WireDecodingError: Error, CustomStringConvertible {
     public let messageName: String
-    public var description: String { "malformed \(messageName) (protobuf could not parse it)" }
+    /// What is wrong, where more is known than that protobuf-c refused the bytes.
+    public var problem = "protobuf could not parse it"
+    public var description: String { "malformed \(messageName) (\(problem))" }
 }
 
 extension ProtobufCBridged {
@@ -35,16 +39,22 @@ extension ProtobufCBridged {
                 $0.pointee.descriptor
             }
         }
-        // protobuf-c allocates the unpacked tree with the default allocator;
-        // it is freed before this initialiser returns.
+        // The unpacked tree is freed before this initialiser returns.
         // An empty message is valid; protobuf-c still wants a non-null pointer.
         let input = bytes.isEmpty ? [0] : bytes
-        let unpacked = input.withUnsafeBufferPointer { buffer in
-            protobuf_c_message_unpack(descriptor, nil, bytes.count, buffer.baseAddress)
+        var allocator = UnpackedStrings.sizedAllocator()
+        let message: Self = try withUnsafeMutablePointer(to: &allocator) { (allocator) throws(WireDecodingError) in
+            let unpacked = input.withUnsafeBufferPointer { buffer in
+                protobuf_c_message_unpack(descriptor, allocator, bytes.count, buffer.baseAddress)
+            }
+            guard let unpacked else { throw WireDecodingError(messageName: "\(Self.self)") }
+            defer { protobuf_c_message_free_unpacked(unpacked, allocator) }
+            if let bad = UnpackedStrings.firstBad(in: unpacked) {
+                throw WireDecodingError(messageName: "\(Self.self)", problem: bad.description)
+            }
+            return Self(c: UnsafeRawPointer(unpacked).assumingMemoryBound(to: CMessage.self))
         }
-        guard let unpacked else { throw WireDecodingError(messageName: "\(Self.self)") }
-        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
-        self.init(c: UnsafeRawPointer(unpacked).assumingMemoryBound(to: CMessage.self))
+        self = message
     }
 
     /// Packs with protobuf-c.
@@ -69,6 +79,97 @@ enum CProtobuf {
         guard size > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = protobuf_c_message_pack(message, buffer.baseAddress!)
+        }
+    }
+}
+
+/// What protobuf-c does not check in the strings it unpacks: proto3 wants
+/// them UTF-8, and its NUL-terminated copies would cut a string with a NUL
+/// in it short, unseen ("a\0b" and "a\0c" would both read "a": two
+/// idempotency keys taken for one). Strings are unpacked with an allocator
+/// that keeps each block's size in front of it: a string's size on the wire
+/// is its block's less the terminating NUL.
+enum UnpackedStrings {
+    private static let headerSize = 16
+
+    static func sizedAllocator() -> ProtobufCAllocator {
+        ProtobufCAllocator(
+            alloc: { _, size in
+                guard let block = malloc(size + UnpackedStrings.headerSize) else { return nil }
+                block.storeBytes(of: size, as: Int.self)
+                return block + UnpackedStrings.headerSize
+            },
+            free: { _, pointer in
+                if let pointer { Glibc.free(pointer - UnpackedStrings.headerSize) }
+            },
+            allocator_data: nil)
+    }
+
+    /// A string field that is not valid UTF-8 or holds a NUL.
+    struct BadString: CustomStringConvertible {
+        /// Field names and indexes, innermost first.
+        var path: [String]
+        let problem: String
+
+        var description: String {
+            let name = path.reversed().reduce("") { name, part in
+                name.isEmpty || part.hasPrefix("[") ? name + part : name + "." + part
+            }
+            return "field \(name) \(problem)"
+        }
+    }
+
+    /// The first bad string in a message unpacked with `sizedAllocator`, sub-messages included.
+    static func firstBad(in message: UnsafePointer<ProtobufCMessage>) -> BadString? {
+        let base = UnsafeRawPointer(message)
+        let descriptor = message.pointee.descriptor.pointee
+        for field in UnsafeBufferPointer(start: descriptor.fields, count: Int(descriptor.n_fields)) {
+            guard field.type == PROTOBUF_C_TYPE_STRING || field.type == PROTOBUF_C_TYPE_MESSAGE else { continue }
+            if field.flags & PROTOBUF_C_FIELD_FLAG_ONEOF.rawValue != 0,
+               base.load(fromByteOffset: Int(field.quantifier_offset), as: UInt32.self) != field.id { continue }
+            let elements: UnsafeBufferPointer<UnsafeRawPointer?>
+            let isRepeated = field.label == PROTOBUF_C_LABEL_REPEATED
+            if isRepeated {
+                let count = base.load(fromByteOffset: Int(field.quantifier_offset), as: Int.self)
+                elements = UnsafeBufferPointer(
+                    start: base.load(fromByteOffset: Int(field.offset), as: UnsafePointer<UnsafeRawPointer?>?.self),
+                    count: count)
+            } else {
+                // A field left at its default points at the default, not at a block of its own.
+                elements = UnsafeBufferPointer(start: (base + Int(field.offset)).assumingMemoryBound(to: UnsafeRawPointer?.self),
+                                               count: 1)
+                if elements[0] == field.default_value { continue }
+            }
+            for (index, element) in elements.enumerated() {
+                guard let element else { continue }
+                var bad: BadString?
+                if field.type == PROTOBUF_C_TYPE_STRING {
+                    bad = problem(ofString: element).map { BadString(path: [], problem: $0) }
+                } else {
+                    bad = firstBad(in: element.assumingMemoryBound(to: ProtobufCMessage.self))
+                }
+                if var bad {
+                    if isRepeated { bad.path.append("[\(index)]") }
+                    bad.path.append(String(cString: field.name))
+                    return bad
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func problem(ofString string: UnsafeRawPointer) -> String? {
+        let bytes = UnsafeBufferPointer(start: string.assumingMemoryBound(to: UInt8.self), count: strlen(string))
+        if bytes.count != (string - headerSize).load(as: Int.self) - 1 { return "holds a NUL character" }
+        if bytes.allSatisfy({ $0 < 0x80 }) { return nil }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid: continue
+            case .emptyInput: return nil
+            case .error: return "is not valid UTF-8"
+            }
         }
     }
 }

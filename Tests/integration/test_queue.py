@@ -177,6 +177,29 @@ def test_bad_jobs_are_invalid_argument_with_the_reason(api, spec, message):
     assert failure.value.details() == message
 
 
+def test_strings_with_a_nul_or_not_utf8_are_refused_naming_the_field(api, server):
+    """protobuf-c would cut "key\\0one" and "key\\0two" to one key "key":
+    such strings are refused, as are strings that are not UTF-8 (which
+    grpcio will not send, so that request is written by hand)."""
+    m, stub = api
+    for key in ("key\x00one", "key\x00two"):
+        with pytest.raises(grpc.RpcError) as failure:
+            enqueue(api, type="spool.echo", idempotency_key=key)
+        assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert failure.value.details().endswith(
+            "(field job.idempotency_key holds a NUL character)")
+    jobs = [m.JobSpec(type="spool.echo"), m.JobSpec(type="spool.echo", labels={"team": "KEY!"})]
+    request = m.EnqueueBatchRequest(jobs=jobs).SerializeToString().replace(b"KEY!", b"K\xffY!")
+    with server.channel() as channel:
+        with pytest.raises(grpc.RpcError) as failure:
+            channel.unary_unary("/spool.v1.JobQueue/EnqueueBatch")(request, timeout=10)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.details() == ("/spool.v1.JobQueue/EnqueueBatch: the request is not a valid "
+                                       "EnqueueBatchRequest: malformed EnqueueBatchRequest "
+                                       "(field jobs[1].labels[0].value is not valid UTF-8)")
+    assert enqueue(api, type="spool.echo", idempotency_key="clé 🔑").job.id
+
+
 def test_enqueue_without_a_job_and_streams_without_one_selection_are_refused(api):
     m, stub = api
     with pytest.raises(grpc.RpcError) as failure:
