@@ -408,11 +408,13 @@ def test_a_crash_under_load_keeps_every_acknowledged_job(tmp_path, pb):
     clients = [threading.Thread(target=client, args=(number,)) for number in range(8)]
     for thread in clients:
         thread.start()
-    assert enough.wait(timeout=120)
-    first.process.kill()
-    first.process.wait()
-    for thread in clients:
-        thread.join()
+    try:
+        assert enough.wait(timeout=120)
+    finally:
+        first.process.kill()
+        first.process.wait()
+        for thread in clients:
+            thread.join()
     assert not failures
     assert len(acknowledged) >= 3000 and len(set(acknowledged)) == len(acknowledged)
 
@@ -450,14 +452,18 @@ def test_a_job_seen_ending_stays_ended_after_a_crash(tmp_path, pb):
     result nor runs the job again."""
     m, grpc_stubs = pb
     first = Spoold(tmp_path, "--workers", "4")
-    with first.channel() as channel:
-        api = (m, grpc_stubs.JobQueueStub(channel))
-        ids = [enqueue(api, type="spool.sleep", payload=sleep_payload(steps=1, step_ms=200)).job.id for _ in range(4)]
-        call = api[1].StreamProgress(m.StreamProgressRequest(job_ids=ids), timeout=30)
-        seen = next(e.job for e in call if e.kind == m.ProgressEvent.KIND_STATE and e.job.state in TERMINAL)
-        first.process.kill()
+    try:
+        with first.channel() as channel:
+            api = (m, grpc_stubs.JobQueueStub(channel))
+            ids = [enqueue(api, type="spool.sleep", payload=sleep_payload(steps=1, step_ms=200)).job.id
+                   for _ in range(4)]
+            call = api[1].StreamProgress(m.StreamProgressRequest(job_ids=ids), timeout=30)
+            seen = next(e.job for e in call if e.kind == m.ProgressEvent.KIND_STATE and e.job.state in TERMINAL)
+            first.process.kill()
+            call.cancel()
+    finally:
+        first.process.kill()  # if the stream failed before
         first.process.wait()
-        call.cancel()
     assert seen.state == m.JOB_STATE_SUCCEEDED
 
     second = Spoold(tmp_path, "--workers", "4")
