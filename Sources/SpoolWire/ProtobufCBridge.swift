@@ -1,6 +1,8 @@
 import CProtobufC
-import SpoolProtoC
 import Glibc
+// Swift finds protobuf-c's enum constants (PROTOBUF_C_TYPE_STRING…) through
+// the generated code's module, whose headers include protobuf-c.h first.
+import SpoolProtoC
 
 /// A message that converts to and from protobuf bytes.
 public protocol WireMessage: Sendable {
@@ -107,16 +109,11 @@ enum UnpackedStrings {
 
     /// A string field that is not valid UTF-8 or holds a NUL.
     struct BadString: CustomStringConvertible {
-        /// Field names and indexes, innermost first.
-        var path: [String]
+        /// From the outermost message: `jobs[1].labels[0].key`.
+        var path = ""
         let problem: String
 
-        var description: String {
-            let name = path.reversed().reduce("") { name, part in
-                name.isEmpty || part.hasPrefix("[") ? name + part : name + "." + part
-            }
-            return "field \(name) \(problem)"
-        }
+        var description: String { "field \(path) \(problem)" }
     }
 
     /// The first bad string in a message unpacked with `sizedAllocator`, sub-messages included.
@@ -144,13 +141,14 @@ enum UnpackedStrings {
                 guard let element else { continue }
                 var bad: BadString?
                 if field.type == PROTOBUF_C_TYPE_STRING {
-                    bad = problem(ofString: element).map { BadString(path: [], problem: $0) }
+                    bad = problem(ofString: element).map { BadString(problem: $0) }
                 } else {
                     bad = firstBad(in: element.assumingMemoryBound(to: ProtobufCMessage.self))
                 }
                 if var bad {
-                    if isRepeated { bad.path.append("[\(index)]") }
-                    bad.path.append(String(cString: field.name))
+                    // Named on the way out, so a message without a bad string builds no name.
+                    let name = String(cString: field.name) + (isRepeated ? "[\(index)]" : "")
+                    bad.path = bad.path.isEmpty ? name : name + "." + bad.path
                     return bad
                 }
             }
