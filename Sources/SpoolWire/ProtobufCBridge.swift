@@ -243,15 +243,19 @@ final class CArena {
         return c
     }
 
-    /// A NUL-terminated copy of `text`.
+    /// A NUL-terminated copy of `text`. protobuf-c would end the string at
+    /// a NUL inside it, so each one is sent as U+FFFD instead (requests
+    /// holding one are refused, but a handler's words may).
     func string(_ text: String) -> UnsafeMutablePointer<CChar> {
         var text = text
-        return text.withUTF8 { utf8 in
+        let copy = text.withUTF8 { utf8 -> UnsafeMutablePointer<CChar>? in
+            if let bytes = utf8.baseAddress, memchr(bytes, 0, utf8.count) != nil { return nil }
             let c = allocate(CChar.self, count: utf8.count + 1)
             if let bytes = utf8.baseAddress { UnsafeMutableRawPointer(c).copyMemory(from: bytes, byteCount: utf8.count) }
             c[utf8.count] = 0
             return c
         }
+        return copy ?? string(String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0 == "\0" ? "\u{FFFD}" : $0 })))
     }
 
     func bytes(_ bytes: [UInt8]) -> ProtobufCBinaryData {

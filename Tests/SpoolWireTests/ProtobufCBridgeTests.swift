@@ -64,6 +64,14 @@ struct ProtobufCBridgeTests {
         #expect(problem(decoding: [0x0A, 0x01, 0x00], as: HealthCheckRequest.self) != nil)
     }
 
+    @Test func aNULInAnAnswerIsSentAsAReplacementCharacter() throws {
+        // A handler's error message, say: cut short at the NUL it would say "bad".
+        let bytes = HealthCheckRequest(service: "bad\u{0}byte\u{0}").serializedBytes()
+        #expect(bytes == [0x0A, 0x0D] + Array("bad\u{FFFD}byte\u{FFFD}".utf8))
+        #expect(try HealthCheckRequest(serializedBytes: bytes).service == "bad\u{FFFD}byte\u{FFFD}")
+        #expect(HealthCheckRequest(service: "\u{0}").serializedBytes() == [0x0A, 0x03, 0xEF, 0xBF, 0xBD])
+    }
+
     @Test func anyUTF8Text() throws {
         let text = "é, 漢字, 🚀"
         #expect(try HealthCheckRequest(serializedBytes: HealthCheckRequest(service: text).serializedBytes()).service == text)

@@ -20,6 +20,13 @@ def configured(tmp_path_factory):
     """A spoold whose config has a render type run by clients/examples/render.py."""
     directory = tmp_path_factory.mktemp("configured")
     tag = uuid.uuid4().hex
+    # A program whose words hold NULs, which protobuf-c strings cannot carry.
+    says_nul = directory / "says_nul.py"
+    says_nul.write_text(
+        "import json\n"
+        "print(json.dumps({'progress': 0.5, 'step': 'half\\u0000way'}), flush=True)\n"
+        "print(json.dumps({'error': 'bad\\u0000byte', 'retryable': False}))\n"
+        "raise SystemExit(1)\n")
     config = directory / "spool.yaml"
     config.write_text(f"""
 workers: 4
@@ -39,6 +46,9 @@ types:
       command: [{sys.executable}, {ROOT / "clients" / "examples" / "render.py"}]
       env: {{RENDER_TAG: "{tag}"}}
       termination_grace: 5
+  says-nul:
+    exec:
+      command: [{sys.executable}, {says_nul}]
 """)
     spoold = Spoold(directory, "--config", str(config))
     spoold.tag = tag
@@ -103,6 +113,16 @@ def test_an_exec_error_saying_not_retryable_fails_at_once_with_its_message(api):
     assert final.state == m.JOB_STATE_FAILED and final.attempt == 1
     assert final.error.message == "refusing the prompt 'x' (exited with status 1)"
     assert not final.error.retryable
+
+
+def test_a_nul_in_a_handlers_words_reaches_clients_as_a_replacement_character(api):
+    m, _ = api
+    events = watch(api, enqueue(api, type="says-nul").job.id)
+    steps = [e.job.progress.step for e in events if e.kind == m.ProgressEvent.KIND_PROGRESS]
+    assert steps == ["half\ufffdway"]
+    final = events[-1].job
+    assert final.state == m.JOB_STATE_FAILED
+    assert final.error.message == "bad\ufffdbyte (exited with status 1)"
 
 
 def test_a_retryable_exec_error_is_retried_up_to_the_queues_max_attempts(api):
