@@ -111,6 +111,8 @@ extension QueueEngine {
         jobs.reserveCapacity(requests.count)
         var requestIndexes: [Int]?
         var depthNeeded = QueueDemand()
+        // The jobs of a call mostly share their queue: its settings are looked up once.
+        var queue: QueueConfiguration?
         for (index, request) in requests.enumerated() {
             if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
                let existing = table[seq] {
@@ -118,7 +120,9 @@ extension QueueEngine {
                 if requestIndexes == nil { requestIndexes = Array(0..<jobs.count) }
                 continue
             }
-            let record = newRecord(request, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
+            let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
+            if queue?.name != queueName { queue = scheduler.configuration(ofQueue: queueName, nowMs: now) }
+            let record = newRecord(request, queue: queue!, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
             depthNeeded.add(record.queue)
             jobs.append(NewJob(record, payload: request.payload))
             requestIndexes?.append(index)
@@ -188,7 +192,7 @@ extension QueueEngine {
                 outcomes = stored
             }
             let batchID = calls[index].batchID
-            if let batchID, outcomes.contains(.inserted) { batches[batchID] = StateCounts() }
+            var batchCounts = StateCounts()
             var duplicates: [(index: Int, holder: String)] = []
             for (position, outcome) in outcomes.enumerated() {
                 switch outcome {
@@ -196,17 +200,24 @@ extension QueueEngine {
                     let record = calls[index].jobs[position].record
                     table.insert(record)
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
-                    if let batch = record.batchId { batches[batch]?.move(from: nil, to: record.state) }
+                    batchCounts.move(from: nil, to: record.state)
                     scheduler.add(record, nowMs: added)
                 case .duplicate(let holder):
                     duplicates.append((calls[index].requestIndex(ofJob: position), holder))
                 }
             }
+            // A batch's jobs are all its jobs: the ones stored, unless every one was a duplicate.
+            if let batchID, batchCounts.total > 0 { batches[batchID] = batchCounts }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
             let batch = batchID.flatMap { batchSummary($0, atMs: added) }
+            // The jobs of a call mostly share their run_at: one note for them all.
+            var scheduledNote = (runAtMs: Int64.min, note: "")
             for (position, outcome) in outcomes.enumerated() where outcome == .inserted {
                 let record = calls[index].jobs[position].record
-                let note = record.state == .scheduled ? "enqueued to run at \(record.runAtMs)" : "enqueued"
+                if record.state == .scheduled && record.runAtMs != scheduledNote.runAtMs {
+                    scheduledNote = (record.runAtMs, "enqueued to run at \(record.runAtMs)")
+                }
+                let note = record.state == .scheduled ? scheduledNote.note : "enqueued"
                 let event = JobEvent(seq: 0, timeMs: added, kind: .state, job: view(record, atMs: added), note: note, batch: batch)
                 hub.publish(event)
                 calls[index].items[calls[index].requestIndex(ofJob: position)] = .init(job: event.job, deduplicated: false)
@@ -231,14 +242,14 @@ extension QueueEngine {
         return accepted
     }
 
-    private func newRecord(_ request: JobRequest, batchID: String?, batchLabels: [String: String], atMs now: Int64) -> JobRecord {
-        let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
-        let queue = scheduler.configuration(ofQueue: queueName, nowMs: now)
+    private func newRecord(
+        _ request: JobRequest, queue: QueueConfiguration, batchID: String?, batchLabels: [String: String], atMs now: Int64
+    ) -> JobRecord {
         lastJobSeq += 1
         var lockKeys: [String] = []
         for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
         return JobRecord(
-            id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queueName, type: request.type, priority: request.priority,
+            id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queue.name, type: request.type, priority: request.priority,
             state: request.runAtMs > now ? .scheduled : .queued,
             idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
             lockKeys: lockKeys, rateKey: request.rateKey.isEmpty ? nil : request.rateKey,

@@ -84,7 +84,14 @@ struct Scheduler {
     /// The settings of the queue named `name`, which is created with the
     /// defaults if it is new.
     mutating func configuration(ofQueue name: String, nowMs: Int64) -> QueueConfiguration {
-        if let configuration = queues[name]?.configuration { return configuration }
+        queues.values[queueIndex(name, nowMs: nowMs)].configuration
+    }
+
+    /// Where the queue named `name` is in `queues`, which creates it with
+    /// the defaults if it is new. A change through `queues.values[index]`
+    /// happens in place: one lookup of the name, and no copy of the queue.
+    private mutating func queueIndex(_ name: String, nowMs: Int64) -> [String: Queue].Index {
+        if let index = queues.index(forKey: name) { return index }
         let configuration = configuration.queue(named: name)
         var queue = Queue(configuration: configuration)
         queue.bucket = configuration.rateLimit.map {
@@ -92,7 +99,7 @@ struct Scheduler {
         }
         queues[name] = queue
         queueOrder.append(name)
-        return configuration
+        return queues.index(forKey: name)!
     }
 
     /// How many of the queue's jobs may run at once (0 for a queue not seen yet).
@@ -114,20 +121,16 @@ struct Scheduler {
 
     /// A job entered SCHEDULED or QUEUED.
     mutating func add(_ job: JobRecord, nowMs: Int64) {
-        _ = configuration(ofQueue: job.queue, nowMs: nowMs)
-        // Taken out of the dictionary while it changes, so its arrays are
-        // not copied on write (here and below).
-        var queue = queues.removeValue(forKey: job.queue)!
+        let queue = queueIndex(job.queue, nowMs: nowMs)
         switch job.state {
         case .scheduled:
-            queue.scheduled += 1
+            queues.values[queue].scheduled += 1
             timers.insert(.init(dueMs: job.runAtMs, seq: job.seq))
         case .queued:
-            queue.add(job.key)
+            queues.values[queue].add(job.key)
         default:
             preconditionFailure("only waiting jobs are scheduled, not \(job.state)")
         }
-        queues[job.queue] = queue
     }
 
     /// The waiting jobs found at start-up, gathered for `load`.
