@@ -16,17 +16,36 @@ public struct JobView: Sendable, Equatable {
 
 /// How many jobs of a batch (or a queue) are in each state.
 public struct StateCounts: Sendable, Equatable {
-    private var counts = [Int](repeating: 0, count: JobState.allCases.count + 1)
+    // Stored inline, not in an array: a count is made per enqueue call.
+    private var scheduled = 0, queued = 0, running = 0, succeeded = 0, failed = 0, cancelled = 0
 
     public init() {}
 
     public subscript(state: JobState) -> Int {
-        get { counts[Int(state.rawValue)] }
-        set { counts[Int(state.rawValue)] = newValue }
+        get {
+            switch state {
+            case .scheduled: scheduled
+            case .queued: queued
+            case .running: running
+            case .succeeded: succeeded
+            case .failed: failed
+            case .cancelled: cancelled
+            }
+        }
+        set {
+            switch state {
+            case .scheduled: scheduled = newValue
+            case .queued: queued = newValue
+            case .running: running = newValue
+            case .succeeded: succeeded = newValue
+            case .failed: failed = newValue
+            case .cancelled: cancelled = newValue
+            }
+        }
     }
 
-    public var total: Int { counts.reduce(0, +) }
-    public var terminal: Int { self[.succeeded] + self[.failed] + self[.cancelled] }
+    public var total: Int { scheduled + queued + running + terminal }
+    public var terminal: Int { succeeded + failed + cancelled }
     public var unfinished: Int { total - terminal }
 
     mutating func move(from old: JobState?, to new: JobState) {
