@@ -206,7 +206,7 @@ extension QueueEngine {
                     duplicates.append((calls[index].requestIndex(ofJob: position), holder))
                 }
             }
-            // A batch's jobs are all its jobs: the ones stored, unless every one was a duplicate.
+            // A new batch counts the jobs just stored (none if all were duplicates: no batch then).
             if let batchID, batchCounts.total > 0 { batches[batchID] = batchCounts }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
             let batch = batchID.flatMap { batchSummary($0, atMs: added) }

@@ -164,12 +164,12 @@ struct Scheduler {
     /// A SCHEDULED or QUEUED job left that state without being dispatched
     /// (cancelled, or its run_at came).
     mutating func remove(_ job: JobRecord) {
-        guard var queue = queues.removeValue(forKey: job.queue) else { return }
+        guard let queue = queues.index(forKey: job.queue) else { return }
         switch job.state {
         case .scheduled:
-            queue.scheduled -= 1
+            queues.values[queue].scheduled -= 1
         case .queued:
-            queue.remove(job.key)
+            queues.values[queue].remove(job.key)
             switch parked.removeValue(forKey: job.seq) {
             case .lock: locks.stopWaiting(Set(job.lockKeys), for: job.key)
             case .rate(let key, _): rateParked[key]?.remove(job.key)
@@ -178,7 +178,6 @@ struct Scheduler {
         default:
             preconditionFailure("only waiting jobs leave the scheduler this way, not \(job.state)")
         }
-        queues[job.queue] = queue
     }
 
     /// SCHEDULED jobs whose time has come, by seq (entries of jobs that
@@ -232,6 +231,8 @@ struct Scheduler {
     }
 
     private mutating func dispatchOne(from name: String, atMs nowMs: Int64, jobs: JobTable) -> Int64? {
+        // Taken out of the dictionary while it changes, so that its arrays
+        // are not copied on write.
         guard var queue = queues.removeValue(forKey: name) else { return nil }
         defer { queues[name] = queue }
         guard queue.running < queue.configuration.concurrency, !queue.candidates.isEmpty else { return nil }
