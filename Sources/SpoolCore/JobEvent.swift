@@ -47,6 +47,8 @@ public struct StateCounts: Sendable, Equatable {
     public var total: Int { scheduled + queued + running + terminal }
     public var terminal: Int { succeeded + failed + cancelled }
     public var unfinished: Int { total - terminal }
+    /// SCHEDULED and QUEUED: what a queue's max_depth bounds.
+    var waiting: Int { scheduled + queued }
 
     mutating func move(from old: JobState?, to new: JobState) {
         if let old { self[old] -= 1 }

@@ -131,7 +131,7 @@ extension QueueEngine {
         var full: (queue: String, depth: Int, maxDepth: Int, needed: Int)?
         for (queue, needed) in depthNeeded {
             let maxDepth = scheduler.configuration(ofQueue: queue, nowMs: now).maxDepth
-            let depth = scheduler.depth(of: queue) + reserved[queue, default: 0]
+            let depth = (counts[queue]?.waiting ?? 0) + reserved[queue, default: 0]
             if maxDepth > 0 && depth + needed > maxDepth, full.map({ queue < $0.queue }) ?? true {
                 full = (queue, depth, maxDepth, needed)
             }

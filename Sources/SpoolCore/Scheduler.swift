@@ -112,11 +112,6 @@ struct Scheduler {
         return queues[job.queue]?.waiting.position(of: job.key) ?? 0
     }
 
-    /// Jobs waiting in `queue` (SCHEDULED and QUEUED).
-    func depth(of queue: String) -> Int {
-        queues[queue].map { $0.waiting.count + $0.scheduled } ?? 0
-    }
-
     // MARK: Changes the engine reports
 
     /// A job entered SCHEDULED or QUEUED.

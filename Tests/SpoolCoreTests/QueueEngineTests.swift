@@ -249,6 +249,19 @@ struct QueueEngineTests {
         }
     }
 
+    @Test func aQueuesDepthCountsItsQueuedAndScheduledJobsNotItsRunningOnes() async throws {
+        let h = EngineHarness { $0.workers = 1; $0.queueDefaults.maxDepth = 2 }
+        try await h.start()
+        let running = try await h.enqueue()
+        #expect(await h.nextStart() == running)
+        try await h.enqueue()
+        try await h.enqueue { $0.runAtMs = h.clock.nowMs + 1_000 }
+        await #expect(throws: EngineError.resourceExhausted("queue \"default\" is full: 2 jobs waiting, max_depth 2")) {
+            try await h.enqueue()
+        }
+        h.gate.open(running)
+    }
+
     @Test func badRequestsAreRefusedWithTheReason() async throws {
         let h = EngineHarness()
         try await h.start()
