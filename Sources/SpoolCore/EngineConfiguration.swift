@@ -3,16 +3,19 @@
 public struct EngineConfiguration: Sendable {
     /// Most jobs running at once, over every queue together.
     public var workers = 8
+    /// The queue of jobs that name none and whose type has none in
+    /// `typeQueues`. It is there from the start, configured or not.
+    public static let defaultQueue = "default"
     /// Configured queues, in the order round-robin visits them. A job naming
     /// any other queue creates it with `queueDefaults`.
     public var queues: [QueueConfiguration] = []
     /// The settings of queues that are not configured (their name aside).
-    public var queueDefaults = QueueConfiguration(name: "default")
+    public var queueDefaults = QueueConfiguration(name: EngineConfiguration.defaultQueue)
     /// Lock keys whose capacity is not 1, e.g. `["gpu": 2]`.
     public var lockCapacities: [String: Int] = [:]
     /// Rate limiters a job can name in `rate_key`, e.g. `["openai": RateLimit(…)]`.
     public var rateKeys: [String: RateLimit] = [:]
-    /// The queue of each job type, for jobs that name none. Others go to "default".
+    /// The queue of each job type, for jobs that name none. Others go to `defaultQueue`.
     public var typeQueues: [String: String] = [:]
     /// How long finished jobs are kept before pruning.
     public var retentionMs: Int64 = 7 * 24 * 3_600_000

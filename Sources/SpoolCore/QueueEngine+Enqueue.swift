@@ -120,7 +120,7 @@ extension QueueEngine {
                 if requestIndexes == nil { requestIndexes = Array(0..<jobs.count) }
                 continue
             }
-            let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? "default"
+            let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? EngineConfiguration.defaultQueue
             if queue?.name != queueName { queue = scheduler.configuration(ofQueue: queueName, nowMs: now) }
             let record = newRecord(request, queue: queue!, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
             depthNeeded.add(record.queue)

@@ -60,7 +60,8 @@ struct Scheduler {
     }
 
     private(set) var queues: [String: Queue] = [:]
-    /// Round-robin order: configured queues first, then others as they appear.
+    /// Round-robin order: configured queues first, then the default queue,
+    /// then others as they appear.
     private(set) var queueOrder: [String] = []
     private var nextQueue = 0
     private(set) var locks: LockTable
@@ -78,7 +79,11 @@ struct Scheduler {
         rateBuckets = configuration.rateKeys.mapValues {
             TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs)
         }
-        for queue in configuration.queues { _ = self.configuration(ofQueue: queue.name, nowMs: nowMs) }
+        // The default queue is there before its first job, as the
+        // configured ones are: status calls and dashboards can ask for it.
+        for name in configuration.queues.map(\.name) + [EngineConfiguration.defaultQueue] {
+            _ = self.configuration(ofQueue: name, nowMs: nowMs)
+        }
     }
 
     /// The settings of the queue named `name`, which is created with the

@@ -60,6 +60,18 @@ struct QueueEngineTests {
         try await h.until(a2, is: .succeeded)
     }
 
+    @Test func theConfiguredQueuesAndTheDefaultOneAreInTheStatusBeforeTheirFirstJob() async throws {
+        let h = EngineHarness { $0.queues = [QueueConfiguration(name: "images", concurrency: 2)] }
+        try await h.start()
+        let status = try await h.engine.status()
+        #expect(status.queues.map(\.name) == ["images", "default"])
+        #expect(status.queues.allSatisfy { $0.counts.total == 0 })
+        #expect(try await h.engine.status(queues: ["default"]).queues.map(\.concurrency) == [4])
+        await #expect(throws: EngineError.notFound(#"no queue "nosuch" (known: images, default)"#)) {
+            try await h.engine.status(queues: ["nosuch"])
+        }
+    }
+
     // MARK: Locks and rate limits
 
     @Test func aLockedJobWaitsWithoutBlockingJobsBehindItAndGetsTheKeyFirst() async throws {

@@ -292,6 +292,16 @@ def test_grpcurl_session_from_the_readme(server, grpcurl):
     assert status["jobs"][0]["state"] == "JOB_STATE_SUCCEEDED"
 
 
+def test_a_fresh_servers_status_shows_the_default_queue_empty(own_server, grpcurl):
+    result = subprocess.run([grpcurl, "-plaintext", "-d", '{"queues": ["default"]}', own_server.address,
+                             "spool.v1.JobQueue/GetStatus"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    queues = json.loads(result.stdout)["queues"]
+    assert [queue["name"] for queue in queues] == ["default"]
+    assert queues[0]["concurrency"] == 4
+    assert not any(queues[0].get("counts", {}).values())  # grpcurl leaves out zeros
+
+
 def test_a_client_leaving_a_stream_does_not_disturb_the_server(api):
     m, stub = api
     call = stub.StreamProgress(m.StreamProgressRequest(queue="default"), timeout=30)
