@@ -363,6 +363,21 @@ struct QueueEngineTests {
         #expect(enqueued.allSatisfy { $0.batch?.total == 3 && $0.batch?.counts[.queued] == 3 })
     }
 
+    @Test func aQueueStreamMayWaitForAQueueThatHasHadNoJobYet() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        #expect(try await h.engine.status().queues.map(\.name) == ["default"])
+        let events = try await h.engine.subscribe(.queue("renders"))
+        let id = try await h.enqueue { $0.queue = "renders" }
+        h.gate.open(id)
+        var states: [JobState] = []
+        for try await event in events where event.job.record.id == id && event.kind == .state {
+            states.append(event.job.record.state)
+            if event.job.record.state.isTerminal { break }
+        }
+        #expect(states == [.queued, .running, .succeeded])
+    }
+
     @Test func aBatchIsCountedAndCancelledAsOne() async throws {
         let h = EngineHarness { $0.workers = 1 }
         try await h.start()
