@@ -4,8 +4,8 @@ import PackageDescription
 /// The server (and the benchmarks, so that they measure what ships)
 /// allocate with mimalloc: linked ahead of libc, it takes over malloc for the
 /// whole process, Swift's runtime, SQLite and nghttp2 included. A unary
-/// Enqueue measured 3–16% faster than with glibc's malloc (README,
-/// Benchmarks).
+/// Enqueue measured 3–16% faster than with glibc's malloc
+/// (Benchmarks/HISTORY.md).
 let mimalloc = LinkerSetting.linkedLibrary("mimalloc")
 
 let package = Package(

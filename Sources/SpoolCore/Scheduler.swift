@@ -231,8 +231,9 @@ struct Scheduler {
     }
 
     private mutating func dispatchOne(from name: String, atMs nowMs: Int64, jobs: JobTable) -> Int64? {
-        // Taken out of the dictionary while it changes, so that its arrays
-        // are not copied on write.
+        // Taken out of the dictionary while it changes: one variable for the
+        // many changes below, rather than an index into the dictionary at
+        // each (its arrays stay uniquely referenced either way: no copies).
         guard var queue = queues.removeValue(forKey: name) else { return nil }
         defer { queues[name] = queue }
         guard queue.running < queue.configuration.concurrency, !queue.candidates.isEmpty else { return nil }

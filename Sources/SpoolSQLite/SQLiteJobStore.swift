@@ -588,9 +588,8 @@ private extension [NewJob] {
     /// batch (a batch's range is a second write).
     var isOneInsert: Bool { count == 1 && self[0].needsOnlyItsInsert && self[0].record.batchId == nil }
 
-    /// A call that is one row of a multi-row INSERT: one INSERT, with no
-    /// idempotency key to check either.
-    var isOnePlainJob: Bool { isOneInsert && self[0].record.idempotencyKey == nil }
+    /// A call that is one row of a multi-row INSERT.
+    var isOnePlainJob: Bool { isOneInsert && self[0].isPlain }
 }
 
 private extension JobRecord {

@@ -1,5 +1,9 @@
 import CProtobufC
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 // Swift finds protobuf-c's enum constants (PROTOBUF_C_TYPE_STRING…) through
 // the generated code's module, whose headers include protobuf-c.h first.
 import SpoolProtoC
@@ -102,7 +106,7 @@ enum UnpackedStrings {
                 return block + UnpackedStrings.headerSize
             },
             free: { _, pointer in
-                if let pointer { Glibc.free(pointer - UnpackedStrings.headerSize) }
+                if let pointer { free(pointer - UnpackedStrings.headerSize) }
             },
             allocator_data: nil)
     }
