@@ -140,6 +140,31 @@ struct QueueEngineTests {
         #expect(later.items[0].job.record.state == .succeeded)
     }
 
+    @Test func aRetryWhileTheFirstCallIsStillBeingStoredAnswersTheFirstCallsJob() async throws {
+        // The first caller gives up (its deadline passed) while its insert is on its way, and
+        // retries with the same key: one job, and the retry is answered with it.
+        let h = EngineHarness()
+        try await h.start()
+        let (insertTaken, tookInsert) = AsyncStream.makeStream(of: Void.self)
+        let (release, letGo) = AsyncStream.makeStream(of: Void.self)
+        h.store.pauseNextInsert {
+            tookInsert.yield()
+            for await _ in release { break }
+        }
+        var keyed = JobRequest(type: "gate")
+        keyed.idempotencyKey = "order-17"
+        let first = Task { [keyed] in try await h.engine.enqueue([keyed]) }
+        for await _ in insertTaken { break }
+        first.cancel()
+        let retry = Task { [keyed] in try await h.engine.enqueue([keyed]) }
+        letGo.yield()
+        let stored = try await first.value.items[0].job.record.id
+        let answer = try await retry.value.items[0]
+        #expect(answer.deduplicated)
+        #expect(answer.job.record.id == stored)
+        #expect(try await h.store.unfinishedJobs().map(\.id) == [stored])
+    }
+
     @Test func aBatchAnswersItsNewAndDeduplicatedJobsInRequestOrder() async throws {
         let h = EngineHarness()
         try await h.start()

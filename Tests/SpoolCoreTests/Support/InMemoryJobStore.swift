@@ -29,8 +29,17 @@ final class InMemoryJobStore: JobStore {
 
     struct WriteFailed: Error {}
 
+    private let nextInsertPause = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    /// The next insert runs `pause` before it commits: a test can act
+    /// while the insert is on its way, as a slow fsync would let it.
+    func pauseNextInsert(_ pause: @escaping @Sendable () async -> Void) {
+        nextInsertPause.withLock { $0 = pause }
+    }
+
     func insert(calls: [[NewJob]]) async throws -> [Result<[InsertOutcome], any Error>] {
-        try state.withLock { state in
+        if let pause = nextInsertPause.withLock({ $0.take() }) { await pause() }
+        return try state.withLock { state in
             if state.failWrites { throw WriteFailed() }
             var taken = Dictionary(state.records.values.compactMap { r in r.idempotencyKey.map { ($0, r.id) } },
                                    uniquingKeysWith: { a, _ in a })
