@@ -95,10 +95,31 @@ class Client:
         except grpc.RpcError as error:
             raise SpoolError(error.code(), error.details() or "") from None
 
-    def enqueue(self, type: str, payload: Payload = b"", **spec: Any) -> Enqueued:
-        """Adds one job; answers once it is stored. `spec`: the keywords of job_spec()."""
-        answer = self._call(self._stub.Enqueue, queue_pb2.EnqueueRequest(job=job_spec(type, payload, **spec)))
-        return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
+    #: Status codes after which enqueue(retry_for=…) tries again: the call may have
+    #: ended without its answer, its job stored or not.
+    ANSWER_LOST = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+    def enqueue(self, type: str, payload: Payload = b"", *, retry_for: float = 0.0, **spec: Any) -> Enqueued:
+        """Adds one job; answers once it is stored. `spec`: the keywords of job_spec().
+
+        With `retry_for` (seconds), a call that ends without its answer (no server, a
+        restart, a dropped connection, a passed deadline) is tried again until that long
+        has passed. The job may have been stored before the answer was lost, so this
+        needs an `idempotency_key`: the retry is then answered with that job
+        (`deduplicated`) instead of storing a second one."""
+        if retry_for > 0 and not spec.get("idempotency_key"):
+            raise ValueError("enqueue(retry_for=…) needs an idempotency_key: "
+                             "without one, a retry after a lost answer would store the job twice")
+        request = queue_pb2.EnqueueRequest(job=job_spec(type, payload, **spec))
+        backoff = _Backoff(retry_for)
+        while True:
+            try:
+                answer = self._stub.Enqueue(request, metadata=self._metadata, timeout=self._timeout)
+                return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
+            except grpc.RpcError as error:
+                if error.code() not in self.ANSWER_LOST or retry_for <= 0:
+                    raise SpoolError(error.code(), error.details() or "") from None
+                backoff.wait_or_give_up(error, "retrying")
 
     def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None
                       ) -> EnqueueBatchResponse:
@@ -135,13 +156,12 @@ class Client:
         It gives up, raising SpoolError, after `reconnect_for` seconds without a stream."""
         request = queue_pb2.StreamProgressRequest(job_ids=list(job_ids), batch_id=batch_id, queue=queue)
         last_seq = after_seq
-        broken_since: float | None = None
-        delay = 0.05
+        backoff = _Backoff(reconnect_for)
         while True:
             request.after_seq = last_seq
             try:
                 for event in self._stub.StreamProgress(request, metadata=self._metadata):
-                    broken_since, delay = None, 0.05
+                    backoff.reset()
                     if event.seq:
                         last_seq = event.seq
                     yield event
@@ -149,13 +169,7 @@ class Client:
             except grpc.RpcError as error:
                 if error.code() not in self.RESUMABLE:
                     raise SpoolError(error.code(), error.details() or "") from None
-                now = time.monotonic()
-                broken_since = broken_since or now
-                if now - broken_since > reconnect_for:
-                    raise SpoolError(error.code(), f"gave up reconnecting after {reconnect_for:g} s: "
-                                     f"{error.details() or ''}") from None
-                time.sleep(delay)
-                delay = min(1.0, delay * 2)
+                backoff.wait_or_give_up(error, "reconnecting")
 
     def wait(self, job_id: str, *, reconnect_for: float = 60.0) -> Job:
         """Blocks until the job is terminal and returns it."""
@@ -165,6 +179,27 @@ class Client:
         if final is None or not JobState(final.state).is_terminal:
             raise SpoolError(grpc.StatusCode.UNKNOWN, f"the progress stream of job {job_id} ended before the job did")
         return final
+
+
+class _Backoff:
+    """Waits between attempts, 50 ms doubling up to 1 s; gives up `limit` seconds
+    after the first failure since the last reset()."""
+
+    def __init__(self, limit: float):
+        self._limit = limit
+        self.reset()
+
+    def reset(self) -> None:
+        self._failing_since: float | None = None
+        self._delay = 0.05
+
+    def wait_or_give_up(self, error: grpc.RpcError, doing: str) -> None:
+        now = time.monotonic()
+        self._failing_since = self._failing_since or now
+        if now - self._failing_since > self._limit:
+            raise SpoolError(error.code(), f"gave up {doing} after {self._limit:g} s: {error.details() or ''}") from None
+        time.sleep(self._delay)
+        self._delay = min(1.0, self._delay * 2)
 
 
 __all__ = ["BatchSummary", "Client", "Enqueued", "Job", "JobSpec", "JobState", "Payload", "ProgressEvent",

@@ -1,11 +1,13 @@
 """spool_client against a live spoold."""
 import json
+import threading
 import time
 
 import grpc
 import pytest
 
 from live_spoold import Spoold, server  # noqa: F401 (server is a fixture)
+import spool_client.client
 from spool_client import Client, JobState, SpoolError, job_spec
 
 
@@ -106,3 +108,49 @@ def test_watch_resumes_across_a_server_restart(tmp_path):
     assert JobState(final.state) is JobState.SUCCEEDED and final.attempt == 2
     live = [e.seq for e in events if e.seq]
     assert live == sorted(set(live)), "seqs went backwards or repeated across the resume"
+
+
+def test_an_enqueue_with_a_key_is_retried_until_the_server_is_back(tmp_path, monkeypatch):
+    """No server on the port at the first try: the call waits and tries again, and
+    is answered by the server started once it has failed."""
+    spoold = Spoold(tmp_path)
+    port = spoold.port
+    assert spoold.stop() == 0
+    failed = threading.Event()
+    real_sleep = time.sleep
+
+    def sleep_after_a_failure(seconds):
+        failed.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(spool_client.client.time, "sleep", sleep_after_a_failure)
+    answers = []
+    with Client(f"127.0.0.1:{port}") as spool:
+        caller = threading.Thread(target=lambda: answers.append(
+            spool.enqueue("spool.echo", "kept", idempotency_key="retried-1", retry_for=60)))
+        caller.start()
+        assert failed.wait(timeout=60), "the call never failed: something listens on the stopped server's port"
+        restarted = Spoold(tmp_path, port=port)
+        try:
+            caller.join(timeout=60)
+            [enqueued] = answers
+            assert not enqueued.deduplicated
+            assert spool.enqueue("spool.echo", "kept", idempotency_key="retried-1").job.id == enqueued.job.id
+            assert JobState(spool.wait(enqueued.job.id).state) is JobState.SUCCEEDED
+        finally:
+            restarted.stop()
+
+
+def test_an_enqueue_retry_gives_up_after_retry_for(tmp_path):
+    spoold = Spoold(tmp_path)
+    address = spoold.address
+    assert spoold.stop() == 0
+    with Client(address) as spool, pytest.raises(SpoolError) as raised:
+        spool.enqueue("spool.echo", idempotency_key="never-stored", retry_for=0.2)
+    assert raised.value.code == grpc.StatusCode.UNAVAILABLE
+    assert raised.value.message.startswith("gave up retrying after 0.2 s: "), raised.value
+
+
+def test_an_enqueue_retry_needs_an_idempotency_key(spool):
+    with pytest.raises(ValueError, match="needs an idempotency_key"):
+        spool.enqueue("spool.echo", retry_for=5)
