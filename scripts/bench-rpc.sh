@@ -103,9 +103,10 @@ jobs=""
 echo "bench-rpc: ${rps} req/s${jobs}, server CPU ${cpu_us} µs/call ($path, -c $clients -m $streams, $threads server threads, $(nproc) cores)"
 # The machine's cores meanwhile (/proc/stat): the share left idle (waits on
 # the disk included), and the share the hypervisor gave to other machines
-# (steal), which slows a run without showing in anyone's CPU time.
+# (steal), which slows a run without showing in anyone's CPU time. The total
+# leaves out the guest fields (9 and 10), which user and nice already count.
 echo "$machine_before" "$machine_after" | awk '{
   n = (NF - 2) / 2; total = 0
-  for (i = 2; i <= n + 1; i++) { d[i - 1] = $(i + n + 1) - $i; total += d[i - 1] }
+  for (i = 2; i <= n + 1; i++) { d[i - 1] = $(i + n + 1) - $i; if (i - 1 <= 8) total += d[i - 1] }
   printf "bench-rpc: cores %.0f%% idle, %.0f%% stolen by the host\n", 100 * (d[4] + d[5]) / total, 100 * d[8] / total
 }'
