@@ -147,7 +147,7 @@ struct QueueEngineTests {
         try await h.start()
         let (insertTaken, tookInsert) = AsyncStream.makeStream(of: Void.self)
         let (release, letGo) = AsyncStream.makeStream(of: Void.self)
-        h.store.pauseNextInsert {
+        h.store.pauseNext(.insert) {
             tookInsert.yield()
             for await _ in release { break }
         }
@@ -360,7 +360,7 @@ struct QueueEngineTests {
         #expect(await h.nextStart() == id)
         let (readTaken, tookRead) = AsyncStream.makeStream(of: Void.self)
         let (release, letGo) = AsyncStream.makeStream(of: Void.self)
-        h.store.pauseNextBatchRead {
+        h.store.pauseNext(.batchRead) {
             tookRead.yield()
             for await _ in release { break }
         }

@@ -29,16 +29,27 @@ final class InMemoryJobStore: JobStore {
 
     struct WriteFailed: Error {}
 
-    private let nextInsertPause = Mutex<(@Sendable () async -> Void)?>(nil)
+    /// Where a test can hold the store's next call of a kind, to act while it is on its way.
+    enum PausePoint {
+        /// An insert, before it commits (as a slow fsync would let a test).
+        case insert
+        /// A batch read, once it has taken its records and before it answers.
+        case batchRead
+    }
 
-    /// The next insert runs `pause` before it commits: a test can act
-    /// while the insert is on its way, as a slow fsync would let it.
-    func pauseNextInsert(_ pause: @escaping @Sendable () async -> Void) {
-        nextInsertPause.withLock { $0 = pause }
+    private let pauses = Mutex<[PausePoint: @Sendable () async -> Void]>([:])
+
+    /// The next call at `point` runs `pause` there.
+    func pauseNext(_ point: PausePoint, _ pause: @escaping @Sendable () async -> Void) {
+        pauses.withLock { $0[point] = pause }
+    }
+
+    private func pauseIfAsked(at point: PausePoint) async {
+        if let pause = pauses.withLock({ $0.removeValue(forKey: point) }) { await pause() }
     }
 
     func insert(calls: [[NewJob]]) async throws -> [Result<[InsertOutcome], any Error>] {
-        if let pause = nextInsertPause.withLock({ $0.take() }) { await pause() }
+        await pauseIfAsked(at: .insert)
         return try state.withLock { state in
             if state.failWrites { throw WriteFailed() }
             var taken = Dictionary(state.records.values.compactMap { r in r.idempotencyKey.map { ($0, r.id) } },
@@ -67,16 +78,8 @@ final class InMemoryJobStore: JobStore {
 
     func jobs(inBatch id: String) async throws -> [JobRecord] {
         let records = state.withLock { $0.records.values.filter { $0.batchId == id }.sorted { $0.seq < $1.seq } }
-        if let pause = nextBatchReadPause.withLock({ $0.take() }) { await pause() }
+        await pauseIfAsked(at: .batchRead)
         return records
-    }
-
-    private let nextBatchReadPause = Mutex<(@Sendable () async -> Void)?>(nil)
-
-    /// The next batch read takes its records, then runs `pause` before
-    /// answering: a test can change the jobs while the read is on its way.
-    func pauseNextBatchRead(_ pause: @escaping @Sendable () async -> Void) {
-        nextBatchReadPause.withLock { $0 = pause }
     }
 
     func stateCounts(ofBatch id: String) async throws -> StateCounts {

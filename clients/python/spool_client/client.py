@@ -72,6 +72,9 @@ class Client:
 
     #: Status codes after which watch() reconnects and resumes.
     RESUMABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+    #: Status codes after which enqueue(retry_for=…) tries again: the call may have
+    #: ended without its answer, its job stored or not.
+    ANSWER_LOST = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, timeout: float = 30.0):
         self._channel = grpc.insecure_channel(address)
@@ -89,15 +92,16 @@ class Client:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _call(self, method: Any, request: Any) -> Any:
-        try:
-            return method(request, metadata=self._metadata, timeout=self._timeout)
-        except grpc.RpcError as error:
-            raise SpoolError(error.code(), error.details() or "") from None
-
-    #: Status codes after which enqueue(retry_for=…) tries again: the call may have
-    #: ended without its answer, its job stored or not.
-    ANSWER_LOST = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    def _call(self, method: Any, request: Any, *, retry_for: float = 0.0) -> Any:
+        """One unary call; with `retry_for`, tried again after ANSWER_LOST codes."""
+        backoff = _Backoff(retry_for)
+        while True:
+            try:
+                return method(request, metadata=self._metadata, timeout=self._timeout)
+            except grpc.RpcError as error:
+                if error.code() not in self.ANSWER_LOST or retry_for <= 0:
+                    raise SpoolError(error.code(), error.details() or "") from None
+                backoff.wait_or_give_up(error, "retrying")
 
     def enqueue(self, type: str, payload: Payload = b"", *, retry_for: float = 0.0, **spec: Any) -> Enqueued:
         """Adds one job; answers once it is stored. `spec`: the keywords of job_spec().
@@ -111,15 +115,8 @@ class Client:
             raise ValueError("enqueue(retry_for=…) needs an idempotency_key: "
                              "without one, a retry after a lost answer would store the job twice")
         request = queue_pb2.EnqueueRequest(job=job_spec(type, payload, **spec))
-        backoff = _Backoff(retry_for)
-        while True:
-            try:
-                answer = self._stub.Enqueue(request, metadata=self._metadata, timeout=self._timeout)
-                return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
-            except grpc.RpcError as error:
-                if error.code() not in self.ANSWER_LOST or retry_for <= 0:
-                    raise SpoolError(error.code(), error.details() or "") from None
-                backoff.wait_or_give_up(error, "retrying")
+        answer = self._call(self._stub.Enqueue, request, retry_for=retry_for)
+        return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
 
     def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None
                       ) -> EnqueueBatchResponse:
