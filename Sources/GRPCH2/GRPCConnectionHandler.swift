@@ -17,6 +17,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext!
     private var executor: EventLoopTaskExecutor!
     private var streams = StreamTable()
+    /// Open calls of each method the router limits per connection.
+    private var limitedCalls: [String: Int] = [:]
     private var receivedBytes = false
     private var draining = false
     private var flushScheduled = false
@@ -354,15 +356,23 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
             reject(stream, GRPCStatus(.unimplemented, "unknown method \(stream.path)"))
             return
         }
-        if !stream.timeout.isEmpty {
-            guard let timeout = GRPCTimeout.parse(stream.timeout) else {
-                reject(stream, GRPCStatus(.invalidArgument, "malformed grpc-timeout \"\(stream.timeout)\""))
+        if let limit = router.perConnectionLimit(for: stream.path) {
+            guard limitedCalls[stream.path, default: 0] < limit else {
+                reject(stream, GRPCStatus(.resourceExhausted, "this connection already has \(limit) calls of \(stream.path) open, "
+                                          + "the most it may; end one, or open another connection"))
+                return
+            }
+            limitedCalls[stream.path, default: 0] += 1
+            stream.holdsLimitedSlot = true
+        }
+        if let description = stream.timeout {
+            guard let timeout = GRPCTimeout.parse(description) else {
+                reject(stream, GRPCStatus(.invalidArgument, "malformed grpc-timeout \"\(description)\": "
+                                          + "1 to 8 digits and a unit, H, M, S, m, u or n (e.g. 500m)"))
                 return
             }
             stream.deadline = ContinuousClock.now.advanced(by: timeout)
-            let description = stream.timeout
-            let (seconds, attoseconds) = timeout.components
-            let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            let delay = GRPCTimeout.timerDelay(timeout)
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             stream.deadlineTimer = context.eventLoop.scheduleTask(in: delay) {
                 guard let stream = handler.value.streams[streamID] else { return }
@@ -451,12 +461,19 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
 
     func streamClosed(_ streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.remove(streamID) else { return }
+        releaseLimitedSlot(of: stream)
         if stream.responseState != .done {
             // Reset by the client (or the connection failed) before we finished.
             stream.responseState = .done
             stream.abandon(GRPCStatus(.cancelled, "the client cancelled the call"))
         }
         if draining && streams.isEmpty { scheduleFlush() }
+    }
+
+    private func releaseLimitedSlot(of stream: ServerStream) {
+        guard stream.holdsLimitedSlot else { return }
+        stream.holdsLimitedSlot = false
+        limitedCalls[stream.path, default: 1] -= 1
     }
 
     func outboundData(for streamID: Int32, maxLength: Int) -> NGHTTP2Session.OutboundChunk {

@@ -2,8 +2,22 @@
 /// one registration; the connection code never changes for it.
 public struct Router: Sendable {
     private var handlers: [String: RPCHandler] = [:]
+    /// Methods that one connection may have only so many calls of open at
+    /// once (long-lived streams, each holding server memory).
+    private var perConnectionLimits: [String: Int] = [:]
 
     public init() {}
+
+    /// At most `limit` calls of `path` open at once on one connection; more
+    /// are answered RESOURCE_EXHAUSTED.
+    public mutating func limitPerConnection(_ path: String, to limit: Int) {
+        precondition(limit >= 1, "a limit of calls lets one in at least")
+        perConnectionLimits[path] = limit
+    }
+
+    public func perConnectionLimit(for path: String) -> Int? {
+        perConnectionLimits[path]
+    }
 
     public mutating func register(_ path: String, _ handler: RPCHandler) {
         precondition(handlers[path] == nil, "\(path) is registered twice")
@@ -21,6 +35,7 @@ public struct Router: Sendable {
         except exemptPrefixes: [String] = [], _ check: @escaping @Sendable (RPCContext) throws(GRPCStatus) -> Void
     ) -> Router {
         var checked = Router()
+        checked.perConnectionLimits = perConnectionLimits
         for (path, handler) in handlers {
             guard !exemptPrefixes.contains(where: { path.hasPrefix($0) }) else {
                 checked.handlers[path] = handler
@@ -52,32 +67,36 @@ public struct Router: Sendable {
         return checked
     }
 
+    /// Looks at a request's bytes before they are decoded; a `GRPCStatus`
+    /// it throws is the call's answer. For what decoding would cost too much.
+    public typealias Precheck = @Sendable ([UInt8]) throws(GRPCStatus) -> Void
+
     public mutating func unary<Request: GRPCMessage, Response: GRPCMessage>(
-        _ path: String,
+        _ path: String, precheck: Precheck? = nil,
         _ body: @escaping @Sendable (Request, RPCContext) async throws -> Response
     ) {
         register(path, .unary { bytes, context in
-            try await body(try Router.decode(bytes, path: path), context).grpcPayload()
+            try await body(try Router.decode(bytes, path: path, precheck: precheck), context).grpcPayload()
         })
     }
 
     /// A unary method answered through a responder, with no task per call
     /// (see `RPCHandler.unaryCallback`).
     public mutating func unaryCallback<Request: GRPCMessage, Response: GRPCMessage>(
-        _ path: String,
+        _ path: String, precheck: Precheck? = nil,
         _ body: @escaping @Sendable (Request, RPCContext, MessageResponder<Response>) throws -> Void
     ) {
         register(path, .unaryCallback { bytes, context, responder in
-            try body(try Router.decode(bytes, path: path), context, MessageResponder(responder))
+            try body(try Router.decode(bytes, path: path, precheck: precheck), context, MessageResponder(responder))
         })
     }
 
     public mutating func serverStreaming<Request: GRPCMessage, Response: GRPCMessage>(
-        _ path: String,
+        _ path: String, precheck: Precheck? = nil,
         _ body: @escaping @Sendable (Request, RPCContext, MessageWriter<Response>) async throws -> Void
     ) {
         register(path, .serverStreaming { bytes, context, writer in
-            try await body(try Router.decode(bytes, path: path), context, MessageWriter(writer))
+            try await body(try Router.decode(bytes, path: path, precheck: precheck), context, MessageWriter(writer))
         })
     }
 
@@ -90,7 +109,8 @@ public struct Router: Sendable {
         })
     }
 
-    static func decode<Message: GRPCMessage>(_ bytes: [UInt8], path: String) throws(GRPCStatus) -> Message {
+    static func decode<Message: GRPCMessage>(_ bytes: [UInt8], path: String, precheck: Precheck? = nil) throws(GRPCStatus) -> Message {
+        try precheck?(bytes)
         do {
             return try Message(grpcPayload: bytes)
         } catch let status as GRPCStatus {

@@ -26,7 +26,10 @@ final class ServerStream {
     var method = ""
     var path = ""
     var contentType = ""
-    var timeout = ""
+    /// The `grpc-timeout` header as sent; nil when there was none.
+    var timeout: String?
+    /// Counted in its connection's open calls of a limited method (`Router.limitPerConnection`).
+    var holdsLimitedSlot = false
     var metadata = Metadata()
     var headerError: GRPCStatus?
 

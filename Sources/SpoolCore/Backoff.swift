@@ -21,8 +21,10 @@ public struct Backoff: Sendable, Equatable {
 
     /// The longest wait after `attempt` (1 for the first) failed.
     public func ceilingMs(afterAttempt attempt: Int) -> Int64 {
+        guard initialMs > 0 else { return 0 }
         let growth = Double(initialMs) * pow(multiplier, Double(max(0, attempt - 1)))
-        return growth >= Double(maxMs) ? maxMs : Int64(growth)
+        // pow may reach infinity; an infinite or huge growth is the ceiling.
+        return growth.isFinite && growth < Double(maxMs) ? Int64(growth) : maxMs
     }
 
     /// A wait drawn uniformly from 0 through the ceiling.

@@ -23,6 +23,11 @@ public struct EngineConfiguration: Sendable {
     public var replayedEvents = 65_536
     /// Events a stream may have unsent before it is ended as too slow.
     public var subscriberBufferLimit = 100_000
+    /// Bytes (estimated) that every stream together may have unsent: past
+    /// it, the streams furthest behind are ended as too slow.
+    public var subscriberBufferBytes = 256 << 20
+    /// The most jobs one EnqueueBatch may carry.
+    public var maxBatchSize = 10_000
     /// Least time between two position events of one job on one stream.
     public var positionIntervalMs: Int64 = 250
 

@@ -65,6 +65,14 @@ public struct RecoveryReport: Sendable, Equatable {
     public var requeued = 0
     /// RUNNING jobs whose interrupted run was their last attempt.
     public var failed = 0
+    /// Jobs whose stored rows could not be taken back, failed with error
+    /// code `corrupt` (`JobRecord.loadProblem`).
+    public var corrupt: [CorruptJob] = []
+
+    public struct CorruptJob: Sendable, Equatable {
+        public var id: String
+        public var problem: String
+    }
 
     public init(scheduled: Int = 0, queued: Int = 0, requeued: Int = 0, failed: Int = 0) {
         self.scheduled = scheduled

@@ -27,9 +27,13 @@ struct EventHub {
     /// Seqs start above any of an earlier run of the server, as long as it
     /// averaged under about a million events a second: a stream that
     /// resumes across a restart still sees seqs grow.
-    init(nowMs: Int64, replayLimit: Int) {
+    /// What every subscriber's unsent events may take together.
+    let budget: SubscriberBudget
+
+    init(nowMs: Int64, replayLimit: Int, bufferBytes: Int = .max) {
         lastSeq = UInt64(max(0, nowMs)) << 10
         self.replayLimit = replayLimit
+        budget = SubscriberBudget(limitBytes: bufferBytes)
     }
 
     mutating func nextSeq() -> UInt64 {
@@ -63,6 +67,27 @@ struct EventHub {
                 break
             }
         }
+        enforceBudget()
+    }
+
+    /// While the subscribers' unsent events take more than the budget, ends
+    /// the stream furthest behind.
+    mutating func enforceBudget() {
+        while budget.isSpent, endFurthestBehind() {}
+    }
+
+    /// Ends the stream with the most bytes unsent, as too slow (its reader
+    /// may resume with `after_seq`). False if no stream holds any.
+    private mutating func endFurthestBehind() -> Bool {
+        var furthest: (id: ObjectIdentifier, bytes: Int)?
+        for (id, subscriber) in subscribers {
+            let bytes = subscriber.subscription.pendingBytes
+            if bytes > furthest?.bytes ?? 0 { furthest = (id, bytes) }
+        }
+        guard let furthest, let subscriber = subscribers[furthest.id] else { return false }
+        subscriber.subscription.endTooSlow()
+        remove(furthest.id)
+        return true
     }
 
     /// Remembered events after `seq` that `selection` selects, oldest first.

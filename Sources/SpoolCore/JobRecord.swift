@@ -85,6 +85,13 @@ public struct JobRecord: Sendable, Equatable {
         get { details?.value.finishedAtMs }
         set { changeDetails { $0.finishedAtMs = newValue } }
     }
+    /// What a store could not read of this job faithfully (a number out of
+    /// its type's range, a malformed list): such a job is failed as corrupt
+    /// at start-up. Never stored.
+    public var corruption: String? {
+        get { details?.value.corruption }
+        set { changeDetails { $0.corruption = newValue } }
+    }
 
     public init(
         id: JobID, seq: Int64, queue: String, type: String, priority: Int32 = 0, state: JobState,
@@ -138,6 +145,7 @@ private struct Details: Sendable, Equatable {
     var failure: JobRecord.Failure?
     var startedAtMs: Int64?
     var finishedAtMs: Int64?
+    var corruption: String?
 }
 
 /// Copy on write by hand: `JobRecord` replaces the box before changing it
@@ -157,5 +165,33 @@ public struct NewJob: Sendable, Equatable {
     public init(_ record: JobRecord, payload: [UInt8]) {
         self.record = record
         self.payload = payload
+    }
+}
+
+extension JobRecord {
+    /// The latest time a stored job may carry: a run_at at its limit, then
+    /// retried after the longest delay.
+    static let latestTimeMs = JobLimits.maxRunAtMs + JobLimits.maxDurationMs
+
+    /// Why the engine cannot take this stored job back at start-up, or nil:
+    /// the limits Enqueue checks (`JobLimits`), and what the engine's sums
+    /// rely on. A database changed by hand, or by a bug, can hold anything.
+    public var loadProblem: String? {
+        if let corruption { return corruption }
+        if seq <= 0 { return "seq \(seq) is not positive" }
+        if !(1...JobLimits.maxAttempts).contains(maxAttempts) {
+            return "max_attempts \(maxAttempts) is outside 1…\(JobLimits.maxAttempts)"
+        }
+        if !(0...maxAttempts).contains(attempt) { return "attempt \(attempt) is outside 0…max_attempts (\(maxAttempts))" }
+        if !(0...JobLimits.maxDurationMs).contains(timeoutMs) {
+            return "timeout_ms \(timeoutMs) is outside 0…\(JobLimits.maxDurationMs)"
+        }
+        let times: [(String, Int64?)] = [("run_at_ms", runAtMs), ("created_at_ms", createdAtMs), ("updated_at_ms", updatedAtMs),
+                                         ("started_at_ms", startedAtMs)]
+        for case let (name, time?) in times where !(0...Self.latestTimeMs).contains(time) {
+            return "\(name) \(time) is outside 0…\(Self.latestTimeMs)"
+        }
+        if !(0...1).contains(progress.fraction) { return "progress \(progress.fraction) is outside 0…1" }
+        return nil
     }
 }

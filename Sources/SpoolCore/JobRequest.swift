@@ -20,17 +20,55 @@ public struct JobRequest: Sendable, Equatable {
         self.priority = priority
     }
 
-    /// Why the engine cannot take this job, or nil.
+    /// Why the engine cannot take this job, or nil. Each limit is named
+    /// with the field it bounds (`JobLimits`).
     func problem(handlers: Set<String>, rateKeys: Set<String>) -> String? {
         if type.isEmpty { return "type is required" }
+        if let problem = Self.nameProblem(type, field: "type") { return problem }
         if !handlers.contains(type) { return "no handler for job type \"\(type)\" (known: \(handlers.sorted().joined(separator: ", ")))" }
-        if maxAttempts < 0 { return "max_attempts must not be negative" }
-        if timeoutMs < 0 { return "timeout_ms must not be negative" }
-        if runAtMs < 0 { return "run_at_ms must not be negative" }
-        if lockKeys.contains(where: \.isEmpty) { return "lock_keys must not contain an empty key" }
+        if let problem = Self.nameProblem(queue, field: "queue") { return problem }
+        if !(0...JobLimits.maxAttempts).contains(maxAttempts) {
+            return "max_attempts must be 0 (the queue's default) to \(JobLimits.maxAttempts), not \(maxAttempts)"
+        }
+        if !(0...JobLimits.maxDurationMs).contains(timeoutMs) {
+            return "timeout_ms must be 0 (the queue's default) to \(JobLimits.maxDurationMs) (ten years), not \(timeoutMs)"
+        }
+        if !(0...JobLimits.maxRunAtMs).contains(runAtMs) {
+            return "run_at_ms must be 0 (now) to \(JobLimits.maxRunAtMs) (9999-12-31T23:59:59.999Z), not \(runAtMs)"
+        }
+        if idempotencyKey.utf8.count > JobLimits.maxIdempotencyKeyBytes {
+            return "idempotency_key is \(idempotencyKey.utf8.count) bytes; the limit is \(JobLimits.maxIdempotencyKeyBytes)"
+        }
+        if lockKeys.count > JobLimits.maxLockKeys {
+            return "lock_keys has \(lockKeys.count) keys; the limit is \(JobLimits.maxLockKeys)"
+        }
+        for (index, key) in lockKeys.enumerated() {
+            if key.isEmpty { return "lock_keys must not contain an empty key" }
+            if let problem = Self.nameProblem(key, field: "lock_keys[\(index)]") { return problem }
+        }
         if !rateKey.isEmpty && !rateKeys.contains(rateKey) {
-            return rateKeys.isEmpty ? "unknown rate_key \"\(rateKey)\" (none is configured)"
-                : "unknown rate_key \"\(rateKey)\" (configured: \(rateKeys.sorted().joined(separator: ", ")))"
+            let shown = rateKey.utf8.count > JobLimits.maxNameBytes ? String(rateKey.prefix(40)) + "…" : rateKey
+            return rateKeys.isEmpty ? "unknown rate_key \"\(shown)\" (none is configured)"
+                : "unknown rate_key \"\(shown)\" (configured: \(rateKeys.sorted().joined(separator: ", ")))"
+        }
+        return Self.labelsProblem(labels, field: "labels")
+    }
+
+    static func nameProblem(_ name: String, field: String) -> String? {
+        name.utf8.count > JobLimits.maxNameBytes
+            ? "\(field) is \(name.utf8.count) bytes; the limit is \(JobLimits.maxNameBytes)" : nil
+    }
+
+    /// Why `labels` (a job's, or a batch's) are out of bounds, or nil.
+    static func labelsProblem(_ labels: [String: String], field: String) -> String? {
+        if labels.count > JobLimits.maxLabels { return "\(field) has \(labels.count) entries; the limit is \(JobLimits.maxLabels)" }
+        for (key, value) in labels {
+            if key.utf8.count > JobLimits.maxLabelKeyBytes {
+                return "\(field): a key is \(key.utf8.count) bytes; the limit is \(JobLimits.maxLabelKeyBytes)"
+            }
+            if value.utf8.count > JobLimits.maxLabelValueBytes {
+                return "\(field)[\"\(key)\"] is \(value.utf8.count) bytes; the limit is \(JobLimits.maxLabelValueBytes)"
+            }
         }
         return nil
     }

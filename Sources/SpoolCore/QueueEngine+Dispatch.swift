@@ -93,7 +93,7 @@ extension QueueEngine {
 
         let job = record
         let handler = handlers[record.type]
-        let deadline = record.timeoutMs > 0 ? now + record.timeoutMs : nil
+        let deadline = record.timeoutMs > 0 ? now.saturatingAdd(record.timeoutMs) : nil
         let store = self.store
         let task = Task.detached { [weak self] in
             let outcome = await Self.run(job, handler: handler, store: store) {
@@ -193,8 +193,10 @@ extension QueueEngine {
         case .threw(JobFailure.retryable(let message, let after)):
             record.failure = .init(code: after == nil ? "handler" : "rate_limited", message: message, retryable: true)
             if let after {
-                retryAfterMs = max(0, after)
-                scheduler.rateLimited(record, retryAfterMs: max(0, after), atMs: now)
+                // A worker's word, held to the limit of any delay.
+                let after = JobLimits.clampedDurationMs(after)
+                retryAfterMs = after
+                scheduler.rateLimited(record, retryAfterMs: after, atMs: now)
             }
         case .threw(JobFailure.permanent(let message)):
             record.failure = .init(code: "handler", message: message, retryable: false)
@@ -206,7 +208,7 @@ extension QueueEngine {
             let backoff = scheduler.configuration(ofQueue: record.queue, nowMs: now).backoff
             let delay = retryAfterMs ?? backoff.delayMs(afterAttempt: Int(record.attempt), using: &random)
             record.state = scheduled
-            record.runAtMs = now + delay
+            record.runAtMs = now.saturatingAdd(delay)
             scheduler.add(record, nowMs: now)
             changed(record, from: .running, note: "attempt \(attempt) of \(record.maxAttempts) failed (\(failure.code): "
                     + "\(failure.message)); retrying in \(delay) ms", write: .behind, atMs: now)

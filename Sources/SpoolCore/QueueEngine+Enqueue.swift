@@ -56,6 +56,15 @@ extension QueueEngine {
             completion(.failure(.invalidArgument(isBatch ? "a batch needs at least one job" : "no job given")))
             return
         }
+        if isBatch && requests.count > configuration.maxBatchSize {
+            completion(.failure(.invalidArgument("jobs has \(requests.count) jobs; the most a batch may carry is "
+                                                 + "\(configuration.maxBatchSize) (max_batch_size)")))
+            return
+        }
+        if let batchLabels, let problem = JobRequest.labelsProblem(batchLabels, field: "labels") {
+            completion(.failure(.invalidArgument(problem)))
+            return
+        }
         let problems = requests.enumerated().compactMap { index, request in
             request.problem(handlers: handlerTypes, rateKeys: rateKeys)
                 .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }

@@ -25,14 +25,14 @@ extension QueueEngine {
         case .running:
             let started = record.startedAtMs ?? now
             let fraction = record.progress.fraction
-            if fraction >= 0.01 { return started + Int64(Double(max(1, now - started)) / fraction) }
-            return meanRunMs > 0 ? max(now, started + meanRunMs) : 0
+            if fraction >= 0.01 { return started.saturatingAdd(Int64(saturating: Double(max(1, now.saturatingAdd(-started))) / fraction)) }
+            return meanRunMs > 0 ? max(now, started.saturatingAdd(meanRunMs)) : 0
         case .queued:
             guard meanRunMs > 0 else { return 0 }
             let concurrency = Int64(max(1, scheduler.concurrency(ofQueue: record.queue)))
-            return now + (Int64(position - 1) / concurrency + 1) * meanRunMs
+            return now.saturatingAdd(Int64(saturating: Double(Int64(position - 1) / concurrency + 1) * Double(meanRunMs)))
         case .scheduled:
-            return meanRunMs > 0 ? max(now, record.runAtMs) + meanRunMs : 0
+            return meanRunMs > 0 ? max(now, record.runAtMs).saturatingAdd(meanRunMs) : 0
         case .succeeded, .failed, .cancelled:
             return record.finishedAtMs ?? 0
         }
@@ -65,7 +65,7 @@ extension QueueEngine {
         guard waiting > 0 else { return running > 0 ? latest : 0 }
         let concurrency = max(1, scheduler.concurrency(ofQueue: queue))
         let waves = (waiting + concurrency - 1) / concurrency
-        let waitingDone = (running > 0 ? earliest : now) + Int64(Double(waves) * meanRunMs)
+        let waitingDone = (running > 0 ? earliest : now).saturatingAdd(Int64(saturating: Double(waves) * meanRunMs))
         return running > 0 ? max(waitingDone, latest) : waitingDone
     }
 
@@ -173,7 +173,7 @@ extension QueueEngine {
         }
 
         let now = clock.nowMs
-        let subscription = Subscription(limit: configuration.subscriberBufferLimit)
+        let subscription = Subscription(limit: configuration.subscriberBufferLimit, budget: hub.budget)
         if afterSeq > 0 {
             for event in hub.replay(after: afterSeq, for: selection) { subscription.push(event) }
         }
@@ -273,6 +273,7 @@ extension QueueEngine {
             let due = hub.subscribers[id]?.nextPositionMs ?? now
             next = min(next ?? due, due)
         }
+        hub.enforceBudget()
         if next == nil { positionTicker = nil }
         return next
     }

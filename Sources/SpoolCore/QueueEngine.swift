@@ -89,7 +89,7 @@ public actor QueueEngine {
         rateKeys = Set(configuration.rateKeys.keys)
         let now = clock.nowMs
         scheduler = Scheduler(configuration: configuration, nowMs: now)
-        hub = EventHub(nowMs: now, replayLimit: configuration.replayedEvents)
+        hub = EventHub(nowMs: now, replayLimit: configuration.replayedEvents, bufferBytes: configuration.subscriberBufferBytes)
         ids = JobIDGenerator(seed: seed)
         random = SeededRandom(seed: seed ^ 0xA5A5_A5A5_A5A5_A5A5)
         workers = Array(repeating: nil, count: configuration.workers)
@@ -115,6 +115,15 @@ public actor QueueEngine {
             // The store reads the next chunk while this one is taken in.
             for try await chunk in store.unfinishedJobs(chunkSize: 8192) {
                 for var record in chunk {
+                    if let problem = record.loadProblem {
+                        // Taken back as it is, its sums could trap: it fails instead, once.
+                        Self.failCorrupt(&record, problem, atMs: now)
+                        report.corrupt.append(.init(id: record.id, problem: problem))
+                        interrupted.append(record)
+                        table.insert(record)
+                        counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
+                        continue
+                    }
                     switch record.state {
                     case .running:
                         Self.interrupt(&record, atMs: now)
@@ -141,7 +150,8 @@ public actor QueueEngine {
             throw .storage("cannot record interrupted jobs: \(error)")
         }
         for record in interrupted {
-            let note = record.state == .failed
+            let note = record.failure?.code == Self.corruptCode ? "failed at start-up: \(record.failure!.message)"
+                : record.state == .failed
                 ? "interrupted by a restart during its last attempt (\(record.attempt) of \(record.maxAttempts))"
                 : "interrupted by a restart during attempt \(record.attempt) of \(record.maxAttempts); queued again"
             hub.publish(event(.state, record, note: note, atMs: now))
@@ -165,6 +175,19 @@ public actor QueueEngine {
             record.state = .failed
             record.finishedAtMs = now
         }
+    }
+
+    /// The error code of a job failed at start-up because its stored row
+    /// could not be taken back.
+    public static let corruptCode = "corrupt"
+
+    private static func failCorrupt(_ record: inout JobRecord, _ problem: String, atMs now: Int64) {
+        record.corruption = nil
+        record.state = .failed
+        record.failure = .init(code: corruptCode, message: "its stored row cannot be taken back: \(problem)", retryable: false)
+        record.attempt = min(max(0, record.attempt), record.maxAttempts)
+        record.finishedAtMs = now
+        record.updatedAtMs = now
     }
 
     /// Stops taking work: new requests get UNAVAILABLE and nothing more is

@@ -14,6 +14,7 @@ public struct TokenBucket: Sendable, Equatable {
     public static let decreaseCooldownMs: Int64 = 1000
     /// Refills add up in floating point; a token this close to whole is whole.
     private static let tolerance = 1e-9
+    private static let longestWaitMs = 100 * 366 * 86_400_000.0
 
     public let configuredRate: Double
     public let burst: Double
@@ -48,7 +49,10 @@ public struct TokenBucket: Sendable, Equatable {
     public func nextTokenMs(atMs nowMs: Int64) -> Int64 {
         let missing = 1 - tokens(atMs: nowMs)
         guard missing > Self.tolerance else { return nowMs }
-        return nowMs + Int64((missing * 1000 / rate - Self.tolerance).rounded(.up))
+        let waitMs = (missing * 1000 / rate - Self.tolerance).rounded(.up)
+        // A configured rate is at least 1e-6/s and a debt at most ten years
+        // (JobLimits), so the wait is finite; held to a century regardless.
+        return nowMs.saturatingAdd(waitMs.isFinite && waitMs < Self.longestWaitMs ? Int64(waitMs) : Int64(Self.longestWaitMs))
     }
 
     /// The downstream said "rate limited": slow down, and wait `retryAfterMs`.

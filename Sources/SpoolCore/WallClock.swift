@@ -24,9 +24,14 @@ public struct SystemClock: WallClock {
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 
+    /// Sleeps a day at most at a time, so that a far deadline (year 9999)
+    /// is no huge duration for the runtime, and a clock set forward is seen.
     public func sleep(untilMs deadlineMs: Int64) async throws {
-        let wait = deadlineMs - nowMs
-        if wait > 0 { try await Task.sleep(for: .milliseconds(wait)) }
+        var wait = deadlineMs.saturatingAdd(-nowMs)
+        while wait > 0 {
+            try await Task.sleep(for: .milliseconds(min(wait, 86_400_000)))
+            wait = deadlineMs.saturatingAdd(-nowMs)
+        }
     }
 }
 

@@ -22,7 +22,8 @@ import SystemPackage
 ///   The failure's text is the command's error message, or its exit status,
 ///   followed by the end of its standard error.
 /// - A cancelled or timed-out job's process group gets SIGTERM, then SIGKILL
-///   after `terminationGraceMs`.
+///   after `terminationGraceMs`. When the command exits, whatever is left of
+///   its process group gets SIGKILL.
 public struct ExecHandler: JobHandler {
     public struct Command: Sendable, Equatable {
         /// A path, or a name looked up in `PATH`.
@@ -73,12 +74,13 @@ public struct ExecHandler: JobHandler {
         // reach: a cancel signals the process group instead, and this run
         // returns only once the command has exited and its output is read.
         let execution = Task { try await Self.execute(command, job: job, group: group, log: log) }
+        // However the run ends, nothing of its process group outlives it.
+        defer { group.exited() }
         let messages = try await withTaskCancellationHandler {
             try await execution.value
         } onCancel: {
             group.stop()
         }
-        group.exited()
         try Task.checkCancellation()
         return try messages.outcome()
     }
@@ -216,8 +218,8 @@ struct Messages: Sendable {
 
 /// The command's process group, and how a cancel stops it: SIGTERM to the
 /// group, then SIGKILL if the command has not exited after the grace period.
-/// Once the command has exited after a cancel, whatever is left of its group
-/// gets SIGKILL at once.
+/// Once the command has exited, whatever is left of its group gets SIGKILL
+/// at once.
 final class ProcessGroup: Sendable {
     private struct State {
         var id: pid_t?
@@ -251,13 +253,17 @@ final class ProcessGroup: Sendable {
         if let id = state.withLock({ $0.id }) { signal(SIGKILL, to: id) }
     }
 
+    /// The command has exited and its output is read: whatever is left of
+    /// its group (a child it started in the background and did not wait
+    /// for) gets SIGKILL, whether the attempt succeeded, failed or was
+    /// stopped. An attempt leaves no process behind.
     func exited() {
-        let (id, stopping, killer) = state.withLock { state in
+        let (id, killer) = state.withLock { state in
             defer { state.killer = nil }
-            return (state.id, state.stopping, state.killer)
+            return (state.id, state.killer)
         }
         killer?.cancel()
-        if stopping, let id { signal(SIGKILL, to: id) }
+        if let id { signal(SIGKILL, to: id) }
     }
 
     private func terminate(_ id: pid_t) {

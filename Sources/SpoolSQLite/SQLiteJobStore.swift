@@ -546,18 +546,30 @@ private enum Row {
         func text(_ column: Int32) -> String? { row.isNull(column) ? nil : row.text(column) }
         func integer(_ column: Int32) -> Int64? { row.isNull(column) ? nil : row.integer(column) }
         let id = row.text(0) ?? ""
-        guard let state = JobState(rawValue: Int32(row.integer(5))),
-              let lockKeys = StringListCoding.decode(row.blob(7) ?? []),
-              let labels = StringListCoding.decodeMap(row.blob(14) ?? []) else {
+        guard let state = JobState(rawValue: Int32(clamping: row.integer(5))) else {
             throw SQLiteError(code: SQLITE_CORRUPT, connection: nil, context: "job \(id) has a malformed row")
         }
+        // Whatever else is out of place is read as best it can be, and named
+        // in `corruption`: the engine fails such a job instead of trapping.
+        var problems: [String] = []
+        func int32(_ column: Int32, _ name: String) -> Int32 {
+            let value = row.integer(column)
+            if let exact = Int32(exactly: value) { return exact }
+            problems.append("\(name) \(value) is out of range")
+            return 0
+        }
+        let lockKeys = StringListCoding.decode(row.blob(7) ?? [])
+        let labels = StringListCoding.decodeMap(row.blob(14) ?? [])
+        if lockKeys == nil { problems.append("lock_keys is malformed") }
+        if labels == nil { problems.append("labels is malformed") }
         var record = JobRecord(
             id: JobID(id), seq: row.integer(1), queue: strings.share(row.text(2) ?? "", as: \.queue),
-            type: strings.share(row.text(3) ?? "", as: \.type), priority: Int32(row.integer(4)), state: state,
-            idempotencyKey: text(6), lockKeys: lockKeys, rateKey: text(8), maxAttempts: Int32(row.integer(9)),
+            type: strings.share(row.text(3) ?? "", as: \.type), priority: int32(4, "priority"), state: state,
+            idempotencyKey: text(6), lockKeys: lockKeys ?? [], rateKey: text(8), maxAttempts: int32(9, "max_attempts"),
             timeoutMs: row.integer(11), runAtMs: row.integer(12), batchId: text(13).map { strings.share($0, as: \.batch) },
-            labels: labels, createdAtMs: row.integer(22))
-        record.attempt = Int32(row.integer(10))
+            labels: labels ?? [:], createdAtMs: row.integer(22))
+        record.attempt = int32(10, "attempt")
+        if !problems.isEmpty { record.corruption = problems.joined(separator: "; ") }
         record.updatedAtMs = row.integer(25)
         // The rest only when set, so that a waiting job's record stays small.
         let progress = JobRecord.Progress(fraction: row.real(15), step: row.text(16) ?? "", message: row.text(17) ?? "")

@@ -6,10 +6,14 @@ struct BearerAuthorization: Sendable {
     /// Load balancers and orchestrators probe health without credentials.
     static let exemptPrefixes = ["/grpc.health.v1.Health/"]
 
+    /// A keyed digest of each token: 128 bits from two SipHash runs
+    /// (Swift's `Hasher`, keyed with a random seed per process).
+    private let digests: [Digest]
     private let tokens: [[UInt8]]
 
     init(tokens: [String]) {
         self.tokens = tokens.map { Array($0.utf8) }
+        digests = self.tokens.map(Digest.init)
     }
 
     func check(_ context: RPCContext) throws(GRPCStatus) {
@@ -20,17 +24,41 @@ struct BearerAuthorization: Sendable {
         guard header.count > scheme.count, header.prefix(scheme.count).lowercased() == scheme.lowercased() else {
             throw GRPCStatus(.unauthenticated, "authorization must be \"Bearer <token>\"")
         }
-        let presented = Array(header.utf8.dropFirst(scheme.utf8.count))
-        // Every token is compared in full, so the time taken tells nothing.
-        var matched = false
-        for token in tokens where Self.constantTimeEqual(token, presented) { matched = true }
-        guard matched else { throw GRPCStatus(.unauthenticated, "the bearer token is not one this server accepts") }
+        guard matches(Array(header.utf8.dropFirst(scheme.utf8.count))) else {
+            throw GRPCStatus(.unauthenticated, "the bearer token is not one this server accepts")
+        }
     }
 
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
+    /// Whether `presented` is one of the tokens. The time taken depends on
+    /// the presented token's length and on how many tokens there are, never
+    /// on the tokens' lengths or bytes: what is compared is fixed-size
+    /// digests, every one of them in full. Only a digest that matches (the
+    /// token itself, short of a 2^-128 chance) is confirmed byte for byte.
+    func matches(_ presented: [UInt8]) -> Bool {
+        let digest = Digest(presented)
+        var matched: Int?
+        for (index, candidate) in digests.enumerated() where candidate.equalsInConstantTime(digest) { matched = index }
+        guard let matched else { return false }
+        return tokens[matched] == presented
+    }
+
+    struct Digest {
+        let high: UInt64
+        let low: UInt64
+
+        init(_ bytes: [UInt8]) {
+            func sipHash(_ domain: UInt8) -> UInt64 {
+                var hasher = Hasher()
+                hasher.combine(domain)
+                bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+                return UInt64(bitPattern: Int64(hasher.finalize()))
+            }
+            high = sipHash(1)
+            low = sipHash(2)
+        }
+
+        func equalsInConstantTime(_ other: Digest) -> Bool {
+            (high ^ other.high) | (low ^ other.low) == 0
+        }
     }
 }

@@ -60,11 +60,25 @@ struct ConfigNode {
         return value
     }
 
-    func number(atLeast minimum: Double, orAbove: Bool = false) throws(ConfigurationError) -> Double {
-        guard let value = node.float, value.isFinite, orAbove ? value > minimum : value >= minimum else {
-            throw error("must be a number \(orAbove ? ">" : "≥") \(minimum.formatted) (got \(shown))")
+    func int(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let value = node.int, range.contains(value) else {
+            throw error("must be an integer from \(range.lowerBound) to \(range.upperBound) (got \(shown))")
         }
         return value
+    }
+
+    /// A number in `range`; with `orAbove`, above its lower bound.
+    func number(in range: ClosedRange<Double>, orAbove: Bool = false) throws(ConfigurationError) -> Double {
+        guard let value = node.float, value.isFinite, range.contains(value), !orAbove || value > range.lowerBound else {
+            throw error("must be a number \(orAbove ? "above" : "from") \(range.lowerBound.formatted) "
+                        + "\(orAbove ? "up " : "")to \(range.upperBound.formatted) (got \(shown))")
+        }
+        return value
+    }
+
+    /// Seconds, from 0 to `maxSeconds`, as milliseconds.
+    func milliseconds(upTo maxSeconds: Double = SpoolConfiguration.Bounds.maxSeconds) throws(ConfigurationError) -> Int64 {
+        Int64((try number(in: 0...maxSeconds) * 1000).rounded())
     }
 
     func strings() throws(ConfigurationError) -> [String] {
@@ -78,5 +92,5 @@ struct ConfigNode {
 }
 
 private extension Double {
-    var formatted: String { self == rounded() ? String(Int(self)) : String(self) }
+    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

@@ -9,13 +9,21 @@ public struct JobQueueService: Sendable {
     public static let name = "spool.v1.JobQueue"
 
     let engine: QueueEngine
+    private let limits: RequestLimits
+    private let maxProgressStreamsPerConnection: Int
 
-    public init(engine: QueueEngine) { self.engine = engine }
+    /// `maxProgressStreamsPerConnection`: StreamProgress calls one
+    /// connection may have open at once.
+    public init(engine: QueueEngine, maxProgressStreamsPerConnection: Int = 100) {
+        self.engine = engine
+        limits = RequestLimits(maxBatchSize: engine.configuration.maxBatchSize)
+        self.maxProgressStreamsPerConnection = maxProgressStreamsPerConnection
+    }
 
     public func register(in router: inout Router) {
         // The enqueues answer from the engine's commit, with no task waiting
         // per call: the busiest RPCs cost the least this way.
-        router.unaryCallback("/spool.v1.JobQueue/Enqueue") {
+        router.unaryCallback("/spool.v1.JobQueue/Enqueue", precheck: limits.enqueue.precheck) {
             (request: EnqueueRequest, _, responder: MessageResponder<EnqueueResponse>) in
             guard let spec = request.job else { throw GRPCStatus(.invalidArgument, "job is required") }
             engine.enqueue([JobRequest(spec)]) { result in
@@ -25,7 +33,7 @@ public struct JobQueueService: Sendable {
                 }
             }
         }
-        router.unaryCallback("/spool.v1.JobQueue/EnqueueBatch") {
+        router.unaryCallback("/spool.v1.JobQueue/EnqueueBatch", precheck: limits.enqueueBatch.precheck) {
             (request: EnqueueBatchRequest, _, responder: MessageResponder<EnqueueBatchResponse>) in
             engine.enqueue(request.jobs.map(JobRequest.init), batchLabels: request.labels) { result in
                 responder.respond {
@@ -48,12 +56,13 @@ public struct JobQueueService: Sendable {
                 throw GRPCStatus(.invalidArgument, "set exactly one of job_id and batch_id")
             }
         }
-        router.unary("/spool.v1.JobQueue/GetStatus") { (request: GetStatusRequest, _) in
+        router.unary("/spool.v1.JobQueue/GetStatus", precheck: limits.getStatus.precheck) { (request: GetStatusRequest, _) in
             GetStatusResponse(try await mapped {
                 try await engine.status(queues: request.queues, jobIDs: request.jobIds, batchID: request.batchId)
             })
         }
-        router.serverStreaming("/spool.v1.JobQueue/StreamProgress") {
+        router.limitPerConnection("/spool.v1.JobQueue/StreamProgress", to: maxProgressStreamsPerConnection)
+        router.serverStreaming("/spool.v1.JobQueue/StreamProgress", precheck: limits.streamProgress.precheck) {
             (request: StreamProgressRequest, _, writer: MessageWriter<ProgressEvent>) in
             let selection = try Self.selection(of: request)
             let subscription = try await mapped {

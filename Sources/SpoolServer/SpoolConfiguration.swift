@@ -15,6 +15,8 @@ public struct SpoolConfiguration: Sendable {
     public var threads: Int?
     public var maxReceiveMessageSize = 4 * 1024 * 1024
     public var maxConcurrentStreams: UInt32 = 1000
+    /// Progress streams one connection may have open at once; more get RESOURCE_EXHAUSTED.
+    public var maxProgressStreamsPerConnection = 100
     public var shutdownGraceSeconds = 10.0
     /// When not empty, every call but health checks needs
     /// `authorization: Bearer <one of these>`.
@@ -26,6 +28,28 @@ public struct SpoolConfiguration: Sendable {
     public init() {}
 
     public static let durabilities = ["full", "normal"]
+
+    /// The range of every number spoold can be told (README: Limits): the
+    /// file and the flags are held to them, so no setting can make the
+    /// engine's sums overflow or its memory balloon.
+    public enum Bounds {
+        /// Durations (timeouts, backoff, grace periods): ten years, as a job's own.
+        public static let maxSeconds = Double(JobLimits.maxDurationMs / 1000)
+        public static let maxRetentionHours = Double(JobLimits.maxDurationMs / 3_600_000)
+        public static let workers = 1...10_000
+        public static let threads = 1...256
+        public static let maxReceiveMessageSize = 1...(256 << 20)
+        public static let maxConcurrentStreams = 1...100_000
+        public static let maxBatchSize = 1...1_000_000
+        public static let progressBufferBytes = (1 << 20)...(1 << 40)
+        public static let progressStreamsPerConnection = 1...100_000
+        public static let concurrency = 1...1_000_000
+        public static let maxDepth = 0...1_000_000_000
+        public static let lockCapacity = 1...1_000_000
+        public static let backoffMultiplier = 1.0...1_000
+        public static let ratePerSecond = 1e-6...1e9
+        public static let burst = 1.0...1e9
+    }
 
     /// Reads `path`; a missing or invalid file is refused naming the key.
     public init(contentsOf path: String) throws(ConfigurationError) {
@@ -51,20 +75,25 @@ public struct SpoolConfiguration: Sendable {
 
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
-                    "max_concurrent_streams", "shutdown_grace", "retention_hours", "auth", "queue_defaults", "queues",
-                    "locks", "rate_keys", "types"]
+                    "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "progress_buffer_bytes",
+                    "max_progress_streams_per_connection", "auth", "queue_defaults", "queues", "locks", "rate_keys", "types"]
         var queues: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
             switch key {
             case "listen": listen = try value.string()
             case "db": db = try value.string()
             case "durability": durability = try value.string(oneOf: Self.durabilities)
-            case "workers": engine.workers = try value.int(atLeast: 1)
-            case "threads": threads = try value.int(atLeast: 1)
-            case "max_receive_message_size": maxReceiveMessageSize = try value.int(atLeast: 1)
-            case "max_concurrent_streams": maxConcurrentStreams = UInt32(clamping: try value.int(atLeast: 1))
-            case "shutdown_grace": shutdownGraceSeconds = try value.number(atLeast: 0)
-            case "retention_hours": engine.retentionMs = Int64(try value.number(atLeast: 0, orAbove: true) * 3_600_000)
+            case "workers": engine.workers = try value.int(in: Bounds.workers)
+            case "threads": threads = try value.int(in: Bounds.threads)
+            case "max_receive_message_size": maxReceiveMessageSize = try value.int(in: Bounds.maxReceiveMessageSize)
+            case "max_concurrent_streams": maxConcurrentStreams = UInt32(try value.int(in: Bounds.maxConcurrentStreams))
+            case "shutdown_grace": shutdownGraceSeconds = try value.number(in: 0...Bounds.maxSeconds)
+            case "retention_hours":
+                engine.retentionMs = Int64(try value.number(in: 0...Bounds.maxRetentionHours, orAbove: true) * 3_600_000)
+            case "max_batch_size": engine.maxBatchSize = try value.int(in: Bounds.maxBatchSize)
+            case "progress_buffer_bytes": engine.subscriberBufferBytes = try value.int(in: Bounds.progressBufferBytes)
+            case "max_progress_streams_per_connection":
+                maxProgressStreamsPerConnection = try value.int(in: Bounds.progressStreamsPerConnection)
             case "auth":
                 for (_, tokens) in try value.entries(allowed: ["tokens"]) {
                     authTokens = try tokens.strings()
@@ -80,7 +109,7 @@ public struct SpoolConfiguration: Sendable {
 
             case "locks":
                 for (lock, capacity) in try value.entries() {
-                    engine.lockCapacities[lock] = try capacity.int(atLeast: 1)
+                    engine.lockCapacities[lock] = try capacity.int(in: Bounds.lockCapacity)
                 }
             case "rate_keys":
                 for (rateKey, limit) in try value.entries() {
@@ -130,7 +159,7 @@ public struct SpoolConfiguration: Sendable {
             case "working_directory":
                 command.workingDirectory = try value.string()
             default:
-                command.terminationGraceMs = Int64(try value.number(atLeast: 0) * 1000)
+                command.terminationGraceMs = try value.milliseconds()
             }
         }
         guard !argv.isEmpty else { throw node.error("needs command, e.g. [python3, render.py]") }
@@ -147,10 +176,10 @@ public struct SpoolConfiguration: Sendable {
         let keys = ["concurrency", "max_depth", "max_attempts", "timeout", "backoff", "rate"]
         for (key, value) in try node.entries(allowed: keys) {
             switch key {
-            case "concurrency": queue.concurrency = try value.int(atLeast: 1)
-            case "max_depth": queue.maxDepth = try value.int(atLeast: 0)
-            case "max_attempts": queue.maxAttempts = Int32(clamping: try value.int(atLeast: 1))
-            case "timeout": queue.timeoutMs = Int64(try value.number(atLeast: 0) * 1000)
+            case "concurrency": queue.concurrency = try value.int(in: Bounds.concurrency)
+            case "max_depth": queue.maxDepth = try value.int(in: Bounds.maxDepth)
+            case "max_attempts": queue.maxAttempts = Int32(try value.int(in: 1...Int(JobLimits.maxAttempts)))
+            case "timeout": queue.timeoutMs = try value.milliseconds()
             case "backoff": queue.backoff = try backoff(value, defaults: queue.backoff)
             default: queue.rateLimit = try rateLimit(value)
             }
@@ -162,9 +191,9 @@ public struct SpoolConfiguration: Sendable {
         var initialMs = defaults.initialMs, multiplier = defaults.multiplier, maxMs = defaults.maxMs
         for (key, value) in try node.entries(allowed: ["initial", "multiplier", "max"]) {
             switch key {
-            case "initial": initialMs = Int64(try value.number(atLeast: 0) * 1000)
-            case "multiplier": multiplier = try value.number(atLeast: 1)
-            default: maxMs = Int64(try value.number(atLeast: 0) * 1000)
+            case "initial": initialMs = try value.milliseconds()
+            case "multiplier": multiplier = try value.number(in: Bounds.backoffMultiplier)
+            default: maxMs = try value.milliseconds()
             }
         }
         guard maxMs >= initialMs else { throw node.error("max must not be below initial") }
@@ -174,8 +203,8 @@ public struct SpoolConfiguration: Sendable {
     private static func rateLimit(_ node: ConfigNode) throws(ConfigurationError) -> RateLimit {
         var perSecond: Double?, burst: Double?
         for (key, value) in try node.entries(allowed: ["per_second", "burst"]) {
-            if key == "per_second" { perSecond = try value.number(atLeast: 0, orAbove: true) }
-            else { burst = try value.number(atLeast: 1) }
+            if key == "per_second" { perSecond = try value.number(in: Bounds.ratePerSecond) }
+            else { burst = try value.number(in: Bounds.burst) }
         }
         guard let perSecond else { throw node.error("needs per_second") }
         return RateLimit(ratePerSecond: perSecond, burst: burst)

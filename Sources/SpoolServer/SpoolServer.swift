@@ -25,11 +25,12 @@ public final class SpoolServer: Sendable {
     /// but health checks needs `authorization: Bearer <one of them>`.
     public static func start(
         engine: QueueEngine, configuration: GRPCServer.Configuration, authTokens: [String] = [],
-        group: any EventLoopGroup
+        maxProgressStreamsPerConnection: Int = 100, group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
         var router = Router()
-        JobQueueService(engine: engine).register(in: &router)
+        JobQueueService(engine: engine, maxProgressStreamsPerConnection: maxProgressStreamsPerConnection)
+            .register(in: &router)
         health.register(in: &router)
         ReflectionService().register(in: &router)
         if !authTokens.isEmpty {

@@ -54,15 +54,28 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Seconds that in-flight calls get to finish on SIGTERM/SIGINT. Default 10.")
     var shutdownGrace: Double?
 
+    @Option(help: "Most jobs one EnqueueBatch may carry; more get INVALID_ARGUMENT before the batch is unpacked. Default 10000.")
+    var maxBatchSize: Int?
+
+    /// Every number is held to the range the config file's is (README: Limits).
     func validate() throws {
-        for (flag, value) in [("--max-receive-message-size", maxReceiveMessageSize), ("--workers", workers),
-                              ("--concurrency", concurrency), ("--threads", threads)] {
-            if let value, value <= 0 { throw ValidationError("\(flag) must be positive") }
+        typealias Bounds = SpoolConfiguration.Bounds
+        let integers: [(String, Int?, ClosedRange<Int>)] = [
+            ("--max-receive-message-size", maxReceiveMessageSize, Bounds.maxReceiveMessageSize),
+            ("--workers", workers, Bounds.workers), ("--concurrency", concurrency, Bounds.concurrency),
+            ("--threads", threads, Bounds.threads), ("--max-depth", maxDepth, Bounds.maxDepth),
+            ("--max-concurrent-streams", maxConcurrentStreams.map(Int.init), Bounds.maxConcurrentStreams),
+            ("--max-batch-size", maxBatchSize, Bounds.maxBatchSize),
+        ]
+        for case let (flag, value?, range) in integers where !range.contains(value) {
+            throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound) (got \(value))")
         }
-        if maxConcurrentStreams == 0 { throw ValidationError("--max-concurrent-streams must be positive") }
-        if let maxDepth, maxDepth < 0 { throw ValidationError("--max-depth must not be negative") }
-        if let retentionHours, retentionHours <= 0 { throw ValidationError("--retention-hours must be positive") }
-        if let shutdownGrace, shutdownGrace < 0 { throw ValidationError("--shutdown-grace must not be negative") }
+        if let retentionHours, !(retentionHours > 0 && retentionHours <= Bounds.maxRetentionHours) {
+            throw ValidationError("--retention-hours must be above 0 up to \(Int(Bounds.maxRetentionHours)) (ten years)")
+        }
+        if let shutdownGrace, !(shutdownGrace >= 0 && shutdownGrace <= Bounds.maxSeconds) {
+            throw ValidationError("--shutdown-grace must be from 0 to \(Int(Bounds.maxSeconds)) seconds (ten years)")
+        }
     }
 
     private static func parseListen(_ listen: String) -> (host: String, port: Int)? {
@@ -94,6 +107,7 @@ struct Spoold: AsyncParsableCommand {
         if let maxConcurrentStreams { settings.maxConcurrentStreams = maxConcurrentStreams }
         if let threads { settings.threads = threads }
         if let shutdownGrace { settings.shutdownGraceSeconds = shutdownGrace }
+        if let maxBatchSize { settings.engine.maxBatchSize = maxBatchSize }
         guard Self.parseListen(settings.listen) != nil else {
             let source = listen != nil ? "--listen" : "\(config ?? ""): listen"
             throw ValidationError("\(source) must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(settings.listen)\")")
@@ -136,12 +150,19 @@ struct Spoold: AsyncParsableCommand {
         Log.line("spoold: recovered \(recovery.queued) queued, \(recovery.scheduled) scheduled, "
                  + "\(recovery.requeued) interrupted and queued again, \(recovery.failed) interrupted on their last attempt "
                  + "in \(started.duration(to: .now).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
+        for job in recovery.corrupt.prefix(20) {
+            Log.line("spoold: job \(job.id) failed as corrupt: its stored row cannot be taken back: \(job.problem)")
+        }
+        if recovery.corrupt.count > 20 {
+            Log.line("spoold: \(recovery.corrupt.count - 20) more jobs failed as corrupt (error code \"corrupt\")")
+        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
         let server: SpoolServer
         do {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
-                                                 authTokens: settings.authTokens, group: group)
+                                                 authTokens: settings.authTokens,
+                                                 maxProgressStreamsPerConnection: settings.maxProgressStreamsPerConnection, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(settings.listen): \(error)")

@@ -31,10 +31,29 @@ struct SubscriptionTests {
         #expect(try await iterator.next()?.seq == 1)
         subscription.push(event(2, .state))
         subscription.push(event(3, .state))
+        #expect(subscription.pendingBytes > 0)
         subscription.push(event(4, .state))
-        #expect(try await iterator.next()?.seq == 2)
-        #expect(try await iterator.next()?.seq == 3)
+        // Its unsent events are dropped at once: the resume point is the last one read.
+        #expect(subscription.pendingBytes == 0)
         await #expect(throws: SubscriptionError.tooSlow(resumeAfterSeq: 1)) { _ = try await iterator.next() }
+    }
+
+    @Test func theBudgetCountsWhatEveryStreamHoldsUnsentAndGivesItBackAsTheyRead() async throws {
+        let budget = SubscriberBudget(limitBytes: .max)
+        let a = Subscription(limit: 100, budget: budget), b = Subscription(limit: 100, budget: budget)
+        a.push(event(1, .state))
+        a.push(event(2, .progress, fraction: 0.5))
+        b.push(event(3, .state))
+        #expect(budget.usedBytes == a.pendingBytes + b.pendingBytes)
+        #expect(budget.usedBytes == 3 * event(1, .state).estimatedBytes)
+        var iterator = a.makeAsyncIterator()
+        _ = try await iterator.next()
+        #expect(budget.usedBytes == 2 * event(1, .state).estimatedBytes)
+        b.endTooSlow()
+        #expect(budget.usedBytes == a.pendingBytes)
+        a.finish()
+        _ = try await iterator.next()
+        #expect(budget.usedBytes == 0)
     }
 
     @Test func aWaitingReaderGetsThePushedEventAndCancellationEndsTheWait() async throws {

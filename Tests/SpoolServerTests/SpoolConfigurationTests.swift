@@ -77,17 +77,29 @@ struct SpoolConfigurationTests {
     /// Each invalid file, and the message that refuses it: file, line and
     /// column, the key's path, and what is wrong.
     @Test(arguments: [
-        ("workers: 0", "spool.yaml:1:10: workers: must be an integer ≥ 1 (got \"0\")"),
+        ("workers: 0", "spool.yaml:1:10: workers: must be an integer from 1 to 10000 (got \"0\")"),
+        ("workers: 1000000000000", "spool.yaml:1:10: workers: must be an integer from 1 to 10000 (got \"1000000000000\")"),
+        ("queue_defaults: {timeout: 1e300}",
+         "spool.yaml:1:27: queue_defaults.timeout: must be a number from 0 to 316224000 (got \"1e300\")"),
+        ("queue_defaults: {max_attempts: 2147483647}",
+         "spool.yaml:1:32: queue_defaults.max_attempts: must be an integer from 1 to 1000 (got \"2147483647\")"),
+        ("queue_defaults:\n  backoff: {multiplier: .inf}",
+         "spool.yaml:2:25: queue_defaults.backoff.multiplier: must be a number from 1 to 1000 (got \".inf\")"),
+        ("retention_hours: 1e300", "spool.yaml:1:18: retention_hours: must be a number above 0 up to 87840 (got \"1e300\")"),
+        ("max_batch_size: 0", "spool.yaml:1:17: max_batch_size: must be an integer from 1 to 1000000 (got \"0\")"),
         ("durability: fast", "spool.yaml:1:13: durability: must be one of full, normal (got \"fast\")"),
         ("wrokers: 4", "spool.yaml:1:1: wrokers: unknown key (known here: listen, db, durability, workers, threads, "
-            + "max_receive_message_size, max_concurrent_streams, shutdown_grace, retention_hours, auth, queue_defaults, "
-            + "queues, locks, rate_keys, types)"),
+            + "max_receive_message_size, max_concurrent_streams, shutdown_grace, retention_hours, max_batch_size, "
+            + "progress_buffer_bytes, max_progress_streams_per_connection, auth, queue_defaults, queues, locks, rate_keys, types)"),
         ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
             + "concurrency, max_depth, max_attempts, timeout, backoff, rate)"),
         ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second"),
         ("queue_defaults:\n  backoff: {initial: 10, max: 1}", "spool.yaml:2:12: queue_defaults.backoff: max must not be below initial"),
-        ("locks:\n  gpu: two", "spool.yaml:2:8: locks.gpu: must be an integer ≥ 1 (got \"two\")"),
-        ("rate_keys:\n  openai: {per_second: 0}", "spool.yaml:2:24: rate_keys.openai.per_second: must be a number > 0 (got \"0\")"),
+        ("locks:\n  gpu: two", "spool.yaml:2:8: locks.gpu: must be an integer from 1 to 1000000 (got \"two\")"),
+        ("rate_keys:\n  openai: {per_second: 0}",
+         "spool.yaml:2:24: rate_keys.openai.per_second: must be a number from 1e-06 to 1000000000 (got \"0\")"),
+        ("rate_keys:\n  openai: {per_second: 1e-300}",
+         "spool.yaml:2:24: rate_keys.openai.per_second: must be a number from 1e-06 to 1000000000 (got \"1e-300\")"),
         ("types:\n  render:\n    queue: images", "spool.yaml:3:5: types.render: needs exec (the command that runs this type's jobs)"),
         ("types:\n  render:\n    exec: {command: []}", "spool.yaml:3:21: types.render.exec.command: must name a program, e.g. [python3, render.py]"),
         ("types:\n  spool.echo:\n    exec: {command: [cat]}", "spool.yaml:3:5: types.spool.echo: types named spool.* are built in"),

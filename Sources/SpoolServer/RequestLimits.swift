@@ -1,0 +1,56 @@
+import GRPCH2
+import SpoolCore
+import SpoolWire
+
+/// How many elements each request's repeated and map fields may hold
+/// (README: Limits), checked on the wire before a request is unpacked. The
+/// numbers are the fields' in proto/spool/v1/queue.proto.
+struct RequestLimits: Sendable {
+    /// The most job ids one GetStatus or StreamProgress may name.
+    static let maxJobIDs = 10_000
+    /// The most queues one GetStatus may name.
+    static let maxQueues = 1_000
+
+    let enqueue: RepeatedFieldLimits
+    let enqueueBatch: RepeatedFieldLimits
+    let getStatus: RepeatedFieldLimits
+    let streamProgress: RepeatedFieldLimits
+
+    init(maxBatchSize: Int) {
+        var job = RepeatedFieldLimits()
+        job.limit(field: 6, "lock_keys", to: JobLimits.maxLockKeys)
+        job.limit(field: 11, "labels", to: JobLimits.maxLabels)
+
+        var enqueue = RepeatedFieldLimits()
+        enqueue.lookInto(field: 1, "job", job)
+        self.enqueue = enqueue
+
+        var batch = RepeatedFieldLimits()
+        batch.limit(field: 1, "jobs", to: maxBatchSize, setting: "max_batch_size")
+        batch.lookInto(field: 1, "jobs", job)
+        batch.limit(field: 2, "labels", to: JobLimits.maxLabels)
+        enqueueBatch = batch
+
+        var status = RepeatedFieldLimits()
+        status.limit(field: 1, "queues", to: Self.maxQueues)
+        status.limit(field: 2, "job_ids", to: Self.maxJobIDs)
+        getStatus = status
+
+        var stream = RepeatedFieldLimits()
+        stream.limit(field: 1, "job_ids", to: Self.maxJobIDs)
+        streamProgress = stream
+    }
+}
+
+extension RepeatedFieldLimits {
+    /// The check as a router precheck: INVALID_ARGUMENT naming the field.
+    var precheck: Router.Precheck {
+        { bytes throws(GRPCStatus) in
+            do throws(RepeatedFieldLimits.Exceeded) {
+                try check(bytes)
+            } catch {
+                throw GRPCStatus(.invalidArgument, error.description)
+            }
+        }
+    }
+}
