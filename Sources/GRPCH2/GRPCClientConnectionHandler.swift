@@ -97,8 +97,14 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
             ("content-type", "application/grpc"), ("te", "trailers"), ("user-agent", "grpc-swift-spool/GRPCH2"),
         ]
         if let timeout = call.timeout {
-            let ms = max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-            fields.append(("grpc-timeout", ms < 100_000_000 ? "\(ms)m" : "\(min(ms / 1000, 99_999_999))S"))
+            // At most 8 digits: milliseconds while they fit, else seconds, else the most there is.
+            let (seconds, attoseconds) = timeout.components
+            let header = switch seconds {
+            case ..<100_000: "\(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))m"
+            case ..<100_000_000: "\(seconds)S"
+            default: "99999999S"
+            }
+            fields.append(("grpc-timeout", header))
         }
         fields += call.metadata.map { (name: $0.name.lowercased(), value: $0.value) }
         var body = context.channel.allocator.buffer(capacity: MessageFraming.headerSize + call.request.count)

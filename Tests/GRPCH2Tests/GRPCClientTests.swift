@@ -92,6 +92,66 @@ struct GRPCClientTests {
         try await server.stop()
     }
 
+    @Test func aMethodLimitedPerConnectionRefusesTheCallPastItsLimitUntilOneEnds() async throws {
+        var router = Router()
+        router.register("/test.Calls/Hold", .serverStreaming { _, _, writer in
+            try await writer.send([1])
+            await Task.untilCancelled()
+        })
+        router.limitPerConnection("/test.Calls/Hold", to: 2)
+        let server = try await TestServer.start(router)
+        let (client, group) = try await Self.connect(server.address)
+        var open: [AsyncThrowingStream<[UInt8], any Error>.AsyncIterator] = []
+        for _ in 0..<2 {
+            var held = client.call("/test.Calls/Hold", request: []).makeAsyncIterator()
+            #expect(try await held.next() == [1])
+            open.append(held)
+        }
+        await #expect {
+            for try await _ in client.call("/test.Calls/Hold", request: []) {}
+        } throws: { error in
+            (error as? GRPCStatus)?.code == .resourceExhausted
+                && (error as? GRPCStatus)?.message.contains("already has 2 calls of /test.Calls/Hold open") == true
+        }
+        // Another connection has a limit of its own.
+        let (other, otherGroup) = try await Self.connect(server.address)
+        for try await message in other.call("/test.Calls/Hold", request: []) {
+            #expect(message == [1])
+            break
+        }
+        // A call that ends gives its place back.
+        open.removeFirst()
+        var again: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator?
+        while again == nil {
+            var next = client.call("/test.Calls/Hold", request: []).makeAsyncIterator()
+            do {
+                #expect(try await next.next() == [1])
+                again = next
+            } catch let status as GRPCStatus where status.code == .resourceExhausted {
+                await Task.yield()  // the cancel of the first may not have reached the server yet
+            }
+        }
+        await client.close()
+        await other.close()
+        try await group.shutdownGracefully()
+        try await otherGroup.shutdownGracefully()
+        try await server.stop()
+    }
+
+    /// nghttp cannot send a header without a value; this client sends metadata as it is given.
+    @Test func anEmptyGrpcTimeoutIsMalformedNotNoDeadline() async throws {
+        var router = Router()
+        router.register("/test.Calls/Echo", .unary { request, _ in request })
+        let server = try await TestServer.start(router)
+        let (client, group) = try await Self.connect(server.address)
+        await #expect(throws: GRPCStatus(.invalidArgument, "malformed grpc-timeout \"\": 1 to 8 digits and a unit, H, M, S, m, u or n (e.g. 500m)")) {
+            _ = try await client.unary("/test.Calls/Echo", request: [1], metadata: [("grpc-timeout", "")])
+        }
+        await client.close()
+        try await group.shutdownGracefully()
+        try await server.stop()
+    }
+
     @Test func callsOnAClosedConnectionEndUnavailable() async throws {
         let server = try await TestServer.start(Router())
         let (client, group) = try await Self.connect(server.address)

@@ -64,6 +64,8 @@ struct GRPCServerTests {
         (["-d", "BODY", "-H", "content-type: text/plain"], ":status: 415", "grpc-status: 12"),
         (["-d", "BODY", "-H", "content-type: application/grpc", "-H", "grpc-timeout: soon"],
          ":status: 200", "grpc-message: malformed grpc-timeout \"soon\""),
+        (["-d", "BODY", "-H", "content-type: application/grpc", "-H", "grpc-timeout: 99999999H"],
+         ":status: 200", "grpc-status: 0"),
         (["-d", "BODY", "-H", "content-type: application/grpc", "-H", "trace-bin: !!"],
          ":status: 200", "grpc-message: metadata trace-bin is not valid base64"),
     ])

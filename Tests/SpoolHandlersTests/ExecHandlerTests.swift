@@ -162,6 +162,35 @@ final class ExecHandlerTests: XCTestCase {
         try await cancelAfterFirstReport(exec)
     }
 
+    func testAChildLeftInTheBackgroundIsKilledWhenTheCommandExits() async throws {
+        let pidFile = directory.appendingPathComponent("child.pid")
+        let exec = try handler("""
+            sleep 1000 > /dev/null 2>&1 &
+            echo $! > "\(pidFile.path)"
+            echo '{"result":"done"}'
+            """)
+        let result = try await exec.run(job())
+        XCTAssertEqual(String(decoding: result, as: UTF8.self), "done")
+        let pid = try XCTUnwrap(Int32(String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // SIGKILL was sent before run returned; its delivery is the kernel's,
+        // so the check waits for it (a few milliseconds), up to ten seconds.
+        var alive = Self.isRunning(pid)
+        for _ in 0..<1000 where alive {
+            try await Task.sleep(for: .milliseconds(10))
+            alive = Self.isRunning(pid)
+        }
+        XCTAssertFalse(alive, "the background child \(pid) outlived its job")
+    }
+
+    /// Whether the process exists and has not ended (a zombie has ended:
+    /// in a container nobody may reap it).
+    private static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X"
+    }
+
     /// Runs `exec`, cancels the run once the command reported progress, and
     /// checks that the run ends as cancelled.
     private func cancelAfterFirstReport(_ exec: ExecHandler) async throws {
