@@ -70,7 +70,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         let status = GRPCStatus(.cancelled, "the connection closed")
-        for stream in streams.all { stream.abandon(status) }
+        for stream in streams.all {
+            stream.abandon(status)
+            releaseLimitedSlot(of: stream)
+        }
         streams.removeAll()
         context.fireChannelInactive()
     }
@@ -356,14 +359,19 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
             reject(stream, GRPCStatus(.unimplemented, "unknown method \(stream.path)"))
             return
         }
-        if let limit = router.perConnectionLimit(for: stream.path) {
-            guard limitedCalls[stream.path, default: 0] < limit else {
-                reject(stream, GRPCStatus(.resourceExhausted, "this connection already has \(limit) calls of \(stream.path) open, "
-                                          + "the most it may; end one, or open another connection"))
+        if let limit = router.callLimit(for: stream.path) {
+            guard limitedCalls[stream.path, default: 0] < limit.perConnection else {
+                reject(stream, GRPCStatus(.resourceExhausted, "this connection already has \(limit.perConnection) calls of "
+                                          + "\(stream.path) open, the most it may; end one, or open another connection"))
+                return
+            }
+            guard limit.acquire() else {
+                reject(stream, GRPCStatus(.resourceExhausted, "the server already has \(limit.total) calls of \(stream.path) "
+                                          + "open, the most it takes; try again later"))
                 return
             }
             limitedCalls[stream.path, default: 0] += 1
-            stream.holdsLimitedSlot = true
+            stream.limit = limit
         }
         if let description = stream.timeout {
             guard let timeout = GRPCTimeout.parse(description) else {
@@ -471,8 +479,9 @@ extension GRPCConnectionHandler: NGHTTP2SessionDelegate {
     }
 
     private func releaseLimitedSlot(of stream: ServerStream) {
-        guard stream.holdsLimitedSlot else { return }
-        stream.holdsLimitedSlot = false
+        guard let limit = stream.limit else { return }
+        stream.limit = nil
+        limit.release()
         limitedCalls[stream.path, default: 1] -= 1
     }
 

@@ -1,22 +1,26 @@
+import Synchronization
+
 /// Maps method paths (`/package.Service/Method`) to handlers. Adding an RPC is
 /// one registration; the connection code never changes for it.
 public struct Router: Sendable {
     private var handlers: [String: RPCHandler] = [:]
-    /// Methods that one connection may have only so many calls of open at
-    /// once (long-lived streams, each holding server memory).
-    private var perConnectionLimits: [String: Int] = [:]
+    /// Methods that may have only so many calls open at once, on one
+    /// connection and on the whole server (long-lived streams, each holding
+    /// server memory).
+    private var callLimits: [String: CallLimit] = [:]
 
     public init() {}
 
-    /// At most `limit` calls of `path` open at once on one connection; more
-    /// are answered RESOURCE_EXHAUSTED.
-    public mutating func limitPerConnection(_ path: String, to limit: Int) {
-        precondition(limit >= 1, "a limit of calls lets one in at least")
-        perConnectionLimits[path] = limit
+    /// At most `perConnection` calls of `path` open at once on one
+    /// connection, and `total` on the whole server; more are answered
+    /// RESOURCE_EXHAUSTED.
+    public mutating func limitOpenCalls(of path: String, perConnection: Int, total: Int) {
+        precondition(perConnection >= 1 && total >= 1, "a limit of calls lets one in at least")
+        callLimits[path] = CallLimit(perConnection: perConnection, total: total)
     }
 
-    public func perConnectionLimit(for path: String) -> Int? {
-        perConnectionLimits[path]
+    func callLimit(for path: String) -> CallLimit? {
+        callLimits[path]
     }
 
     public mutating func register(_ path: String, _ handler: RPCHandler) {
@@ -35,7 +39,7 @@ public struct Router: Sendable {
         except exemptPrefixes: [String] = [], _ check: @escaping @Sendable (RPCContext) throws(GRPCStatus) -> Void
     ) -> Router {
         var checked = Router()
-        checked.perConnectionLimits = perConnectionLimits
+        checked.callLimits = callLimits
         for (path, handler) in handlers {
             guard !exemptPrefixes.contains(where: { path.hasPrefix($0) }) else {
                 checked.handlers[path] = handler
@@ -140,5 +144,33 @@ public struct RequestMessages<Message: GRPCMessage>: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(raw: raw.makeAsyncIterator(), path: path)
+    }
+}
+
+/// How many calls of one method may be open at once; the server-wide count
+/// is shared by every connection.
+final class CallLimit: Sendable {
+    let perConnection: Int
+    let total: Int
+    private let open = Atomic<Int>(0)
+
+    init(perConnection: Int, total: Int) {
+        self.perConnection = perConnection
+        self.total = total
+    }
+
+    /// Takes a place among the server's open calls, if one is free.
+    func acquire() -> Bool {
+        var current = open.load(ordering: .relaxed)
+        while current < total {
+            let (exchanged, original) = open.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func release() {
+        open.subtract(1, ordering: .relaxed)
     }
 }

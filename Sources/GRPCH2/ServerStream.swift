@@ -28,8 +28,8 @@ final class ServerStream {
     var contentType = ""
     /// The `grpc-timeout` header as sent; nil when there was none.
     var timeout: String?
-    /// Counted in its connection's open calls of a limited method (`Router.limitPerConnection`).
-    var holdsLimitedSlot = false
+    /// The limit of open calls it counts in, if its method has one (`Router.limitOpenCalls`).
+    var limit: CallLimit?
     var metadata = Metadata()
     var headerError: GRPCStatus?
 

@@ -56,6 +56,8 @@ public final class HealthService: Sendable {
             }
             return HealthCheckResponse(status: status)
         }
+        // Watches need no token: held to limits of their own, so that they cannot pile up.
+        router.limitOpenCalls(of: "/grpc.health.v1.Health/Watch", perConnection: 100, total: 10_000)
         router.serverStreaming("/grpc.health.v1.Health/Watch") {
             (request: HealthCheckRequest, _, writer: MessageWriter<HealthCheckResponse>) in
             guard let updates = self.watch(request.service) else {

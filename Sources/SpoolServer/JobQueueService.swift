@@ -10,14 +10,12 @@ public struct JobQueueService: Sendable {
 
     let engine: QueueEngine
     private let limits: RequestLimits
-    private let maxProgressStreamsPerConnection: Int
+    private let progressStreams: ProgressStreamLimits
 
-    /// `maxProgressStreamsPerConnection`: StreamProgress calls one
-    /// connection may have open at once.
-    public init(engine: QueueEngine, maxProgressStreamsPerConnection: Int = 100) {
+    public init(engine: QueueEngine, progressStreams: ProgressStreamLimits = ProgressStreamLimits()) {
         self.engine = engine
         limits = RequestLimits(maxBatchSize: engine.configuration.maxBatchSize)
-        self.maxProgressStreamsPerConnection = maxProgressStreamsPerConnection
+        self.progressStreams = progressStreams
     }
 
     public func register(in router: inout Router) {
@@ -61,7 +59,8 @@ public struct JobQueueService: Sendable {
                 try await engine.status(queues: request.queues, jobIDs: request.jobIds, batchID: request.batchId)
             })
         }
-        router.limitPerConnection("/spool.v1.JobQueue/StreamProgress", to: maxProgressStreamsPerConnection)
+        router.limitOpenCalls(of: "/spool.v1.JobQueue/StreamProgress", perConnection: progressStreams.perConnection,
+                              total: progressStreams.total)
         router.serverStreaming("/spool.v1.JobQueue/StreamProgress", precheck: limits.streamProgress.precheck) {
             (request: StreamProgressRequest, _, writer: MessageWriter<ProgressEvent>) in
             let selection = try Self.selection(of: request)
@@ -92,6 +91,16 @@ public struct JobQueueService: Sendable {
         }
         return request.batchId.isEmpty ? .queue(request.queue) : .batch(request.batchId)
     }
+}
+
+/// How many progress streams may be open at once. Each holds memory while
+/// its reader is behind: its share of the engine's buffer budget, and up to
+/// `GRPCServer.Configuration.responseBufferHighWaterMark` in the transport.
+public struct ProgressStreamLimits: Sendable {
+    public var perConnection = 100
+    public var total = 4_096
+
+    public init() {}
 }
 
 /// Runs an engine call, turning its error into the gRPC status for it.

@@ -15,8 +15,9 @@ public struct SpoolConfiguration: Sendable {
     public var threads: Int?
     public var maxReceiveMessageSize = 4 * 1024 * 1024
     public var maxConcurrentStreams: UInt32 = 1000
-    /// Progress streams one connection may have open at once; more get RESOURCE_EXHAUSTED.
-    public var maxProgressStreamsPerConnection = 100
+    /// Progress streams one connection, and the whole server, may have open
+    /// at once; more get RESOURCE_EXHAUSTED.
+    public var progressStreams = ProgressStreamLimits()
     public var shutdownGraceSeconds = 10.0
     /// When not empty, every call but health checks needs
     /// `authorization: Bearer <one of these>`.
@@ -42,7 +43,7 @@ public struct SpoolConfiguration: Sendable {
         public static let maxConcurrentStreams = 1...100_000
         public static let maxBatchSize = 1...1_000_000
         public static let progressBufferBytes = (1 << 20)...(1 << 40)
-        public static let progressStreamsPerConnection = 1...100_000
+        public static let progressStreams = 1...1_000_000
         public static let concurrency = 1...1_000_000
         public static let maxDepth = 0...1_000_000_000
         public static let lockCapacity = 1...1_000_000
@@ -76,7 +77,7 @@ public struct SpoolConfiguration: Sendable {
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
                     "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "progress_buffer_bytes",
-                    "max_progress_streams_per_connection", "auth", "queue_defaults", "queues", "locks", "rate_keys", "types"]
+                    "max_progress_streams_per_connection", "max_progress_streams", "auth", "queue_defaults", "queues", "locks", "rate_keys", "types"]
         var queues: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
             switch key {
@@ -93,7 +94,8 @@ public struct SpoolConfiguration: Sendable {
             case "max_batch_size": engine.maxBatchSize = try value.int(in: Bounds.maxBatchSize)
             case "progress_buffer_bytes": engine.subscriberBufferBytes = try value.int(in: Bounds.progressBufferBytes)
             case "max_progress_streams_per_connection":
-                maxProgressStreamsPerConnection = try value.int(in: Bounds.progressStreamsPerConnection)
+                progressStreams.perConnection = try value.int(in: Bounds.progressStreams)
+            case "max_progress_streams": progressStreams.total = try value.int(in: Bounds.progressStreams)
             case "auth":
                 for (_, tokens) in try value.entries(allowed: ["tokens"]) {
                     authTokens = try tokens.strings()

@@ -25,12 +25,11 @@ public final class SpoolServer: Sendable {
     /// but health checks needs `authorization: Bearer <one of them>`.
     public static func start(
         engine: QueueEngine, configuration: GRPCServer.Configuration, authTokens: [String] = [],
-        maxProgressStreamsPerConnection: Int = 100, group: any EventLoopGroup
+        progressStreams: ProgressStreamLimits = ProgressStreamLimits(), group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
         var router = Router()
-        JobQueueService(engine: engine, maxProgressStreamsPerConnection: maxProgressStreamsPerConnection)
-            .register(in: &router)
+        JobQueueService(engine: engine, progressStreams: progressStreams).register(in: &router)
         health.register(in: &router)
         ReflectionService().register(in: &router)
         if !authTokens.isEmpty {

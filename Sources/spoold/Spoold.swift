@@ -123,6 +123,10 @@ struct Spoold: AsyncParsableCommand {
         configuration.port = port
         configuration.maxReceiveMessageSize = settings.maxReceiveMessageSize
         configuration.maxConcurrentStreams = settings.maxConcurrentStreams
+        // A stalled progress stream holds at most this much in the transport
+        // (the rest waits in the engine, under its budget); unary answers are
+        // not held to it.
+        configuration.responseBufferHighWaterMark = 32 * 1024
 
         let durability = SQLiteDatabase.Durability(rawValue: settings.durability)!
         let database: SQLiteDatabase
@@ -162,7 +166,7 @@ struct Spoold: AsyncParsableCommand {
         do {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
                                                  authTokens: settings.authTokens,
-                                                 maxProgressStreamsPerConnection: settings.maxProgressStreamsPerConnection, group: group)
+                                                 progressStreams: settings.progressStreams, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(settings.listen): \(error)")

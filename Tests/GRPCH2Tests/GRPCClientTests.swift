@@ -98,7 +98,7 @@ struct GRPCClientTests {
             try await writer.send([1])
             await Task.untilCancelled()
         })
-        router.limitPerConnection("/test.Calls/Hold", to: 2)
+        router.limitOpenCalls(of: "/test.Calls/Hold", perConnection: 2, total: 3)
         let server = try await TestServer.start(router)
         let (client, group) = try await Self.connect(server.address)
         var open: [AsyncThrowingStream<[UInt8], any Error>.AsyncIterator] = []
@@ -113,11 +113,14 @@ struct GRPCClientTests {
             (error as? GRPCStatus)?.code == .resourceExhausted
                 && (error as? GRPCStatus)?.message.contains("already has 2 calls of /test.Calls/Hold open") == true
         }
-        // Another connection has a limit of its own.
+        // Another connection has a limit of its own, within the server's.
         let (other, otherGroup) = try await Self.connect(server.address)
-        for try await message in other.call("/test.Calls/Hold", request: []) {
-            #expect(message == [1])
-            break
+        var third = other.call("/test.Calls/Hold", request: []).makeAsyncIterator()
+        #expect(try await third.next() == [1])
+        await #expect {
+            for try await _ in other.call("/test.Calls/Hold", request: []) {}
+        } throws: { error in
+            (error as? GRPCStatus)?.message.contains("the server already has 3 calls of /test.Calls/Hold open") == true
         }
         // A call that ends gives its place back.
         open.removeFirst()
