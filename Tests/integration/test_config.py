@@ -201,7 +201,7 @@ def test_flags_override_the_config_file(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("workers: many\n", "spool.yaml:1:10: workers: must be an integer ≥ 1 (got \"many\")"),
+    ("workers: many\n", "spool.yaml:1:10: workers: must be an integer from 1 to 10000 (got \"many\")"),
     ("queues:\n  images:\n    concurency: 2\n", "spool.yaml:3:5: queues.images.concurency: unknown key"),
     ("types:\n  render: {queue: images}\n", "spool.yaml:2:11: types.render: needs exec"),
 ])

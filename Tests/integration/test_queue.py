@@ -167,7 +167,7 @@ def test_bad_cancel_requests_get_precise_statuses(api, server, request_fields, c
 @pytest.mark.parametrize("spec, message", [
     ({}, "type is required"),
     ({"type": "spool.echo", "rate_key": "openai"}, 'unknown rate_key "openai" (none is configured)'),
-    ({"type": "spool.echo", "max_attempts": -1}, "max_attempts must not be negative"),
+    ({"type": "spool.echo", "max_attempts": -1}, "max_attempts must be 0 (the queue's default) to 1000, not -1"),
     ({"type": "spool.echo", "lock_keys": ["gpu", ""]}, "lock_keys must not contain an empty key"),
 ])
 def test_bad_jobs_are_invalid_argument_with_the_reason(api, spec, message):
