@@ -91,6 +91,11 @@ let package = Package(
             name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers"], path: "Benchmarks/SpoolBenchmarks",
             linkerSettings: [mimalloc]),
 
+        // Fuzz targets for the decoders of outside bytes (scripts/fuzz.sh);
+        // built plainly, a replayer of their corpus.
+        .executableTarget(
+            name: "SpoolFuzz", dependencies: ["GRPCH2", "SpoolWire", "SpoolHandlers", "SpoolServer"], path: "Fuzz/SpoolFuzz"),
+
         .testTarget(
             name: "GRPCH2Tests",
             dependencies: [

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine and runs every test: the generated-code check, the
 # Swift tests (unit, and transport tests against grpcio and nghttp), the
-# end-to-end tests of spoold against grpcurl and grpcio, then the Python
-# client's type check and its tests against spoold.
+# end-to-end tests of spoold against grpcurl and grpcio, the Python client's
+# type check and its tests against spoold; then the Swift tests again under
+# AddressSanitizer and ThreadSanitizer, and each fuzz target for 30 seconds.
+#
+#   scripts/test.sh           everything (what CI runs)
+#   scripts/test.sh --quick   without the sanitizers and the fuzzers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +16,11 @@ swift build --build-tests
 swift test
 (cd clients/python && ../../.venv/bin/mypy)
 SPOOLD="$PWD/.build/debug/spoold" .venv/bin/python -m pytest -q Tests/integration clients/python/tests
+# The fuzz corpus, replayed through a plain build: inputs that once crashed stay tests.
+for target in deframer request exec config; do
+  SPOOL_FUZZ_TARGET="$target" .build/debug/SpoolFuzz Fuzz/Corpus/"$target"/*
+done
+if [ "${1:-}" != "--quick" ]; then
+  scripts/sanitize.sh
+  scripts/fuzz.sh 30
+fi

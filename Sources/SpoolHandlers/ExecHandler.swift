@@ -179,12 +179,18 @@ struct Messages: Sendable {
     private let decoder = JSONDecoder()
 
     mutating func read(_ text: String, job: JobContext, log: (String) -> Void) async {
-        guard text.first == "{", let line = try? decoder.decode(Line.self, from: Data(text.utf8)) else {
-            if !text.isEmpty { log("job \(job.id): \(text)") }
-            return
+        if let progress = take(text, log: { log("job \(job.id): \($0)") }) {
+            await job.report(progress: progress.fraction, step: progress.step, message: progress.message)
         }
-        if let progress = line.progress {
-            await job.report(progress: progress, step: line.step ?? "", message: line.message ?? "")
+    }
+
+    /// Takes in one line of the command's output: a message changes what
+    /// the command said; another line goes to `log`. Answers the progress
+    /// the line reports, if any. Any line at all may come here.
+    mutating func take(_ text: String, log: (String) -> Void) -> JobRecord.Progress? {
+        guard text.first == "{", let line = try? decoder.decode(Line.self, from: Data(text.utf8)) else {
+            if !text.isEmpty { log(text) }
+            return nil
         }
         if let result = line.result { self.result = Array(result.utf8) }
         if let encoded = line.result_b64 {
@@ -195,6 +201,7 @@ struct Messages: Sendable {
             retryable = line.retryable ?? true
             retryAfterMs = line.retry_after_ms.flatMap { $0 > 0 ? $0 : nil }
         }
+        return line.progress.map { JobRecord.Progress(fraction: $0, step: line.step ?? "", message: line.message ?? "") }
     }
 
     func outcome() throws -> [UInt8] {
