@@ -1,38 +1,46 @@
 /// How many elements a request's repeated and map fields may hold, checked
 /// on the wire before protobuf-c unpacks anything: an element can be two
 /// bytes on the wire and a hundred unpacked, so a request is refused while
-/// its cost is still its bytes. Sub-messages named in `nested` are looked
-/// into, with limits of their own.
+/// its cost is still its bytes. Sub-messages named with `lookInto` are
+/// looked into, with limits of their own.
+///
+/// The check allocates nothing while the request is within its limits: it
+/// runs on every call that has limits, unary Enqueue included.
 public struct RepeatedFieldLimits: Sendable {
     public struct Limit: Sendable {
+        public var field: UInt32
         public var name: String
         public var most: Int
         /// What the limit is called where a user can change it, if anywhere.
         public var setting: String?
     }
 
-    var limits: [UInt32: Limit] = [:]
-    var nested: [UInt32: (name: String, limits: RepeatedFieldLimits)] = [:]
+    /// A message has few limited fields: looked up in order, counted inline.
+    static let mostLimitsPerMessage = 4
+    private var limits: [Limit] = []
+    private var nested: [(field: UInt32, name: String, limits: RepeatedFieldLimits)] = []
 
     public init() {}
 
     public mutating func limit(field number: UInt32, _ name: String, to most: Int, setting: String? = nil) {
-        limits[number] = Limit(name: name, most: most, setting: setting)
+        precondition(limits.count < Self.mostLimitsPerMessage, "at most \(Self.mostLimitsPerMessage) limits a message")
+        limits.append(Limit(field: number, name: name, most: most, setting: setting))
     }
 
     public mutating func lookInto(field number: UInt32, _ name: String, _ limits: RepeatedFieldLimits) {
-        nested[number] = (name, limits)
+        nested.append((number, name, limits))
     }
 
     /// A field with more elements than its limit.
     public struct Exceeded: Error, Sendable, CustomStringConvertible {
-        public let path: String
+        /// From the outermost message: `jobs[1].lock_keys`.
+        public internal(set) var path: String
         public let count: Int
         public let limit: Limit
 
         public var description: String {
             "\(path) has more than \(limit.most) elements, the most a request may carry"
-                + (limit.setting.map { " (\($0))" } ?? "") + "; it has \(count == Int.max ? "more" : String(count))"
+                + (limit.setting.map { " (\($0))" } ?? "") + "; it has \(count)"
         }
     }
 
@@ -41,31 +49,56 @@ public struct RepeatedFieldLimits: Sendable {
     /// with protobuf-c's own reason.
     public func check(_ bytes: [UInt8]) throws(Exceeded) {
         guard !limits.isEmpty || !nested.isEmpty else { return }
-        try check(bytes[...], path: "")
+        try check(bytes[...])
     }
 
-    private func check(_ bytes: ArraySlice<UInt8>, path: String) throws(Exceeded) {
-        var counts: [UInt32: Int] = [:]
-        var nestedIndexes: [UInt32: Int] = [:]
+    private func check(_ bytes: ArraySlice<UInt8>) throws(Exceeded) {
+        var counts = InlineCounts()
         var reader = WireReader(bytes)
-        while let (field, value) = reader.nextField() {
-            if let limit = limits[field] {
-                let count = counts[field, default: 0] + 1
-                counts[field] = count
-                if count > limit.most {
-                    // Counted to the end, cheaply, so the message says how many.
-                    var total = count
+        while let (field, body) = reader.nextField() {
+            if let index = limits.firstIndex(where: { $0.field == field }) {
+                counts[index] += 1
+                if counts[index] > limits[index].most {
+                    // Counted to the end, so the message says how many.
+                    var total = counts[index]
                     while let next = reader.nextField() {
                         if next.number == field { total += 1 }
                     }
-                    throw Exceeded(path: path + limit.name, count: total, limit: limit)
+                    throw Exceeded(path: limits[index].name, count: total, limit: limits[index])
                 }
             }
-            if let (name, limits) = nested[field], let body = value {
-                let index = nestedIndexes[field, default: 0]
-                nestedIndexes[field] = index + 1
-                let isRepeated = self.limits[field] != nil
-                try limits.check(body, path: path + name + (isRepeated ? "[\(index)]" : "") + ".")
+            guard let body, let inner = nested.first(where: { $0.field == field }) else { continue }
+            do {
+                try inner.limits.check(body)
+            } catch {
+                // Named on the way out: a request within its limits builds no name.
+                var named = error
+                let index = limits.firstIndex { $0.field == field }.map { "[\(counts[$0] - 1)]" } ?? ""
+                named.path = inner.name + index + "." + error.path
+                throw named
+            }
+        }
+    }
+
+    private struct InlineCounts {
+        private var counts = (0, 0, 0, 0)
+
+        subscript(index: Int) -> Int {
+            get {
+                switch index {
+                case 0: counts.0
+                case 1: counts.1
+                case 2: counts.2
+                default: counts.3
+                }
+            }
+            set {
+                switch index {
+                case 0: counts.0 = newValue
+                case 1: counts.1 = newValue
+                case 2: counts.2 = newValue
+                default: counts.3 = newValue
+                }
             }
         }
     }
