@@ -151,9 +151,15 @@ extension QueueEngine {
             switch selection {
             case .jobs(let ids):
                 guard !ids.isEmpty else { throw EngineError.invalidArgument("no job ids given") }
-                while let id = ids.first(where: { table.record(id: $0) == nil && stored[$0] == nil }) {
-                    guard let record = try await store.job(id: id) else { throw EngineError.notFound("no job \"\(id)\"") }
-                    stored[id] = record
+                // A job in memory may end, and leave it, while the store is read: look
+                // again until a pass finds every job. Each pass is linear (up to 10,000 ids).
+                var missing = ids.filter { table.record(id: $0) == nil }
+                while !missing.isEmpty {
+                    for id in missing where stored[id] == nil {
+                        guard let record = try await store.job(id: id) else { throw EngineError.notFound("no job \"\(id)\"") }
+                        stored[id] = record
+                    }
+                    missing = ids.filter { table.record(id: $0) == nil && stored[$0] == nil }
                 }
             case .batch(let batch):
                 // A job read unfinished but gone from memory ended while the
