@@ -242,13 +242,22 @@ def test_progress_streams_are_limited_per_connection(tmp_path, pb):
     try:
         with spoold.channel() as channel:
             stub = stub_of(channel, pb)
+            # A job running in the queue: each stream's snapshot shows it as soon as the stream is open.
+            long = json.dumps({"steps": 1, "step_ms": 3_600_000}).encode()
+            job = stub.Enqueue(m.EnqueueRequest(job=m.JobSpec(type="spool.sleep", queue="q", payload=long)), timeout=10).job
+            for event in stub.StreamProgress(m.StreamProgressRequest(job_ids=[job.id]), timeout=30):
+                if event.job.state == m.JOB_STATE_RUNNING:
+                    break
             streams = [stub.StreamProgress(m.StreamProgressRequest(queue="q"), timeout=30) for _ in range(3)]
+            for stream in streams:
+                assert next(stream).kind == m.ProgressEvent.KIND_SNAPSHOT
             fourth = stub.StreamProgress(m.StreamProgressRequest(queue="q"), timeout=30)
             code, details = refusal(lambda: next(fourth))
             assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
             assert "already has 3 calls of /spool.v1.JobQueue/StreamProgress open" in details
             for stream in streams:
                 stream.cancel()
+            stub.Cancel(m.CancelRequest(job_id=job.id), timeout=10)
         assert_serves(spoold, pb)
     finally:
         spoold.terminate()
@@ -275,6 +284,15 @@ class StalledReader:
             self.h2.send_data(stream, request, end_stream=True)
             self.ids.append(stream)
         self.flush()
+        # A response's HEADERS are not flow-controlled: they come with the first event, the
+        # snapshot of the job running in the queue, once the stream is subscribed.
+        opened = set()
+        while len(opened) < streams:
+            data = self.socket.recv(1 << 20)
+            assert data, "the server closed the connection"
+            opened |= {event.stream_id for event in self.h2.receive_data(data)
+                       if isinstance(event, h2.events.ResponseReceived)}
+            self.flush()
 
     def flush(self):
         self.socket.sendall(self.h2.data_to_send())
@@ -307,12 +325,19 @@ def test_readers_that_stall_are_ended_once_all_together_pass_the_budget(tmp_path
     m, _ = pb
     config = tmp_path / "spool.yaml"
     config.write_text("progress_buffer_bytes: 1048576\n")
-    spoold = Spoold(tmp_path, "--config", str(config))
+    spoold = Spoold(tmp_path, "--config", str(config), "--shutdown-grace", "0")
+    with spoold.channel() as channel:
+        stub = stub_of(channel, pb)
+        long = json.dumps({"steps": 1, "step_ms": 3_600_000}).encode()
+        running = stub.Enqueue(m.EnqueueRequest(job=m.JobSpec(type="spool.sleep", queue="busy", payload=long)),
+                               timeout=10).job
+        for event in stub.StreamProgress(m.StreamProgressRequest(job_ids=[running.id]), timeout=30):
+            if event.job.state == m.JOB_STATE_RUNNING:
+                break
     readers = [StalledReader(spoold.address, "busy", 10, pb) for _ in range(2)]
     try:
         with spoold.channel() as channel:
             stub = stub_of(channel, pb)
-            stub.GetStatus(m.GetStatusRequest(), timeout=10)  # the streams are open before the first job
             job = m.JobSpec(type="spool.echo", queue="busy", run_at_ms=4_000_000_000_000, labels={"repo": "x" * 200})
             for _ in range(20):
                 stub.EnqueueBatch(m.EnqueueBatchRequest(jobs=[job] * 500), timeout=30)
