@@ -100,6 +100,7 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
             // At most 8 digits: milliseconds while they fit, else seconds, else the most there is.
             let (seconds, attoseconds) = timeout.components
             let header = switch seconds {
+            case ..<0: "1m"  // already past: the least there is
             case ..<100_000: "\(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))m"
             case ..<100_000_000: "\(seconds)S"
             default: "99999999S"
