@@ -1,7 +1,8 @@
 /// How the engine schedules (DESIGN.md §3 and §8). Every value has a default
 /// that serves the README's first command.
 public struct EngineConfiguration: Sendable {
-    /// Most jobs running at once, over every queue together.
+    /// Most jobs running inside spoold at once (handlers and exec), over
+    /// every queue together. Remote workers bring their own capacity.
     public var workers = 8
     /// The queue of jobs that name none and whose type has none in
     /// `typeQueues`. It is there from the start, configured or not.
@@ -17,6 +18,9 @@ public struct EngineConfiguration: Sendable {
     public var rateKeys: [String: RateLimit] = [:]
     /// The queue of each job type, for jobs that name none. Others go to `defaultQueue`.
     public var typeQueues: [String: String] = [:]
+    /// Job types run by remote workers (`spool.v1.Workers`), not in spoold:
+    /// their jobs wait QUEUED until a worker for them has a free slot.
+    public var remoteTypes: [String: RemoteTypeConfiguration] = [:]
     /// How long finished jobs are kept before pruning.
     public var retentionMs: Int64 = 7 * 24 * 3_600_000
     /// State and progress events kept for resuming streams with `after_seq`.

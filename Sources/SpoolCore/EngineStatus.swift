@@ -39,6 +39,8 @@ public struct EngineStatus: Sendable {
     public var serverTimeMs: Int64
     public var queues: [Queue] = []
     public var workers: [Worker] = []
+    /// Connected remote workers.
+    public var remoteWorkers: [RemoteWorkerStatus] = []
     public var rateLimiters: [RateLimiter] = []
     public var locks: [Lock] = []
     public var jobs: [JobView] = []

@@ -6,6 +6,10 @@ enum RunOutcome: Sendable {
     case succeeded([UInt8])
     case threw(any Error)
     case timedOut
+    /// A remote worker's lease ran out (`error.code: lost`).
+    case lost(String)
+    /// A remote worker gave the job back unstarted: its attempt is not counted.
+    case released(String)
 }
 
 extension QueueEngine {
@@ -23,10 +27,12 @@ extension QueueEngine {
             changed(record, from: .scheduled, note: "run_at reached", write: .behind, atMs: now)
         }
         timeOutRunsPastTheirDeadline(atMs: now)
-        for seq in scheduler.nextJobs(limit: freeWorkers.count, atMs: now, jobs: table) {
-            start(seq, atMs: now)
+        endLeasesPastTheirTime(atMs: now)
+        var slots = dispatchSlots()
+        for (seq, place) in scheduler.nextJobs(slots: &slots, atMs: now, jobs: table) {
+            start(seq, at: place, atMs: now)
         }
-        armWake(atMs: now)
+        armWake(atMs: now, placesFree: !slots.isEmpty)
     }
 
     /// Cancels the handlers of attempts whose deadline has passed; each
@@ -35,12 +41,11 @@ extension QueueEngine {
     private func timeOutRunsPastTheirDeadline(atMs now: Int64) {
         while let due = deadlines.popDue(atMs: now) {
             guard let run = running[due.seq], run.deadlineMs == due.dueMs, run.cancelCause == nil else { continue }
-            running[due.seq]?.cancelCause = .timeout
-            run.task.cancel()
+            stop(due.seq, .timeout)
         }
     }
 
-    private func watchDeadline(_ deadlineMs: Int64, of seq: Int64) {
+    func watchDeadline(_ deadlineMs: Int64, of seq: Int64) {
         // Ended attempts leave their entries behind; rebuild before they outnumber the running ones.
         if deadlines.count > 2 * running.count + 64 {
             deadlines = TimerHeap()
@@ -51,13 +56,9 @@ extension QueueEngine {
         deadlines.insert(.init(dueMs: deadlineMs, seq: seq))
     }
 
-    private func armWake(atMs now: Int64) {
-        let scheduled = scheduler.nextWakeMs(atMs: now, workerFree: !freeWorkers.isEmpty)
-        let deadline = deadlines.earliest?.dueMs
-        let earliest: Int64? = switch (scheduled, deadline) {
-        case let (scheduled?, deadline?): min(scheduled, deadline)
-        case let (scheduled, deadline): scheduled ?? deadline
-        }
+    private func armWake(atMs now: Int64, placesFree: Bool) {
+        let earliest = [scheduler.nextWakeMs(atMs: now, workerFree: placesFree), deadlines.earliest?.dueMs,
+                        leaseTimers.earliest?.dueMs].compactMap { $0 }.min()
         guard let next = earliest else {
             wake?.task.cancel()
             wake = nil
@@ -78,7 +79,7 @@ extension QueueEngine {
         pump()
     }
 
-    private func start(_ seq: Int64, atMs now: Int64) {
+    private func start(_ seq: Int64, at place: DispatchSlots.Place, atMs now: Int64) {
         guard var record = table[seq], let runningState = record.state.after(.dispatched) else {
             preconditionFailure("seq \(seq) was dispatched but is not QUEUED")
         }
@@ -87,13 +88,17 @@ extension QueueEngine {
         record.startedAtMs = now
         record.updatedAtMs = now
         record.progress = .init()
+        let deadline = record.timeoutMs > 0 ? now.saturatingAdd(record.timeoutMs) : nil
+        if case .remote(let number) = place {
+            startRemote(&record, on: number, deadlineMs: deadline, atMs: now)
+            return
+        }
         let slot = freeWorkers.removeLast()
         workers[slot] = Worker(seq: seq, sinceMs: now)
         changed(record, from: .queued, note: "attempt \(record.attempt) of \(record.maxAttempts)", write: .behind, atMs: now)
 
         let job = record
         let handler = handlers[record.type]
-        let deadline = record.timeoutMs > 0 ? now.saturatingAdd(record.timeoutMs) : nil
         let store = self.store
         let task = Task.detached { [weak self] in
             let outcome = await Self.run(job, handler: handler, store: store) {
@@ -102,7 +107,7 @@ extension QueueEngine {
             await self?.finished(seq, attempt: job.attempt, outcome: outcome)
         }
         if let deadline { watchDeadline(deadline, of: seq) }
-        running[seq] = RunningJob(task: task, slot: slot, batchID: job.batchId, deadlineMs: deadline)
+        running[seq] = RunningJob(runner: .local(task: task, slot: slot), batchID: job.batchId, deadlineMs: deadline)
     }
 
     /// Runs one attempt outside the actor: loads the payload and runs the
@@ -129,7 +134,7 @@ extension QueueEngine {
         do { return .succeeded(try await handler.run(context)) } catch { return .threw(error) }
     }
 
-    private func reported(_ progress: JobRecord.Progress, seq: Int64, attempt: Int32) {
+    func reported(_ progress: JobRecord.Progress, seq: Int64, attempt: Int32) {
         guard var record = table[seq], record.state == .running, record.attempt == attempt,
               running[seq]?.cancelCause == nil else { return }
         let now = clock.nowMs
@@ -142,14 +147,16 @@ extension QueueEngine {
     /// SCHEDULED for a retry if the failure is retryable and attempts are
     /// left; else FAILED. A run stopped by shutdown leaves its job RUNNING in
     /// the store, for the next start to queue again.
-    private func finished(_ seq: Int64, attempt: Int32, outcome: RunOutcome) {
+    func finished(_ seq: Int64, attempt: Int32, outcome: RunOutcome) {
         guard var record = table[seq], record.state == .running, record.attempt == attempt,
               let run = running.removeValue(forKey: seq) else { return }
         let now = clock.nowMs
-        workers[run.slot] = nil
-        freeWorkers.append(run.slot)
+        freePlace(of: run, seq: seq)
         scheduler.finished(record, nowMs: now)
-        defer { pump() }
+        defer {
+            runEnded()
+            pump()
+        }
         record.updatedAtMs = now
         let runMs = now - (record.startedAtMs ?? now)
         // Past its deadline the attempt has timed out, whatever the handler answered when stopped.
@@ -163,6 +170,17 @@ extension QueueEngine {
             scheduler.succeeded(record, atMs: now)
             stats[record.queue, default: QueueStats()].finished(atMs: now, runMs: runMs)
             changed(record, from: .running, note: "succeeded in \(runMs) ms", write: .beforeEvent, atMs: now)
+            return
+        }
+        if case .released(let reason) = outcome, run.cancelCause == nil || run.cancelCause == .shutdown,
+           let queued = record.state.after(.requeued) {
+            // Never started: the attempt is given back, and the job keeps its place.
+            record.attempt -= 1
+            record.state = queued
+            record.startedAtMs = nil
+            scheduler.add(record, nowMs: now)
+            changed(record, from: .running, note: "given back unstarted by its worker (\(reason)); queued again",
+                    write: .behind, atMs: now)
             return
         }
         switch run.cancelCause {
@@ -190,6 +208,11 @@ extension QueueEngine {
         case .timedOut:
             record.failure = .init(code: "timeout", message: "attempt \(attempt) ran past its timeout of \(record.timeoutMs) ms",
                                    retryable: true)
+        case .lost(let message):
+            record.failure = .init(code: "lost", message: message, retryable: true)
+        case .released(let reason):
+            // Given back after a cancel was asked: the cancel's cause decided above.
+            record.failure = .init(code: "handler", message: "given back by its worker: \(reason)", retryable: true)
         case .threw(JobFailure.retryable(let message, let after)):
             record.failure = .init(code: after == nil ? "handler" : "rate_limited", message: message, retryable: true)
             if let after {

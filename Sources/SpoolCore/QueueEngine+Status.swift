@@ -108,6 +108,7 @@ extension QueueEngine {
             let record = worker.flatMap { table[$0.seq] }
             return .init(index: index, jobID: record?.id, queue: record?.queue, sinceMs: worker?.sinceMs ?? 0)
         }
+        status.remoteWorkers = remoteWorkerStatuses()
         func limiter(_ key: String, _ bucket: TokenBucket) -> EngineStatus.RateLimiter {
             let used = Double(scheduler.tokensTaken[key]?.total(atMs: now) ?? 0)
             return .init(key: key, ratePerSecond: bucket.rate, configuredRatePerSecond: bucket.configuredRate,

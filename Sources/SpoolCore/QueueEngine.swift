@@ -23,13 +23,31 @@ public actor QueueEngine {
     }
 
     struct RunningJob {
-        let task: Task<Void, Never>
-        let slot: Int
+        /// Where the attempt runs.
+        enum Runner {
+            /// A handler task in spoold, in one of its worker slots.
+            case local(task: Task<Void, Never>, slot: Int)
+            /// A remote worker (by number) holding the attempt's lease.
+            case remote(worker: Int64, lease: RemoteLease)
+        }
+
+        var runner: Runner
         /// Its batch, so a batch's ETA finds its running jobs without reading every record.
         let batchID: String?
         /// When this attempt times out, if it can.
         let deadlineMs: Int64?
         var cancelCause: CancelCause?
+    }
+
+    /// A remote attempt's lease: it ends at `expiresAtMs` unless renewed.
+    struct RemoteLease {
+        let id: String
+        let durationMs: Int64
+        var expiresAtMs: Int64
+        /// Once a cancel is sent, the lease ends by then whatever the worker says.
+        var cancelDeadlineMs: Int64?
+        /// The assignment has been handed to the transport.
+        var delivered = false
     }
 
     struct Worker {
@@ -59,6 +77,13 @@ public actor QueueEngine {
     var batches: [String: StateCounts] = [:]
     var workers: [Worker?]
     var freeWorkers: [Int]
+    /// Connected remote workers, and disconnected ones that still hold leases, by number.
+    var remoteWorkers: [Int64: RemoteWorkerState] = [:]
+    var lastWorkerNumber: Int64 = 0
+    /// Remote attempts' lease ends, by seq; stale entries are skipped.
+    var leaseTimers = TimerHeap()
+    /// Resumed when `running` empties while the engine stops.
+    var runningEmptied: CheckedContinuation<Void, Never>?
     var running: [Int64: RunningJob] = [:]
     /// Per queue, jobs inserted but not yet added (for max_depth).
     var reserved: [String: Int] = [:]
@@ -85,7 +110,7 @@ public actor QueueEngine {
         self.store = store
         self.clock = clock
         self.handlers = handlers
-        handlerTypes = Set(handlers.keys)
+        handlerTypes = Set(handlers.keys).union(configuration.remoteTypes.keys)
         rateKeys = Set(configuration.rateKeys.keys)
         let now = clock.nowMs
         scheduler = Scheduler(configuration: configuration, nowMs: now)
@@ -204,16 +229,18 @@ public actor QueueEngine {
         positionTicker = nil
         pruner?.cancel()
         pruner = nil
+        let deadline = clock.nowMs.saturatingAdd(gracePeriodMs)
+        drainWorkers(deadlineMs: deadline)
         if !running.isEmpty {
-            let deadline = clock.nowMs + gracePeriodMs
             let clock = self.clock
             let timer = Task { [weak self] in
                 guard (try? await clock.sleep(untilMs: deadline)) != nil else { return }
                 await self?.cancelRunning(.shutdown)
             }
-            for job in running.values { await job.task.value }
+            await withCheckedContinuation { runningEmptied = $0 }
             timer.cancel()
         }
+        closeWorkers()
         await committed()
         for id in hub.subscribers.keys {
             hub.remove(id, reason: .failed(EngineError.unavailable("the server is shutting down")))
@@ -222,9 +249,35 @@ public actor QueueEngine {
     }
 
     private func cancelRunning(_ cause: CancelCause) {
-        for seq in running.keys {
-            running[seq]?.cancelCause = cause
-            running[seq]?.task.cancel()
+        for seq in Array(running.keys) { stop(seq, cause) }
+    }
+
+    /// Asks a running attempt to stop: a local handler's task is cancelled;
+    /// a remote worker is sent a cancel (and, at shutdown, the attempt is
+    /// let go at once: it stays RUNNING in the store for the next start).
+    func stop(_ seq: Int64, _ cause: CancelCause) {
+        guard let run = running[seq], run.cancelCause == nil || cause == .shutdown else { return }
+        running[seq]?.cancelCause = cause
+        switch run.runner {
+        case .local(let task, _):
+            task.cancel()
+        case .remote(let number, let lease):
+            guard let record = table[seq] else { return }
+            remoteWorkers[number]?.send(.cancel(LeaseRef(jobID: record.id, attempt: record.attempt, leaseID: lease.id),
+                                                cause: cause.workerCause, message: cause.description))
+            if cause == .shutdown {
+                letGo(seq)
+            } else {
+                cancelSent(seq)
+            }
+        }
+    }
+
+    /// Called whenever an entry leaves `running`.
+    func runEnded() {
+        if running.isEmpty, let waiter = runningEmptied {
+            runningEmptied = nil
+            waiter.resume()
         }
     }
 
@@ -279,10 +332,7 @@ public actor QueueEngine {
             changed(record, from: old, note: note, write: .beforeEvent, atMs: now)
             pump()
         case .running:
-            if running[seq]?.cancelCause == nil {
-                running[seq]?.cancelCause = .request(reason)
-                running[seq]?.task.cancel()
-            }
+            stop(seq, .request(reason))
         case .succeeded, .failed, .cancelled:
             break
         }
@@ -361,6 +411,7 @@ public actor QueueEngine {
             if let record = table[held.seq], record.state.isTerminal { forget(record) }
         }
         for waiter in group.waiters { waiter.resume() }
+        for seq in group.deliveries { deliverAssignment(seq) }
         writeNextGroup()
     }
 

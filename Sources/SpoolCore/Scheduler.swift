@@ -7,7 +7,10 @@
 /// are taken is *parked*: it leaves its queue's candidates (so jobs behind
 /// it still start) but keeps its position. It comes back when a key frees
 /// (the best-ranked waiters first, as many as units freed) or when the rate
-/// key's bucket refills.
+/// key's bucket refills. A job with no free place to run (spoold's slots
+/// for its type all taken, or no connected worker for its remote type with
+/// a free slot) is parked in its type's *lane* the same way, and comes back
+/// as places free.
 struct Scheduler {
     struct Queue {
         let configuration: QueueConfiguration
@@ -57,6 +60,8 @@ struct Scheduler {
     private enum Parking {
         case lock(queue: String)
         case rate(String, queue: String)
+        /// No place for its type (`DispatchSlots.lane(of:)`).
+        case slot(lane: String, queue: String)
     }
 
     private(set) var queues: [String: Queue] = [:]
@@ -67,6 +72,7 @@ struct Scheduler {
     private(set) var locks: LockTable
     private(set) var rateBuckets: [String: TokenBucket]
     private var rateParked: [String: ReadyQueue] = [:]
+    private var laneParked: [String: ReadyQueue] = [:]
     private var parked: [Int64: Parking] = [:]
     private var timers = TimerHeap()
     /// Tokens taken per bucket ("queue:NAME" or the rate key), for utilisation.
@@ -173,6 +179,7 @@ struct Scheduler {
             switch parked.removeValue(forKey: job.seq) {
             case .lock: locks.stopWaiting(Set(job.lockKeys), for: job.key)
             case .rate(let key, _): rateParked[key]?.remove(job.key)
+            case .slot(let lane, _): laneParked[lane]?.remove(job.key)
             case nil: break
             }
         default:
@@ -210,18 +217,19 @@ struct Scheduler {
 
     // MARK: Dispatch
 
-    /// Picks up to `limit` jobs to start now, visiting queues round-robin,
-    /// and takes their queue slot, locks and tokens. Answers their seqs.
-    mutating func nextJobs(limit: Int, atMs nowMs: Int64, jobs: JobTable) -> [Int64] {
-        guard limit > 0, !queueOrder.isEmpty else { return [] }
+    /// Picks jobs to start now while `slots` has places, visiting queues
+    /// round-robin, and takes their place, queue slot, locks and tokens.
+    /// Answers their seqs and places.
+    mutating func nextJobs(slots: inout DispatchSlots, atMs nowMs: Int64, jobs: JobTable) -> [(seq: Int64, place: DispatchSlots.Place)] {
+        guard !slots.isEmpty, !queueOrder.isEmpty else { return [] }
         refillRateParked(atMs: nowMs)
-        var started: [Int64] = []
+        var started: [(seq: Int64, place: DispatchSlots.Place)] = []
         var idleVisits = 0
-        while started.count < limit && idleVisits < queueOrder.count {
+        while !slots.isEmpty && idleVisits < queueOrder.count {
             let name = queueOrder[nextQueue]
             nextQueue = (nextQueue + 1) % queueOrder.count
-            if let seq = dispatchOne(from: name, atMs: nowMs, jobs: jobs) {
-                started.append(seq)
+            if let start = dispatchOne(from: name, slots: &slots, atMs: nowMs, jobs: jobs) {
+                started.append(start)
                 idleVisits = 0
             } else {
                 idleVisits += 1
@@ -230,7 +238,9 @@ struct Scheduler {
         return started
     }
 
-    private mutating func dispatchOne(from name: String, atMs nowMs: Int64, jobs: JobTable) -> Int64? {
+    private mutating func dispatchOne(
+        from name: String, slots: inout DispatchSlots, atMs nowMs: Int64, jobs: JobTable
+    ) -> (seq: Int64, place: DispatchSlots.Place)? {
         // Taken out of the dictionary while it changes: one variable for the
         // many changes below, rather than an index into the dictionary at
         // each (its arrays stay uniquely referenced either way: no copies).
@@ -240,6 +250,13 @@ struct Scheduler {
         if let bucket = queue.bucket, bucket.tokens(atMs: nowMs) < 1 { return nil }
         while let key = queue.candidates.first {
             guard let job = jobs[key.seq] else { preconditionFailure("queued seq \(key.seq) has no job") }
+            if !slots.hasPlace(for: job.type) {
+                let lane = slots.lane(of: job.type)
+                queue.park(key)
+                laneParked[lane, default: ReadyQueue()].insert(key)
+                parked[key.seq] = .slot(lane: lane, queue: name)
+                continue
+            }
             if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], bucket.tokens(atMs: nowMs) < 1 {
                 queue.park(key)
                 rateParked[rateKey, default: ReadyQueue()].insert(key)
@@ -257,11 +274,29 @@ struct Scheduler {
             if queue.bucket?.take(atMs: nowMs) == true {
                 tokensTaken["queue:" + name, default: MinuteCounter()].add(atMs: nowMs)
             }
+            guard let place = slots.take(for: job.type) else { preconditionFailure("a place was there a moment ago") }
             queue.remove(key)
             queue.running += 1
-            return key.seq
+            return (key.seq, place)
         }
         return nil
+    }
+
+    /// `count` places freed in `lane` (a job ended, a worker connected):
+    /// as many of its parked jobs, best placed first, may be picked again.
+    mutating func placesFreed(inLane lane: String, count: Int) {
+        guard count > 0, var waiting = laneParked.removeValue(forKey: lane) else { return }
+        var left = count
+        while left > 0, let key = waiting.popFirst() {
+            left -= 1
+            if case .slot(_, let queue) = parked.removeValue(forKey: key.seq) { queues[queue]?.unpark(key) }
+        }
+        laneParked[lane] = waiting.isEmpty ? nil : waiting
+    }
+
+    /// Jobs parked for want of a place in `lane`.
+    func parkedCount(inLane lane: String) -> Int {
+        laneParked[lane]?.count ?? 0
     }
 
     /// Parked jobs of rate keys whose buckets have tokens again go back to
