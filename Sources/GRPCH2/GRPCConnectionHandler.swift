@@ -20,6 +20,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// Open calls of each method the router limits per connection.
     private var limitedCalls: [String: Int] = [:]
     private var receivedBytes = false
+    /// The client's address, for the calls' contexts.
+    private var peer = ""
     private var draining = false
     private var flushScheduled = false
     private var flushing = false
@@ -37,6 +39,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        peer = Self.describe(context.channel.remoteAddress)
         self.session = NGHTTP2Session(delegate: self, ignoringHeaders: Self.unreadHeaders)
         // Queued now, written after the client's preface is seen to be HTTP/2.
         session.submitSettings(
@@ -259,7 +262,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
         guard let handler = stream.handler else { return }
         let call = CallHandle(connection: NIOLoopBound(self, eventLoop: context.eventLoop), streamID: stream.id)
         let context = RPCContext(
-            path: stream.path, metadata: stream.metadata, deadline: stream.deadline)
+            path: stream.path, metadata: stream.metadata, deadline: stream.deadline, peer: peer)
         let single = stream.singleRequest ?? []
         stream.singleRequest = nil
         if case .unaryCallback(let body) = handler {
@@ -293,6 +296,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
             } catch {
                 call.finish(response: nil, status: GRPCConnectionHandler.status(for: error))
             }
+        }
+    }
+
+    /// `HOST:PORT`, IPv6 hosts in brackets; a Unix socket's path.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "" }
+        switch address {
+        case .v4: return "\(address.ipAddress ?? ""):\(address.port ?? 0)"
+        case .v6: return "[\(address.ipAddress ?? "")]:\(address.port ?? 0)"
+        case .unixDomainSocket: return address.pathname ?? "unix"
         }
     }
 

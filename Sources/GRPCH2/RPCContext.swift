@@ -6,10 +6,13 @@ public struct RPCContext: Sendable {
     /// When the client stops waiting (from `grpc-timeout`); the call is
     /// cancelled then and answered DEADLINE_EXCEEDED.
     public let deadline: ContinuousClock.Instant?
+    /// The client's address, `HOST:PORT` ("" when unknown).
+    public let peer: String
 
-    public init(path: String, metadata: Metadata = Metadata(), deadline: ContinuousClock.Instant? = nil) {
+    public init(path: String, metadata: Metadata = Metadata(), deadline: ContinuousClock.Instant? = nil, peer: String = "") {
         self.path = path
         self.metadata = metadata
         self.deadline = deadline
+        self.peer = peer
     }
 }

@@ -19,9 +19,9 @@ public struct SpoolConfiguration: Sendable {
     /// at once; more get RESOURCE_EXHAUSTED.
     public var progressStreams = ProgressStreamLimits()
     public var shutdownGraceSeconds = 10.0
-    /// When not empty, every call but health checks needs
-    /// `authorization: Bearer <one of these>`.
-    public var authTokens: [String] = []
+    /// When any is set, every call but health checks needs
+    /// `authorization: Bearer <token>` of the kind its service takes.
+    public var tokens = Tokens()
     public var engine = EngineConfiguration()
     /// Job types run by the `exec` handler.
     public var execTypes: [String: ExecHandler.Command] = [:]
@@ -97,12 +97,16 @@ public struct SpoolConfiguration: Sendable {
                 progressStreams.perConnection = try value.int(in: Bounds.progressStreams)
             case "max_progress_streams": progressStreams.total = try value.int(in: Bounds.progressStreams)
             case "auth":
-                for (_, tokens) in try value.entries(allowed: ["tokens"]) {
-                    authTokens = try tokens.strings()
-                    if let empty = authTokens.firstIndex(of: "") {
-                        throw ConfigNode(node: tokens.node, path: "\(tokens.path)[\(empty)]", file: tokens.file)
+                for (key, list) in try value.entries(allowed: ["tokens", "worker_tokens"]) {
+                    let read = try list.strings()
+                    if let empty = read.firstIndex(of: "") {
+                        throw ConfigNode(node: list.node, path: "\(list.path)[\(empty)]", file: list.file)
                             .error("a token must not be empty")
                     }
+                    if key == "tokens" { tokens.clients = read } else { tokens.workers = read }
+                }
+                if tokens.clients.isEmpty && !tokens.workers.isEmpty {
+                    throw value.error("worker_tokens needs tokens too: with auth on, submitting services need their own tokens")
                 }
             case "queue_defaults":
                 let name = engine.queueDefaults.name
@@ -132,15 +136,37 @@ public struct SpoolConfiguration: Sendable {
 
     private mutating func readType(_ type: String, _ settings: ConfigNode) throws(ConfigurationError) {
         guard !type.hasPrefix("spool.") else { throw settings.error("types named spool.* are built in") }
+        guard !type.isEmpty, type.utf8.count <= JobLimits.maxNameBytes else {
+            throw settings.error("a type name is 1 to \(JobLimits.maxNameBytes) bytes")
+        }
         var command: ExecHandler.Command?
-        for (key, value) in try settings.entries(allowed: ["queue", "exec"]) {
+        var remote: RemoteTypeConfiguration?
+        for (key, value) in try settings.entries(allowed: ["queue", "exec", "remote"]) {
             switch key {
             case "queue": engine.typeQueues[type] = try value.string()
+            case "remote": remote = try Self.remote(value)
             default: command = try Self.command(value)
             }
         }
-        guard let command else { throw settings.error("needs exec (the command that runs this type's jobs)") }
-        execTypes[type] = command
+        switch (command, remote) {
+        case (let command?, nil): execTypes[type] = command
+        case (nil, let remote?): engine.remoteTypes[type] = remote
+        case (nil, nil): throw settings.error("needs exec (a command spoold runs) or remote (run by remote workers)")
+        case (_?, _?): throw settings.error("has both exec and remote; a type runs one way")
+        }
+    }
+
+    /// `remote: {lease: 30}`, or `remote: {}` for the defaults.
+    private static func remote(_ node: ConfigNode) throws(ConfigurationError) -> RemoteTypeConfiguration {
+        var remote = RemoteTypeConfiguration()
+        let range = RemoteTypeConfiguration.leaseRangeMs
+        for (_, value) in try node.entries(allowed: ["lease"]) {
+            remote.leaseMs = try value.milliseconds()
+            guard range.contains(remote.leaseMs) else {
+                throw value.error("must be from \(range.lowerBound / 1000) to \(range.upperBound / 1000) seconds")
+            }
+        }
+        return remote
     }
 
     private static func command(_ node: ConfigNode) throws(ConfigurationError) -> ExecHandler.Command {

@@ -6,7 +6,7 @@ import SpoolCore
 /// GRPCH2.
 public final class SpoolServer: Sendable {
     /// The services a client can reach; health reports each.
-    public static let services = [JobQueueService.name, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+    public static let services = [JobQueueService.name, WorkersService.name, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
                                   "grpc.reflection.v1alpha.ServerReflection"]
 
     public let health: HealthService
@@ -21,19 +21,20 @@ public final class SpoolServer: Sendable {
         self.server = server
     }
 
-    /// Serves `engine`, which must be started. With `authTokens`, every call
-    /// but health checks needs `authorization: Bearer <one of them>`.
+    /// Serves `engine`, which must be started. With tokens, every call but
+    /// health checks needs `authorization: Bearer <token>` (see `Tokens`).
     public static func start(
-        engine: QueueEngine, configuration: GRPCServer.Configuration, authTokens: [String] = [],
+        engine: QueueEngine, configuration: GRPCServer.Configuration, tokens: Tokens = Tokens(),
         progressStreams: ProgressStreamLimits = ProgressStreamLimits(), group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
         var router = Router()
         JobQueueService(engine: engine, progressStreams: progressStreams).register(in: &router)
+        WorkersService(engine: engine).register(in: &router)
         health.register(in: &router)
         ReflectionService().register(in: &router)
-        if !authTokens.isEmpty {
-            let authorization = BearerAuthorization(tokens: authTokens)
+        if tokens.isEnabled {
+            let authorization = BearerAuthorization(tokens)
             router = router.checking(except: BearerAuthorization.exemptPrefixes, authorization.check)
         }
         let server = try await GRPCServer.start(router: router, configuration: configuration, group: group)

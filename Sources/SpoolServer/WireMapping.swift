@@ -137,5 +137,19 @@ extension GetStatusResponse {
         }
         jobs = status.jobs.map(Job.init)
         batch = status.batch.map(SpoolWire.BatchSummary.init)
+        remoteWorkers = status.remoteWorkers.map { worker in
+            var wire = RemoteWorkerInfo()
+            wire.workerId = worker.workerID
+            wire.name = worker.name
+            wire.peer = worker.peer
+            wire.types = worker.types
+            wire.capacity = Int32(clamping: worker.capacity)
+            wire.jobIds = worker.jobIDs
+            wire.labels = worker.labels
+            wire.connectedAtMs = worker.connectedAtMs
+            wire.lastHeartbeatMs = worker.lastHeartbeatMs
+            wire.draining = worker.draining
+            return wire
+        }
     }
 }

@@ -22,3 +22,5 @@ extension StreamProgressRequest: GRPCMessage {}
 extension ProgressEvent: GRPCMessage {}
 extension GetStatusRequest: GRPCMessage {}
 extension GetStatusResponse: GRPCMessage {}
+extension WorkerMessage: GRPCMessage {}
+extension WorkerCommandMessage: GRPCMessage {}

@@ -493,6 +493,7 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
     public var locks: [LockStatus] = []
     public var jobs: [Job] = []
     public var batch: BatchSummary?
+    public var remoteWorkers: [RemoteWorkerInfo] = []
 
     public init() {}
 
@@ -508,6 +509,7 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
         locks = CRead.messages(m.n_locks, m.locks, as: LockStatus.self)
         jobs = CRead.messages(m.n_jobs, m.jobs, as: Job.self)
         batch = CRead.message(m.batch, as: BatchSummary.self)
+        remoteWorkers = CRead.messages(m.n_remote_workers, m.remote_workers, as: RemoteWorkerInfo.self)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -523,5 +525,7 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.n_jobs = jobs.count
         c.pointee.jobs = arena.messages(jobs)
         c.pointee.batch = batch.map(arena.message)
+        c.pointee.n_remote_workers = remoteWorkers.count
+        c.pointee.remote_workers = arena.messages(remoteWorkers)
     }
 }

@@ -165,14 +165,17 @@ struct Spoold: AsyncParsableCommand {
         let server: SpoolServer
         do {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
-                                                 authTokens: settings.authTokens,
+                                                 tokens: settings.tokens,
                                                  progressStreams: settings.progressStreams, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(settings.listen): \(error)")
         }
-        let auth = settings.authTokens.isEmpty ? "no auth" : "bearer tokens required"
-        Log.line("spoold: job types \(handlers.keys.sorted().joined(separator: ", ")); \(auth)")
+        let auth = !settings.tokens.isEnabled ? "no auth"
+            : settings.tokens.workers.isEmpty ? "bearer tokens required" : "bearer tokens required (separate worker tokens)"
+        let remote = settings.engine.remoteTypes.keys.sorted()
+        Log.line("spoold: job types \(handlers.keys.sorted().joined(separator: ", "))"
+                 + (remote.isEmpty ? "" : "; remote types \(remote.joined(separator: ", "))") + "; \(auth)")
         Log.line("spoold: listening on \(host):\(server.port)")
 
         let signal = await signals.first { _ in true }

@@ -22,7 +22,7 @@ struct ReflectionServiceTests {
     @Test func listsEveryService() {
         #expect(answer(.listServices) == .services([
             "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
-            "grpc.reflection.v1alpha.ServerReflection", "spool.v1.JobQueue",
+            "grpc.reflection.v1alpha.ServerReflection", "spool.v1.JobQueue", "spool.v1.Workers",
         ]))
     }
 

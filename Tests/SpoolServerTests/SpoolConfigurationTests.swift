@@ -9,7 +9,7 @@ struct SpoolConfigurationTests {
         #expect(configuration.listen == "127.0.0.1:50051")
         #expect(configuration.db == "spool.db")
         #expect(configuration.durability == "full")
-        #expect(configuration.authTokens.isEmpty)
+        #expect(configuration.tokens.clients.isEmpty)
         #expect(configuration.engine.workers == EngineConfiguration().workers)
         #expect(configuration.engine.queueDefaults == EngineConfiguration().queueDefaults)
         #expect(configuration.execTypes.isEmpty)
@@ -59,7 +59,7 @@ struct SpoolConfigurationTests {
         #expect(configuration.maxConcurrentStreams == 200)
         #expect(configuration.shutdownGraceSeconds == 2.5)
         #expect(configuration.engine.retentionMs == 24 * 3_600_000)
-        #expect(configuration.authTokens == ["alpha", "beta"])
+        #expect(configuration.tokens.clients == ["alpha", "beta"])
         #expect(configuration.engine.queueDefaults.maxAttempts == 5)
         #expect(configuration.engine.queueDefaults.timeoutMs == 30_000)
         #expect(configuration.engine.queueDefaults.maxDepth == 0)
@@ -100,7 +100,7 @@ struct SpoolConfigurationTests {
          "spool.yaml:2:24: rate_keys.openai.per_second: must be a number from 1e-06 to 1000000000 (got \"0\")"),
         ("rate_keys:\n  openai: {per_second: 1e-300}",
          "spool.yaml:2:24: rate_keys.openai.per_second: must be a number from 1e-06 to 1000000000 (got \"1e-300\")"),
-        ("types:\n  render:\n    queue: images", "spool.yaml:3:5: types.render: needs exec (the command that runs this type's jobs)"),
+        ("types:\n  render:\n    queue: images", "spool.yaml:3:5: types.render: needs exec (a command spoold runs) or remote (run by remote workers)"),
         ("types:\n  render:\n    exec: {command: []}", "spool.yaml:3:21: types.render.exec.command: must name a program, e.g. [python3, render.py]"),
         ("types:\n  spool.echo:\n    exec: {command: [cat]}", "spool.yaml:3:5: types.spool.echo: types named spool.* are built in"),
         ("auth:\n  tokens: [a, \"\"]", "spool.yaml:2:11: auth.tokens[1]: a token must not be empty"),
@@ -117,6 +117,37 @@ struct SpoolConfigurationTests {
             try SpoolConfiguration(yaml: "queues: [unclosed", file: "spool.yaml")
         } throws: { error in
             "\(error)".hasPrefix("spool.yaml: not valid YAML:") && "\(error)".contains("line 1")
+        }
+    }
+
+    @Test func remoteTypesAndWorkerTokensAreRead() throws {
+        let configuration = try SpoolConfiguration(yaml: """
+            auth: {tokens: [svc], worker_tokens: [wrk]}
+            types:
+              render: {remote: {lease: 30}, queue: images}
+              mail: {remote: {}}
+            """)
+        #expect(configuration.engine.remoteTypes == ["render": RemoteTypeConfiguration(leaseMs: 30_000),
+                                                      "mail": RemoteTypeConfiguration()])
+        #expect(configuration.engine.typeQueues["render"] == "images")
+        #expect(configuration.tokens.clients == ["svc"])
+        #expect(configuration.tokens.workers == ["wrk"])
+    }
+
+    @Test(arguments: [
+        ("types: {render: {remote: {lease: 0}}}", "types.render.remote.lease: must be from 1 to 86400 seconds"),
+        ("types: {render: {remote: {lease: 1e300}}}", "types.render.remote.lease"),
+        ("types: {render: {remote: {leese: 3}}}", "unknown key"),
+        ("types: {render: {remote: {}, exec: {command: [x]}}}", "has both exec and remote"),
+        ("types: {render: {}}", "needs exec"),
+        ("auth: {worker_tokens: [w]}", "worker_tokens needs tokens too"),
+        ("auth: {tokens: [a], worker_tokens: ['']}", "must not be empty"),
+    ])
+    func badRemoteSettingsAreRefusedNamingTheKey(yaml: String, expected: String) {
+        #expect {
+            try SpoolConfiguration(yaml: yaml)
+        } throws: { error in
+            "\(error)".contains(expected)
         }
     }
 }

@@ -5,7 +5,7 @@ struct DescriptorSetTests {
     @Test func theCompiledSetHoldsEveryServedProtoFile() {
         let names = Set(DescriptorSet.compiled.map(\.name))
         #expect(names == [
-            "spool/v1/queue.proto", "grpc/health/v1/health.proto",
+            "spool/v1/queue.proto", "spool/v1/worker.proto", "grpc/health/v1/health.proto",
             "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto",
         ])
     }

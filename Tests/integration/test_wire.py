@@ -47,6 +47,7 @@ def test_grpcurl_lists_every_service_through_reflection(server, grpcurl):
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
         "spool.v1.JobQueue",
+        "spool.v1.Workers",
     ]
 
 

@@ -6,6 +6,7 @@
 #include "grpc/health/v1/health.pb-c.h"
 #include "grpc/reflection/v1/reflection.pb-c.h"
 #include "spool/v1/queue.pb-c.h"
+#include "spool/v1/worker.pb-c.h"
 extern const unsigned char *const spool_descriptor_set;
 extern const size_t spool_descriptor_set_size;
 #endif

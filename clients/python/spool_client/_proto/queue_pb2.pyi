@@ -339,8 +339,39 @@ class LockStatus(_message.Message):
     waiters: int
     def __init__(self, key: _Optional[str] = ..., capacity: _Optional[int] = ..., holders: _Optional[_Iterable[str]] = ..., waiters: _Optional[int] = ...) -> None: ...
 
+class RemoteWorkerStatus(_message.Message):
+    __slots__ = ("worker_id", "name", "peer", "types", "capacity", "job_ids", "labels", "connected_at_ms", "last_heartbeat_ms", "draining")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_HEARTBEAT_MS_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
+    worker_id: str
+    name: str
+    peer: str
+    types: _containers.RepeatedScalarFieldContainer[str]
+    capacity: int
+    job_ids: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    connected_at_ms: int
+    last_heartbeat_ms: int
+    draining: bool
+    def __init__(self, worker_id: _Optional[str] = ..., name: _Optional[str] = ..., peer: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., capacity: _Optional[int] = ..., job_ids: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., connected_at_ms: _Optional[int] = ..., last_heartbeat_ms: _Optional[int] = ..., draining: _Optional[bool] = ...) -> None: ...
+
 class GetStatusResponse(_message.Message):
-    __slots__ = ("server_time_ms", "queues", "workers", "rate_limiters", "locks", "jobs", "batch")
+    __slots__ = ("server_time_ms", "queues", "workers", "rate_limiters", "locks", "jobs", "batch", "remote_workers")
     SERVER_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
@@ -348,6 +379,7 @@ class GetStatusResponse(_message.Message):
     LOCKS_FIELD_NUMBER: _ClassVar[int]
     JOBS_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_WORKERS_FIELD_NUMBER: _ClassVar[int]
     server_time_ms: int
     queues: _containers.RepeatedCompositeFieldContainer[QueueStatus]
     workers: _containers.RepeatedCompositeFieldContainer[WorkerSlot]
@@ -355,4 +387,5 @@ class GetStatusResponse(_message.Message):
     locks: _containers.RepeatedCompositeFieldContainer[LockStatus]
     jobs: _containers.RepeatedCompositeFieldContainer[Job]
     batch: BatchSummary
-    def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ...) -> None: ...
+    remote_workers: _containers.RepeatedCompositeFieldContainer[RemoteWorkerStatus]
+    def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ...) -> None: ...

@@ -925,6 +925,57 @@ void   spool__v1__lock_status__free_unpacked
   assert(message->base.descriptor == &spool__v1__lock_status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__remote_worker_status__labels_entry__init
+                     (Spool__V1__RemoteWorkerStatus__LabelsEntry         *message)
+{
+  static const Spool__V1__RemoteWorkerStatus__LabelsEntry init_value = SPOOL__V1__REMOTE_WORKER_STATUS__LABELS_ENTRY__INIT;
+  *message = init_value;
+}
+void   spool__v1__remote_worker_status__init
+                     (Spool__V1__RemoteWorkerStatus         *message)
+{
+  static const Spool__V1__RemoteWorkerStatus init_value = SPOOL__V1__REMOTE_WORKER_STATUS__INIT;
+  *message = init_value;
+}
+size_t spool__v1__remote_worker_status__get_packed_size
+                     (const Spool__V1__RemoteWorkerStatus *message)
+{
+  assert(message->base.descriptor == &spool__v1__remote_worker_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__remote_worker_status__pack
+                     (const Spool__V1__RemoteWorkerStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__remote_worker_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__remote_worker_status__pack_to_buffer
+                     (const Spool__V1__RemoteWorkerStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__remote_worker_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__RemoteWorkerStatus *
+       spool__v1__remote_worker_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__RemoteWorkerStatus *)
+     protobuf_c_message_unpack (&spool__v1__remote_worker_status__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__remote_worker_status__free_unpacked
+                     (Spool__V1__RemoteWorkerStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__remote_worker_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   spool__v1__get_status_response__init
                      (Spool__V1__GetStatusResponse         *message)
 {
@@ -2970,7 +3021,213 @@ const ProtobufCMessageDescriptor spool__v1__lock_status__descriptor =
   (ProtobufCMessageInit) spool__v1__lock_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__get_status_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor spool__v1__remote_worker_status__labels_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus__LabelsEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus__LabelsEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__remote_worker_status__labels_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange spool__v1__remote_worker_status__labels_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor spool__v1__remote_worker_status__labels_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.RemoteWorkerStatus.LabelsEntry",
+  "LabelsEntry",
+  "Spool__V1__RemoteWorkerStatus__LabelsEntry",
+  "spool.v1",
+  sizeof(Spool__V1__RemoteWorkerStatus__LabelsEntry),
+  2,
+  spool__v1__remote_worker_status__labels_entry__field_descriptors,
+  spool__v1__remote_worker_status__labels_entry__field_indices_by_name,
+  1,  spool__v1__remote_worker_status__labels_entry__number_ranges,
+  (ProtobufCMessageInit) spool__v1__remote_worker_status__labels_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__remote_worker_status__field_descriptors[10] =
+{
+  {
+    "worker_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, worker_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "peer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, peer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "types",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__RemoteWorkerStatus, n_types),
+    offsetof(Spool__V1__RemoteWorkerStatus, types),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "capacity",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, capacity),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "job_ids",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__RemoteWorkerStatus, n_job_ids),
+    offsetof(Spool__V1__RemoteWorkerStatus, job_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__RemoteWorkerStatus, n_labels),
+    offsetof(Spool__V1__RemoteWorkerStatus, labels),
+    &spool__v1__remote_worker_status__labels_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "connected_at_ms",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, connected_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_heartbeat_ms",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, last_heartbeat_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "draining",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RemoteWorkerStatus, draining),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__remote_worker_status__field_indices_by_name[] = {
+  4,   /* field[4] = capacity */
+  7,   /* field[7] = connected_at_ms */
+  9,   /* field[9] = draining */
+  5,   /* field[5] = job_ids */
+  6,   /* field[6] = labels */
+  8,   /* field[8] = last_heartbeat_ms */
+  1,   /* field[1] = name */
+  2,   /* field[2] = peer */
+  3,   /* field[3] = types */
+  0,   /* field[0] = worker_id */
+};
+static const ProtobufCIntRange spool__v1__remote_worker_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor spool__v1__remote_worker_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.RemoteWorkerStatus",
+  "RemoteWorkerStatus",
+  "Spool__V1__RemoteWorkerStatus",
+  "spool.v1",
+  sizeof(Spool__V1__RemoteWorkerStatus),
+  10,
+  spool__v1__remote_worker_status__field_descriptors,
+  spool__v1__remote_worker_status__field_indices_by_name,
+  1,  spool__v1__remote_worker_status__number_ranges,
+  (ProtobufCMessageInit) spool__v1__remote_worker_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__get_status_response__field_descriptors[8] =
 {
   {
     "server_time_ms",
@@ -3056,6 +3313,18 @@ static const ProtobufCFieldDescriptor spool__v1__get_status_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "remote_workers",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__GetStatusResponse, n_remote_workers),
+    offsetof(Spool__V1__GetStatusResponse, remote_workers),
+    &spool__v1__remote_worker_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__get_status_response__field_indices_by_name[] = {
   6,   /* field[6] = batch */
@@ -3063,13 +3332,14 @@ static const unsigned spool__v1__get_status_response__field_indices_by_name[] = 
   4,   /* field[4] = locks */
   1,   /* field[1] = queues */
   3,   /* field[3] = rate_limiters */
+  7,   /* field[7] = remote_workers */
   0,   /* field[0] = server_time_ms */
   2,   /* field[2] = workers */
 };
 static const ProtobufCIntRange spool__v1__get_status_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor =
 {
@@ -3079,7 +3349,7 @@ const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor =
   "Spool__V1__GetStatusResponse",
   "spool.v1",
   sizeof(Spool__V1__GetStatusResponse),
-  7,
+  8,
   spool__v1__get_status_response__field_descriptors,
   spool__v1__get_status_response__field_indices_by_name,
   1,  spool__v1__get_status_response__number_ranges,

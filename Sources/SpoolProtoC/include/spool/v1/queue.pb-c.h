@@ -38,6 +38,8 @@ typedef struct Spool__V1__QueueStatus Spool__V1__QueueStatus;
 typedef struct Spool__V1__WorkerSlot Spool__V1__WorkerSlot;
 typedef struct Spool__V1__RateLimiterStatus Spool__V1__RateLimiterStatus;
 typedef struct Spool__V1__LockStatus Spool__V1__LockStatus;
+typedef struct Spool__V1__RemoteWorkerStatus Spool__V1__RemoteWorkerStatus;
+typedef struct Spool__V1__RemoteWorkerStatus__LabelsEntry Spool__V1__RemoteWorkerStatus__LabelsEntry;
 typedef struct Spool__V1__GetStatusResponse Spool__V1__GetStatusResponse;
 
 
@@ -552,12 +554,57 @@ struct  Spool__V1__LockStatus
     , (char *)protobuf_c_empty_string, 0, 0,NULL, 0 }
 
 
+struct  Spool__V1__RemoteWorkerStatus__LabelsEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define SPOOL__V1__REMOTE_WORKER_STATUS__LABELS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__remote_worker_status__labels_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A connected remote worker (worker.proto).
+ */
+struct  Spool__V1__RemoteWorkerStatus
+{
+  ProtobufCMessage base;
+  char *worker_id;
+  char *name;
+  /*
+   * its address, as the server sees it
+   */
+  char *peer;
+  size_t n_types;
+  char **types;
+  int32_t capacity;
+  /*
+   * the jobs it runs now
+   */
+  size_t n_job_ids;
+  char **job_ids;
+  size_t n_labels;
+  Spool__V1__RemoteWorkerStatus__LabelsEntry **labels;
+  int64_t connected_at_ms;
+  int64_t last_heartbeat_ms;
+  protobuf_c_boolean draining;
+};
+#define SPOOL__V1__REMOTE_WORKER_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__remote_worker_status__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL, 0,NULL, 0, 0, 0 }
+
+
 struct  Spool__V1__GetStatusResponse
 {
   ProtobufCMessage base;
   int64_t server_time_ms;
   size_t n_queues;
   Spool__V1__QueueStatus **queues;
+  /*
+   * spoold's own slots
+   */
   size_t n_workers;
   Spool__V1__WorkerSlot **workers;
   size_t n_rate_limiters;
@@ -567,10 +614,12 @@ struct  Spool__V1__GetStatusResponse
   size_t n_jobs;
   Spool__V1__Job **jobs;
   Spool__V1__BatchSummary *batch;
+  size_t n_remote_workers;
+  Spool__V1__RemoteWorkerStatus **remote_workers;
 };
 #define SPOOL__V1__GET_STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__get_status_response__descriptor) \
-    , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL }
+    , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL }
 
 
 /* Spool__V1__JobSpec__LabelsEntry methods */
@@ -962,6 +1011,28 @@ Spool__V1__LockStatus *
 void   spool__v1__lock_status__free_unpacked
                      (Spool__V1__LockStatus *message,
                       ProtobufCAllocator *allocator);
+/* Spool__V1__RemoteWorkerStatus__LabelsEntry methods */
+void   spool__v1__remote_worker_status__labels_entry__init
+                     (Spool__V1__RemoteWorkerStatus__LabelsEntry         *message);
+/* Spool__V1__RemoteWorkerStatus methods */
+void   spool__v1__remote_worker_status__init
+                     (Spool__V1__RemoteWorkerStatus         *message);
+size_t spool__v1__remote_worker_status__get_packed_size
+                     (const Spool__V1__RemoteWorkerStatus   *message);
+size_t spool__v1__remote_worker_status__pack
+                     (const Spool__V1__RemoteWorkerStatus   *message,
+                      uint8_t             *out);
+size_t spool__v1__remote_worker_status__pack_to_buffer
+                     (const Spool__V1__RemoteWorkerStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__RemoteWorkerStatus *
+       spool__v1__remote_worker_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__remote_worker_status__free_unpacked
+                     (Spool__V1__RemoteWorkerStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Spool__V1__GetStatusResponse methods */
 void   spool__v1__get_status_response__init
                      (Spool__V1__GetStatusResponse         *message);
@@ -1051,6 +1122,12 @@ typedef void (*Spool__V1__RateLimiterStatus_Closure)
                   void *closure_data);
 typedef void (*Spool__V1__LockStatus_Closure)
                  (const Spool__V1__LockStatus *message,
+                  void *closure_data);
+typedef void (*Spool__V1__RemoteWorkerStatus__LabelsEntry_Closure)
+                 (const Spool__V1__RemoteWorkerStatus__LabelsEntry *message,
+                  void *closure_data);
+typedef void (*Spool__V1__RemoteWorkerStatus_Closure)
+                 (const Spool__V1__RemoteWorkerStatus *message,
                   void *closure_data);
 typedef void (*Spool__V1__GetStatusResponse_Closure)
                  (const Spool__V1__GetStatusResponse *message,
@@ -1143,6 +1220,8 @@ extern const ProtobufCMessageDescriptor spool__v1__queue_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__worker_slot__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__rate_limiter_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__lock_status__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__remote_worker_status__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__remote_worker_status__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor;
 extern const ProtobufCServiceDescriptor spool__v1__job_queue__descriptor;
 
