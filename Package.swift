@@ -82,7 +82,8 @@ let package = Package(
         .executableTarget(
             name: "spoolctl",
             dependencies: [
-                "GRPCH2", "SpoolWire",
+                // SpoolHandlers for `spoolctl work`: the exec protocol, as spoold runs it.
+                "GRPCH2", "SpoolWire", "SpoolCore", "SpoolHandlers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),

@@ -45,6 +45,25 @@ public final class GRPCClient: Sendable {
         return responses
     }
 
+    /// Starts a call whose request messages are sent as they come
+    /// (`RequestSender.send`) until `RequestSender.finish` half-closes it;
+    /// response messages arrive in order, as from `call`. Ending the
+    /// iteration early cancels the call.
+    public func streamingCall(
+        _ path: String, metadata: [(name: String, value: String)] = []
+    ) -> (requests: RequestSender, responses: AsyncThrowingStream<[UInt8], any Error>) {
+        let (responses, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        let call = ClientCall(path: path, request: nil, metadata: metadata, timeout: nil, continuation: continuation)
+        let channel = self.channel
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { channel.writeAndFlush(ClientCommand.cancel(call), promise: nil) }
+        }
+        channel.writeAndFlush(ClientCommand.start(call)).whenFailure { error in
+            continuation.finish(throwing: GRPCStatus(.unavailable, "cannot send the call: \(error)"))
+        }
+        return (RequestSender(channel: channel, call: call), responses)
+    }
+
     /// A unary call: exactly one response message, or the call's status as the error.
     public func unary(
         _ path: String, request: [UInt8], metadata: [(name: String, value: String)] = [], timeout: Duration? = nil
@@ -64,15 +83,33 @@ public final class GRPCClient: Sendable {
     }
 }
 
+/// The request side of a `GRPCClient.streamingCall`.
+public struct RequestSender: Sendable {
+    let channel: any Channel
+    let call: ClientCall
+
+    /// Queues one request message. Messages are sent in order, as HTTP/2
+    /// flow control lets them; what waits is held by the connection.
+    public func send(_ message: [UInt8]) {
+        channel.writeAndFlush(ClientCommand.send(call, message), promise: nil)
+    }
+
+    /// Ends the request stream once what was sent before has gone.
+    public func finish() {
+        channel.writeAndFlush(ClientCommand.halfClose(call), promise: nil)
+    }
+}
+
 /// One call, as the API hands it to the connection's event loop.
 final class ClientCall: Sendable {
     let path: String
-    let request: [UInt8]
+    /// The one request message; nil for a request stream (`RequestSender`).
+    let request: [UInt8]?
     let metadata: [(name: String, value: String)]
     let timeout: Duration?
     let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
 
-    init(path: String, request: [UInt8], metadata: [(name: String, value: String)], timeout: Duration?,
+    init(path: String, request: [UInt8]?, metadata: [(name: String, value: String)], timeout: Duration?,
          continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation) {
         self.path = path
         self.request = request
@@ -85,4 +122,6 @@ final class ClientCall: Sendable {
 enum ClientCommand: Sendable {
     case start(ClientCall)
     case cancel(ClientCall)
+    case send(ClientCall, [UInt8])
+    case halfClose(ClientCall)
 }

@@ -20,10 +20,13 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
         var headers: [String: String] = [:]
         var deframer = MessageDeframer(maxMessageSize: GRPCClientConnectionHandler.maxResponseSize)
         var failure: GRPCStatus?
+        /// No request message follows what is in `body`.
+        var requestEnded: Bool
 
-        init(call: ClientCall, body: ByteBuffer) {
+        init(call: ClientCall, body: ByteBuffer, requestEnded: Bool) {
             self.call = call
             self.body = body
+            self.requestEnded = requestEnded
         }
     }
 
@@ -80,15 +83,27 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
         switch unwrapOutboundIn(data) {
         case .start(let call): start(call)
         case .cancel(let call):
-            if let id = streams.first(where: { $0.value.call === call })?.key {
-                session.submitReset(id, errorCode: NGHTTP2_CANCEL.rawValue)
-            }
+            if let id = streamID(of: call) { session.submitReset(id, errorCode: NGHTTP2_CANCEL.rawValue) }
+        case .send(let call, let message):
+            guard let id = streamID(of: call), let stream = streams[id], !stream.requestEnded else { break }
+            // What was sent is dropped now and then, or a long stream's buffer would only grow.
+            if stream.body.readerIndex > 1 << 16 { stream.body.discardReadBytes() }
+            MessageFraming.frame(message, into: &stream.body)
+            session.resumeData(id)
+        case .halfClose(let call):
+            guard let id = streamID(of: call), let stream = streams[id] else { break }
+            stream.requestEnded = true
+            session.resumeData(id)
         }
         promise?.succeed()
     }
 
     func flush(context: ChannelHandlerContext) {
         flushOutput()
+    }
+
+    private func streamID(of call: ClientCall) -> Int32? {
+        streams.first(where: { $0.value.call === call })?.key
     }
 
     private func start(_ call: ClientCall) {
@@ -108,13 +123,13 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
             fields.append(("grpc-timeout", header))
         }
         fields += call.metadata.map { (name: $0.name.lowercased(), value: $0.value) }
-        var body = context.channel.allocator.buffer(capacity: MessageFraming.headerSize + call.request.count)
-        MessageFraming.frame(call.request, into: &body)
+        var body = context.channel.allocator.buffer(capacity: MessageFraming.headerSize + (call.request?.count ?? 0))
+        if let request = call.request { MessageFraming.frame(request, into: &body) }
         guard let id = session.submitRequest(headers: HeaderBlock(fields)) else {
             call.continuation.finish(throwing: GRPCStatus(.unavailable, "the server takes no more calls on this connection"))
             return
         }
-        streams[id] = Stream(call: call, body: body)
+        streams[id] = Stream(call: call, body: body, requestEnded: call.request != nil)
     }
 
     /// Writes everything nghttp2 has ready while the channel is writable.
@@ -198,6 +213,6 @@ extension GRPCClientConnectionHandler: NGHTTP2SessionDelegate {
         guard let stream = streams[streamID] else { return .init(bytes: nil, then: .end) }
         let count = min(maxLength, stream.body.readableBytes)
         let bytes = stream.body.readSlice(length: count)
-        return .init(bytes: bytes, then: stream.body.readableBytes == 0 ? .end : .more)
+        return .init(bytes: bytes, then: stream.body.readableBytes == 0 && stream.requestEnded ? .end : .more)
     }
 }

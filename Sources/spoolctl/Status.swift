@@ -44,9 +44,18 @@ struct StatusReport {
                          })
         }
         let busy = status.workers.filter(\.busy)
-        out += "\nworkers: \(busy.count) of \(status.workers.count) busy\n"
+        out += "\nworkers in spoold: \(busy.count) of \(status.workers.count) busy\n"
         for worker in busy {
             out += "  #\(worker.index)  \(worker.jobId)  \(worker.queue)  for \(duration(ms: status.serverTimeMs - worker.sinceMs))\n"
+        }
+        if !status.remoteWorkers.isEmpty {
+            out += "\n" + table(["REMOTE WORKER", "NAME", "PEER", "TYPES", "JOBS", "CONNECTED", "LAST BEAT"],
+                                status.remoteWorkers.map { worker in
+                                    [worker.workerId + (worker.draining ? " (draining)" : ""), worker.name, worker.peer,
+                                     worker.types.joined(separator: ","), "\(worker.jobIds.count)/\(worker.capacity)",
+                                     duration(ms: status.serverTimeMs - worker.connectedAtMs) + " ago",
+                                     duration(ms: status.serverTimeMs - worker.lastHeartbeatMs) + " ago"]
+                                })
         }
         if !status.rateLimiters.isEmpty {
             out += "\n" + table(["RATE LIMITER", "RATE/S", "CONFIGURED", "BURST", "TOKENS", "UTILISATION"],

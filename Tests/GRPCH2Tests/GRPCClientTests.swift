@@ -54,6 +54,34 @@ struct GRPCClientTests {
         try await server.stop()
     }
 
+    @Test func aStreamingCallSendsMessagesAsTheyComeAndHalfClosesLast() async throws {
+        var router = Router()
+        router.register("/test.Calls/Chat", .bidirectionalStreaming { requests, _, writer in
+            var count = 0
+            for try await message in requests {
+                count += 1
+                try await writer.send(message + [UInt8(count % 256)])
+            }
+            try await writer.send(Array("end after \(count)".utf8))
+        })
+        let server = try await TestServer.start(router)
+        let (client, group) = try await Self.connect(server.address)
+        let (requests, responses) = client.streamingCall("/test.Calls/Chat")
+        var answers = responses.makeAsyncIterator()
+        // Each answer comes before the next request is sent: a real conversation.
+        for index in 0..<300 {
+            let message = [UInt8](repeating: UInt8(index % 251), count: index * 97)
+            requests.send(message)
+            #expect(try await answers.next() == message + [UInt8((index + 1) % 256)])
+        }
+        requests.finish()
+        #expect(try await answers.next() == Array("end after 300".utf8))
+        #expect(try await answers.next() == nil)
+        await client.close()
+        try await group.shutdownGracefully()
+        try await server.stop()
+    }
+
     @Test func aFailedCallThrowsItsStatusWithTheMessageDecoded() async throws {
         var router = Router()
         router.register("/test.Calls/Refuse", .unary { _, _ in

@@ -385,3 +385,44 @@ def test_grpcurl_lists_describes_and_opens_the_worker_stream(remote, grpcurl):
     assert opened.returncode == 0, opened.stderr
     welcome = json.loads(opened.stdout.split("\n}\n")[0] + "}")
     assert welcome["welcome"]["workerId"].startswith("w")
+
+
+def test_spoolctl_status_lists_connected_workers(remote):
+    from test_spoolctl import spoolctl
+    running = Running(echo_worker(remote.address, name="gpu-3", concurrency=2))
+    with Client(remote.address) as client:
+        wait_for(lambda: client.status().remote_workers, "the worker to connect")
+    shown = spoolctl(remote, "status")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("REMOTE WORKER"))
+    row = lines[lines.index(header) + 1].split()
+    assert row[1:2] == ["gpu-3"] and row[2].startswith("127.0.0.1:") and row[3:5] == ["py.echo", "0/2"]
+    running.stop()
+
+
+def test_spoolctl_work_runs_an_exec_command_for_each_job_and_drains_on_sigterm(remote):
+    from test_spoolctl import spoolctl_binary
+    script = ("import sys, json; data = sys.stdin.read(); "
+              "print(json.dumps({'progress': 0.5, 'step': 'upper'}), flush=True); "
+              "bad = data == 'bad'; "
+              "print(json.dumps({'error': 'bad input', 'retryable': False}) if bad else json.dumps({'result': data.upper()})); "
+              "sys.exit(1 if bad else 0)")
+    work = subprocess.Popen([spoolctl_binary(), "work", "py.echo", "--name", "ctl", "--concurrency", "2",
+                             "--server", remote.address, "--", sys.executable, "-c", script],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with Client(remote.address) as client:
+            ids = [client.enqueue("py.echo", f"job {n}").job.id for n in range(6)]
+            bad = client.enqueue("py.echo", "bad").job.id
+            for n, job_id in enumerate(ids):
+                job = client.wait(job_id)
+                assert job.state == JobState.SUCCEEDED and job.result == f"JOB {n}".encode(), job
+            job = client.wait(bad)
+            assert job.state == JobState.FAILED and "bad input" in job.error.message and not job.error.retryable
+            assert [w.name for w in client.status().remote_workers] == ["ctl"]
+        work.send_signal(signal.SIGTERM)
+        assert work.wait(timeout=30) == 0
+        assert "connected to" in work.stderr.read()
+    finally:
+        work.kill()
