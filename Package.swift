@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // TLS in front of nghttp2, for workers and clients on other machines (BoringSSL inside).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C libraries (Debian packages), wrapped thinly by the layers above.
@@ -69,7 +71,8 @@ let package = Package(
         // The RPCs (job queue, health, reflection), auth, and the config file.
         .target(
             name: "SpoolServer",
-            dependencies: ["GRPCH2", "SpoolWire", "SpoolCore", "SpoolHandlers", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["GRPCH2", "SpoolWire", "SpoolCore", "SpoolHandlers", .product(name: "Yams", package: "Yams"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .executableTarget(
             name: "spoold",
             dependencies: [
@@ -85,6 +88,7 @@ let package = Package(
                 // SpoolHandlers for `spoolctl work`: the exec protocol, as spoold runs it.
                 "GRPCH2", "SpoolWire", "SpoolCore", "SpoolHandlers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
 

@@ -4,14 +4,15 @@
 #   scripts/setup.sh          C libraries to build and run spoold (apt)
 #   scripts/setup.sh --test   also the test and benchmark peers: protoc and
 #                             protoc-c (generated-code check), nghttp2-client
-#                             (nghttp, h2load), and .venv with grpcio, grpcurl,
+#                             (nghttp, h2load), openssl (test certificates), and
+#                             .venv with grpcio, grpcurl,
 #                             pytest, mypy and the Python client (pip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev libsqlite3-dev libmimalloc-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client)
+  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client openssl)
 fi
 
 missing=()

@@ -9,15 +9,22 @@ public final class GRPCClient: Sendable {
 
     private init(channel: any Channel) { self.channel = channel }
 
-    /// Connects to `host:port`.
-    public static func connect(host: String, port: Int, group: any EventLoopGroup) async throws -> GRPCClient {
+    /// Connects to `host:port`: in cleartext, or through what `transport`
+    /// puts between the socket and HTTP/2 (a TLS handler; then say `secure`,
+    /// for the `:scheme`).
+    public static func connect(
+        host: String, port: Int, group: any EventLoopGroup, secure: Bool = false,
+        transport: (@Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)? = nil
+    ) async throws -> GRPCClient {
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(GRPCClientConnectionHandler(authority: authority))
+                    try transport?(channel.pipeline.syncOperations)
+                    try channel.pipeline.syncOperations.addHandler(
+                        GRPCClientConnectionHandler(authority: authority, scheme: secure ? "https" : "http"))
                 }
             }
             .connect(host: host, port: port)

@@ -31,13 +31,15 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private let authority: String
+    private let scheme: String
     private var session: NGHTTP2Session!
     private var context: ChannelHandlerContext!
     private var streams: [Int32: Stream] = [:]
     private var flushing = false
 
-    init(authority: String) {
+    init(authority: String, scheme: String = "http") {
         self.authority = authority
+        self.scheme = scheme
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -108,7 +110,7 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
 
     private func start(_ call: ClientCall) {
         var fields: [(name: String, value: String)] = [
-            (":method", "POST"), (":scheme", "http"), (":path", call.path), (":authority", authority),
+            (":method", "POST"), (":scheme", scheme), (":path", call.path), (":authority", authority),
             ("content-type", "application/grpc"), ("te", "trailers"), ("user-agent", "grpc-swift-spool/GRPCH2"),
         ]
         if let timeout = call.timeout {

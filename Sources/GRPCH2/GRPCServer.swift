@@ -2,7 +2,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// A gRPC server over cleartext HTTP/2 (h2c with prior knowledge).
+/// A gRPC server over HTTP/2: cleartext (h2c with prior knowledge), or
+/// whatever `Configuration.transport` puts in front (TLS).
 public final class GRPCServer: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -16,6 +17,10 @@ public final class GRPCServer: Sendable {
         public var initialWindowSize: UInt32 = 1 << 20
         /// Buffered response bytes of one stream above which `send` waits.
         public var responseBufferHighWaterMark = 1 << 20
+        /// Adds the handlers that sit between the socket and HTTP/2 on each
+        /// new connection (a TLS handler); nil: cleartext. Runs on the
+        /// connection's event loop.
+        public var transport: (@Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)?
 
         public init() {}
     }
@@ -47,6 +52,7 @@ public final class GRPCServer: Sendable {
                     _ = connections.withLockedValue { $0.removeValue(forKey: id) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    try configuration.transport?(channel.pipeline.syncOperations)
                     try channel.pipeline.syncOperations.addHandler(
                         GRPCConnectionHandler(router: router, configuration: configuration))
                 }

@@ -22,6 +22,8 @@ public struct SpoolConfiguration: Sendable {
     /// When any is set, every call but health checks needs
     /// `authorization: Bearer <token>` of the kind its service takes.
     public var tokens = Tokens()
+    /// nil: cleartext (h2c), the default for the embedded loopback setup.
+    public var tls: TLSSettings?
     public var engine = EngineConfiguration()
     /// Job types run by the `exec` handler.
     public var execTypes: [String: ExecHandler.Command] = [:]
@@ -77,7 +79,7 @@ public struct SpoolConfiguration: Sendable {
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
                     "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "progress_buffer_bytes",
-                    "max_progress_streams_per_connection", "max_progress_streams", "auth", "queue_defaults", "queues", "locks", "rate_keys", "types"]
+                    "max_progress_streams_per_connection", "max_progress_streams", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types"]
         var queues: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
             switch key {
@@ -108,6 +110,16 @@ public struct SpoolConfiguration: Sendable {
                 if tokens.clients.isEmpty && !tokens.workers.isEmpty {
                     throw value.error("worker_tokens needs tokens too: with auth on, submitting services need their own tokens")
                 }
+            case "tls":
+                var paths: [String: String] = [:]
+                for (key, path) in try value.entries(allowed: ["cert", "key", "client_ca"]) {
+                    paths[key] = try path.string()
+                    if paths[key]!.isEmpty { throw path.error("must be a file path") }
+                }
+                guard let cert = paths["cert"], let key = paths["key"] else {
+                    throw value.error("needs cert and key (PEM files); client_ca is optional")
+                }
+                tls = TLSSettings(certificatePath: cert, keyPath: key, clientCAPath: paths["client_ca"])
             case "queue_defaults":
                 let name = engine.queueDefaults.name
                 engine.queueDefaults = try Self.queue(named: name, from: value, defaults: engine.queueDefaults)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import GRPCH2
 import NIOPosix
 import SpoolWire
@@ -10,10 +11,11 @@ struct SpoolConnection {
     let metadata: [(name: String, value: String)]
 
     private static func open(_ options: ServerOptions) async throws -> SpoolConnection {
-        let (host, port) = try options.hostAndPort()
         let client: GRPCClient
         do {
-            client = try await GRPCClient.connect(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton)
+            client = try await options.connect()
+        } catch let error as ValidationError {
+            throw error
         } catch {
             throw GRPCStatus(.unavailable, "cannot connect to \(options.server): \(error)")
         }

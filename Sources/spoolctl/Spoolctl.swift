@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import GRPCH2
+import NIOCore
+import NIOPosix
+import NIOSSL
 import SpoolWire
 
 #if canImport(Glibc)
@@ -27,6 +30,53 @@ struct ServerOptions: ParsableArguments {
     var tokenFlag: String?
 
     var token: String? { tokenFlag ?? ProcessInfo.processInfo.environment["SPOOL_TOKEN"] }
+
+    @Flag(help: "Connect with TLS, trusting the system's CAs (implied by --cacert).")
+    var tls = false
+
+    @Option(name: .customLong("cacert"), help: "Connect with TLS, trusting the CA(s) in this PEM file (default: $SPOOL_CACERT).")
+    var cacertFlag: String?
+
+    var cacert: String? { cacertFlag ?? ProcessInfo.processInfo.environment["SPOOL_CACERT"] }
+
+    @Option(help: "A PEM client certificate, for a server that asks for one (mutual TLS); needs --key.")
+    var cert: String?
+
+    @Option(help: "The PEM private key of --cert.")
+    var key: String?
+
+    /// What sits between the socket and HTTP/2: nil for cleartext.
+    func transport() throws -> (@Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)? {
+        guard tls || cacert != nil || cert != nil else { return nil }
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.applicationProtocols = ["h2"]
+        configuration.minimumTLSVersion = .tlsv12
+        do {
+            if let cacert { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(cacert)) }
+            if let cert, let key {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
+        } catch {
+            throw ValidationError("cannot read the TLS files: \(error)")
+        }
+        let context = try NIOSSLContext(configuration: configuration)
+        let (host, _) = try hostAndPort()
+        // SNI takes names only; an address is checked against the certificate's IP entries.
+        let serverName = host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : host
+        return { pipeline in
+            try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+        }
+    }
+
+    /// Connects to the server, in TLS if asked.
+    func connect() async throws -> GRPCClient {
+        let (host, port) = try hostAndPort()
+        let transport = try transport()
+        return try await GRPCClient.connect(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton,
+                                            secure: transport != nil, transport: transport)
+    }
 
     func hostAndPort() throws -> (String, Int) {
         guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]),

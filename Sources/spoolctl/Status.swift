@@ -44,7 +44,7 @@ struct StatusReport {
                          })
         }
         let busy = status.workers.filter(\.busy)
-        out += "\nworkers in spoold: \(busy.count) of \(status.workers.count) busy\n"
+        out += "\nspoold workers: \(busy.count) of \(status.workers.count) busy\n"
         for worker in busy {
             out += "  #\(worker.index)  \(worker.jobId)  \(worker.queue)  for \(duration(ms: status.serverTimeMs - worker.sinceMs))\n"
         }

@@ -137,13 +137,12 @@ final class RemoteExecWorker: Sendable {
     }
 
     func run() async throws {
-        let (host, port) = try options.hostAndPort()
         let metadata = options.token.map { [(name: "authorization", value: "Bearer \($0)")] } ?? []
         var delay = 0.1
         while !state.withLock({ $0.stopping }) {
             var welcomed = false
             do {
-                let client = try await GRPCClient.connect(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton)
+                let client = try await options.connect()
                 defer { Task { await client.close() } }
                 try await serve(client: client, metadata: metadata, welcomed: &welcomed)
             } catch let status as GRPCStatus where Self.fatal.contains(status.code) {

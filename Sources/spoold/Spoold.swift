@@ -54,6 +54,15 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Seconds that in-flight calls get to finish on SIGTERM/SIGINT. Default 10.")
     var shutdownGrace: Double?
 
+    @Option(help: "Serve TLS (ALPN h2) with this PEM certificate chain; needs --tls-key. Default: cleartext h2c.")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "Ask clients for a certificate signed by the CA(s) in this PEM file (mutual TLS).")
+    var tlsClientCa: String?
+
     @Option(help: "Most jobs one EnqueueBatch may carry; more get INVALID_ARGUMENT before the batch is unpacked. Default 10000.")
     var maxBatchSize: Int?
 
@@ -108,6 +117,17 @@ struct Spoold: AsyncParsableCommand {
         if let threads { settings.threads = threads }
         if let shutdownGrace { settings.shutdownGraceSeconds = shutdownGrace }
         if let maxBatchSize { settings.engine.maxBatchSize = maxBatchSize }
+        switch (tlsCert, tlsKey) {
+        case let (cert?, key?):
+            settings.tls = TLSSettings(certificatePath: cert, keyPath: key, clientCAPath: tlsClientCa ?? settings.tls?.clientCAPath)
+        case (nil, nil):
+            if let tlsClientCa {
+                guard settings.tls != nil else { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+                settings.tls?.clientCAPath = tlsClientCa
+            }
+        default:
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         guard Self.parseListen(settings.listen) != nil else {
             let source = listen != nil ? "--listen" : "\(config ?? ""): listen"
             throw ValidationError("\(source) must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(settings.listen)\")")
@@ -127,6 +147,13 @@ struct Spoold: AsyncParsableCommand {
         // (the rest waits in the engine, under its budget); unary answers are
         // not held to it.
         configuration.responseBufferHighWaterMark = 32 * 1024
+        if let tls = settings.tls {
+            do {
+                configuration.transport = try tls.serverTransport()
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
 
         let durability = SQLiteDatabase.Durability(rawValue: settings.durability)!
         let database: SQLiteDatabase
@@ -176,6 +203,10 @@ struct Spoold: AsyncParsableCommand {
         let remote = settings.engine.remoteTypes.keys.sorted()
         Log.line("spoold: job types \(handlers.keys.sorted().joined(separator: ", "))"
                  + (remote.isEmpty ? "" : "; remote types \(remote.joined(separator: ", "))") + "; \(auth)")
+        if let tls = settings.tls {
+            Log.line("spoold: TLS with \(tls.certificatePath)"
+                     + (tls.clientCAPath.map { "; client certificates signed by \($0) required" } ?? ""))
+        }
         Log.line("spoold: listening on \(host):\(server.port)")
 
         let signal = await signals.first { _ in true }

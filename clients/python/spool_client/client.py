@@ -66,8 +66,9 @@ def _bytes(payload: Payload) -> bytes:
 
 
 class Client:
-    """spool.v1.JobQueue on `address` (HOST:PORT, h2c). With `token`, every call
-    sends `authorization: Bearer <token>`. `timeout` (seconds) bounds each unary call.
+    """spool.v1.JobQueue on `address` (HOST:PORT): h2c, or TLS with `credentials`
+    (grpc.ssl_channel_credentials(...)). With `token`, every call sends
+    `authorization: Bearer <token>`. `timeout` (seconds) bounds each unary call.
     Use it as a context manager, or call close()."""
 
     #: Status codes after which watch() reconnects and resumes.
@@ -76,8 +77,10 @@ class Client:
     #: ended without its answer, its job stored or not.
     ANSWER_LOST = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
-    def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, timeout: float = 30.0):
-        self._channel = grpc.insecure_channel(address)
+    def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, timeout: float = 30.0,
+                 credentials: grpc.ChannelCredentials | None = None):
+        self._channel = (grpc.secure_channel(address, credentials) if credentials is not None
+                         else grpc.insecure_channel(address))
         # grpcio-tools writes the stub without annotations; every call through it is typed below.
         self._stub = queue_pb2_grpc.JobQueueStub(self._channel)  # type: ignore[no-untyped-call]
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()

@@ -109,17 +109,18 @@ class Worker:
 
     Delivery is at least once: a job whose worker dies is run again after its lease
     (README: Remote workers), so handlers with outside effects should be idempotent.
-    run() reconnects with backoff (and jitter) when spoold restarts. On SIGTERM, or
+    run() reconnects with backoff (and jitter) when spoold restarts. With `credentials`
+    (grpc.ssl_channel_credentials(...)) it connects over TLS. On SIGTERM, or
     stop(), it takes no new jobs, lets running ones finish for up to `drain_timeout`
     seconds, then cancels the rest (they are retried) and returns."""
 
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, name: str = "",
                  concurrency: int = 1, labels: Mapping[str, str] | None = None, drain_timeout: float = 25.0,
-                 channel_credentials: grpc.ChannelCredentials | None = None):
+                 credentials: grpc.ChannelCredentials | None = None):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._address = address
-        self._credentials = channel_credentials
+        self._credentials = credentials
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._name = name or f"python-{threading.get_native_id()}"
         self._concurrency = concurrency
