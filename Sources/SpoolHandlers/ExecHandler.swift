@@ -34,14 +34,23 @@ public struct ExecHandler: JobHandler {
         public var workingDirectory: String?
         /// Time between SIGTERM and SIGKILL when a job is cancelled or times out.
         public var terminationGraceMs: Int64
+        /// Started once and fed one job after another (`PersistentExecHandler`),
+        /// rather than started for each job.
+        public var persistent: Bool
 
         public init(executable: String, arguments: [String] = [], environment: [String: String] = [:],
-                    workingDirectory: String? = nil, terminationGraceMs: Int64 = 5000) {
+                    workingDirectory: String? = nil, terminationGraceMs: Int64 = 5000, persistent: Bool = false) {
             self.executable = executable
             self.arguments = arguments
             self.environment = environment
             self.workingDirectory = workingDirectory
             self.terminationGraceMs = terminationGraceMs
+            self.persistent = persistent
+        }
+
+        /// The handler running this command: one process per job, or a persistent one.
+        public func handler(log: @escaping @Sendable (String) -> Void) -> any JobHandler {
+            persistent ? PersistentExecHandler(command: self, log: log) : ExecHandler(command: self, log: log)
         }
     }
 
@@ -88,21 +97,13 @@ public struct ExecHandler: JobHandler {
     private static func execute(
         _ command: Command, job: JobContext, group: ProcessGroup, log: @escaping @Sendable (String) -> Void
     ) async throws -> Messages {
-        let executable: Executable = command.executable.contains("/")
-            ? .path(FilePath(command.executable)) : .name(command.executable)
-        var options = PlatformOptions()
-        options.processGroupID = 0  // a new group, led by the command
-        var variables: [Environment.Key: String?] = [:]
-        for (name, value) in command.environment {
-            if let key = Environment.Key(rawValue: name) { variables[key] = value }
-        }
-        variables["SPOOL_JOB_ID"] = job.id
-        variables["SPOOL_JOB_TYPE"] = job.type
-        variables["SPOOL_ATTEMPT"] = String(job.attempt)
+        let launch = command.launch(adding: [
+            "SPOOL_JOB_ID": job.id, "SPOOL_JOB_TYPE": job.type, "SPOOL_ATTEMPT": String(job.attempt),
+        ])
         do {
             let execution = try await Subprocess.run(
-                executable, arguments: Arguments(command.arguments), environment: .inherit.updating(variables),
-                workingDirectory: command.workingDirectory.map { FilePath($0) }, platformOptions: options,
+                launch.executable, arguments: launch.arguments, environment: launch.environment,
+                workingDirectory: launch.workingDirectory, platformOptions: launch.options,
                 input: .inputWriter, output: .sequence, error: .sequence
             ) { execution in
                 group.started(execution.processIdentifier.value)
@@ -125,8 +126,7 @@ public struct ExecHandler: JobHandler {
             var messages = execution.closureResult
             messages.status = execution.terminationStatus
             return messages
-        } catch let error as SubprocessError where error.code == .executableNotFound || error.code == .spawnFailed
-                    || error.code == .failedToChangeWorkingDirectory {
+        } catch let error as SubprocessError where error.cannotStart {
             throw JobFailure.permanent("exec: cannot start \(command.executable): \(error)")
         }
     }
@@ -153,6 +153,38 @@ public struct ExecHandler: JobHandler {
     }
 }
 
+extension ExecHandler.Command {
+    /// How Subprocess starts the command: in a new process group it leads,
+    /// with `variables` added to its environment.
+    struct Launch {
+        var executable: Executable
+        var arguments: Arguments
+        var environment: Environment
+        var workingDirectory: FilePath?
+        var options: PlatformOptions
+    }
+
+    func launch(adding variables: [String: String]) -> Launch {
+        var options = PlatformOptions()
+        options.processGroupID = 0  // a new group, led by the command
+        var updates: [Environment.Key: String?] = [:]
+        for (name, value) in environment.merging(variables, uniquingKeysWith: { $1 }) {
+            if let key = Environment.Key(rawValue: name) { updates[key] = value }
+        }
+        return Launch(
+            executable: executable.contains("/") ? .path(FilePath(executable)) : .name(executable),
+            arguments: Arguments(arguments), environment: .inherit.updating(updates),
+            workingDirectory: workingDirectory.map { FilePath($0) }, options: options)
+    }
+}
+
+extension SubprocessError {
+    /// The command could not be started at all: trying again will not help.
+    var cannotStart: Bool {
+        code == .executableNotFound || code == .spawnFailed || code == .failedToChangeWorkingDirectory
+    }
+}
+
 /// What a command said on standard output.
 struct Messages: Sendable {
     var result: [UInt8] = []
@@ -163,6 +195,12 @@ struct Messages: Sendable {
     var broken: String?
     var stderrTail: [UInt8] = []
     var status = TerminationStatus.exited(0)
+    /// A result or error line came (a persistent command's job ends there).
+    var answered = false
+    /// A persistent command's process went during the job (retryable).
+    var processLost: String?
+    /// Whether the exit status is part of the outcome (not for persistent commands).
+    var endsWithExit = true
 
     private struct Line: Decodable {
         var progress: Double?
@@ -192,6 +230,7 @@ struct Messages: Sendable {
             if !text.isEmpty { log(text) }
             return nil
         }
+        if line.result != nil || line.result_b64 != nil || line.error != nil { answered = true }
         if let result = line.result { self.result = Array(result.utf8) }
         if let encoded = line.result_b64 {
             if let decoded = Data(base64Encoded: encoded) { result = Array(decoded) } else { broken = "result_b64 is not base64" }
@@ -206,6 +245,12 @@ struct Messages: Sendable {
 
     func outcome() throws -> [UInt8] {
         if let broken { throw JobFailure.permanent("exec: \(broken)" + stderrText) }
+        if let processLost { throw JobFailure.retryable("exec: \(processLost)") }
+        if !endsWithExit {
+            guard let error else { return result }
+            if !retryable { throw JobFailure.permanent(error) }
+            throw JobFailure.retryable(error, retryAfterMs: retryAfterMs)
+        }
         let ended: String
         switch status {
         case .exited(0): return result

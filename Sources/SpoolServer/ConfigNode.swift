@@ -55,6 +55,11 @@ struct ConfigNode {
         return value
     }
 
+    func bool() throws(ConfigurationError) -> Bool {
+        guard let value = node.bool else { throw error("must be true or false (got \(shown))") }
+        return value
+    }
+
     func int(atLeast minimum: Int) throws(ConfigurationError) -> Int {
         guard let value = node.int, value >= minimum else { throw error("must be an integer ≥ \(minimum) (got \(shown))") }
         return value

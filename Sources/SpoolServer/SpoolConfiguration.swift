@@ -184,7 +184,7 @@ public struct SpoolConfiguration: Sendable {
     private static func command(_ node: ConfigNode) throws(ConfigurationError) -> ExecHandler.Command {
         var argv: [String] = []
         var command = ExecHandler.Command(executable: "")
-        for (key, value) in try node.entries(allowed: ["command", "env", "working_directory", "termination_grace"]) {
+        for (key, value) in try node.entries(allowed: ["command", "env", "working_directory", "termination_grace", "persistent"]) {
             switch key {
             case "command":
                 argv = try value.strings()
@@ -198,6 +198,8 @@ public struct SpoolConfiguration: Sendable {
                 }
             case "working_directory":
                 command.workingDirectory = try value.string()
+            case "persistent":
+                command.persistent = try value.bool()
             default:
                 command.terminationGraceMs = try value.milliseconds()
             }

@@ -37,6 +37,10 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Seconds between SIGTERM and SIGKILL when a job's command is stopped. Default 5.")
     var terminationGrace = 5.0
 
+    @Flag(help: ArgumentHelp("Start COMMAND once per concurrent job and feed it one job after another as JSON lines "
+                             + "on its standard input (docs/exec.md), rather than once per job."))
+    var persistent = false
+
     @Argument(help: ArgumentHelp("The job types to take, then -- and the command run for each job, "
                                  + "e.g. render -- python3 render.py.", valueName: "TYPE… -- COMMAND…"))
     var words: [String] = []
@@ -63,9 +67,10 @@ struct Work: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let handler = ExecHandler(command: ExecHandler.Command(
+        let handler = ExecHandler.Command(
             executable: command[0], arguments: Array(command.dropFirst()),
-            terminationGraceMs: Int64(terminationGrace * 1000))) { note("spoolctl work: \($0)") }
+            terminationGraceMs: Int64(terminationGrace * 1000), persistent: persistent
+        ).handler { note("spoolctl work: \($0)") }
         let worker = RemoteExecWorker(
             options: options, hello: WorkerMessage.Hello(name: name, types: types, capacity: Int32(concurrency)),
             handler: handler, drainTimeout: .milliseconds(Int(drainTimeout * 1000)))
@@ -104,12 +109,12 @@ final class RemoteExecWorker: Sendable {
 
     let options: ServerOptions
     let hello: WorkerMessage.Hello
-    let handler: ExecHandler
+    let handler: any JobHandler
     let drainTimeout: Duration
     private let state = Mutex(State())
     private let stopped = AsyncStream<Void>.makeStream()
 
-    init(options: ServerOptions, hello: WorkerMessage.Hello, handler: ExecHandler, drainTimeout: Duration) {
+    init(options: ServerOptions, hello: WorkerMessage.Hello, handler: any JobHandler, drainTimeout: Duration) {
         self.options = options
         self.hello = hello
         self.handler = handler

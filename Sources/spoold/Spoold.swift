@@ -172,7 +172,7 @@ struct Spoold: AsyncParsableCommand {
         let clock = SystemClock()
         var handlers = BuiltinHandlers.all(clock: clock)
         for (type, command) in settings.execTypes {
-            handlers[type] = ExecHandler(command: command) { Log.line("spoold: \(type) \($0)") }
+            handlers[type] = command.handler { Log.line("spoold: \(type) \($0)") }
         }
         let engine = QueueEngine(configuration: settings.engine, store: try SQLiteJobStore(database: database),
                                  clock: clock, handlers: handlers)

@@ -49,6 +49,8 @@ struct SpoolConfigurationTests {
                   env: {MODEL: sdxl}
                   working_directory: /srv/render
                   termination_grace: 1.5
+              sketch:
+                exec: {command: [python3, sketch.py], persistent: true}
             """)
         #expect(configuration.listen == "0.0.0.0:6000")
         #expect(configuration.db == "/var/lib/spool/jobs.db")
@@ -71,7 +73,8 @@ struct SpoolConfigurationTests {
         #expect(configuration.engine.typeQueues == ["render": "images"])
         #expect(configuration.execTypes == ["render": ExecHandler.Command(
             executable: "python3", arguments: ["render.py", "--fast"], environment: ["MODEL": "sdxl"],
-            workingDirectory: "/srv/render", terminationGraceMs: 1500)])
+            workingDirectory: "/srv/render", terminationGraceMs: 1500),
+            "sketch": ExecHandler.Command(executable: "python3", arguments: ["sketch.py"], persistent: true)])
     }
 
     /// Each invalid file, and the message that refuses it: file, line and
@@ -106,6 +109,8 @@ struct SpoolConfigurationTests {
         ("auth:\n  tokens: [a, \"\"]", "spool.yaml:2:11: auth.tokens[1]: a token must not be empty"),
         ("auth:\n  tokens: secret", "spool.yaml:2:11: auth.tokens: must be a list of strings (got \"secret\")"),
         ("- a list", "spool.yaml:1:1: must be a mapping (got a list)"),
+        ("types:\n  render:\n    exec: {command: [x], persistent: 1}",
+         "spool.yaml:3:38: types.render.exec.persistent: must be true or false (got \"1\")"),
         ("types:\n  render:\n    exec: {command: [x], env: {\"A=B\": c}}", "spool.yaml:3:39: types.render.exec.env.A=B: not an environment variable name"),
     ])
     func anInvalidFileIsRefusedNamingTheKey(yaml: String, message: String) {

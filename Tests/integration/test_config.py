@@ -49,6 +49,13 @@ types:
   says-nul:
     exec:
       command: [{sys.executable}, {says_nul}]
+  sketch:
+    queue: images
+    exec:
+      command: [{sys.executable}, {ROOT / "clients" / "examples" / "render_persistent.py"}]
+      env: {{SKETCH_TAG: "{tag}"}}
+      persistent: true
+      termination_grace: 5
 """)
     spoold = Spoold(directory, "--config", str(config))
     spoold.tag = tag
@@ -77,12 +84,12 @@ def watch(api, job_id, timeout=60):
     return list(stub.StreamProgress(m.StreamProgressRequest(job_ids=[job_id]), metadata=AUTH, timeout=timeout))
 
 
-def render_processes(tag):
+def render_processes(tag, variable="RENDER_TAG"):
     """Pids of processes whose environment carries `tag`."""
     found = []
     for environ in pathlib.Path("/proc").glob("[0-9]*/environ"):
         try:
-            if f"RENDER_TAG={tag}".encode() in environ.read_bytes():
+            if f"{variable}={tag}".encode() in environ.read_bytes():
                 found.append(int(environ.parent.name))
         except OSError:
             pass
@@ -155,6 +162,52 @@ def test_an_exec_job_that_runs_past_its_timeout_is_stopped_and_retried(api, conf
     assert final.state == m.JOB_STATE_FAILED and final.attempt == 2  # the images queue allows two attempts
     assert final.error.code == "timeout"
     assert render_processes(configured.tag) == []
+
+
+def sketch(api, **payload):
+    """Runs one job of the persistent sketch type to its end."""
+    return watch(api, enqueue(api, type="sketch", payload=json.dumps(payload).encode()).job.id)[-1].job
+
+
+def test_a_persistent_exec_type_loads_once_and_takes_job_after_job(api, configured):
+    m, _ = api
+    results = []
+    for n in range(4):
+        job = sketch(api, prompt=f"fox {n}", steps=2, step_ms=1)
+        assert job.state == m.JOB_STATE_SUCCEEDED, job
+        results.append(json.loads(job.result))
+    pids = {result["pid"] for result in results}
+    assert len(pids) == 1, results
+    served = [result["jobs_served"] for result in results]
+    assert served == list(range(served[0], served[0] + 4)), served
+    assert render_processes(configured.tag, "SKETCH_TAG") == list(pids)  # it waits, idle, for the next job
+
+
+def test_a_persistent_process_that_dies_mid_job_is_replaced_and_the_job_retried(api, configured):
+    m, _ = api
+    before = json.loads(sketch(api, steps=1, step_ms=1).result)["pid"]
+    events = watch(api, enqueue(api, type="sketch", payload=json.dumps({"die_on_attempt": 1}).encode()).job.id)
+    final = events[-1].job
+    assert final.state == m.JOB_STATE_SUCCEEDED and final.attempt == 2, final
+    retried = [event.job for event in events if event.job.state == m.JOB_STATE_SCHEDULED]
+    assert retried and retried[0].error.message == "exec: the persistent worker process exited during the job"
+    after = json.loads(final.result)
+    assert after["pid"] != before and after["attempt"] == 2 and after["jobs_served"] == 1
+
+
+def test_cancelling_a_persistent_job_stops_its_process_and_the_next_job_gets_a_fresh_one(api, configured):
+    m, stub = api
+    before = json.loads(sketch(api, steps=1, step_ms=1).result)["pid"]
+    answer = enqueue(api, type="sketch", payload=json.dumps({"steps": 1000, "step_ms": 50}).encode())
+    stream = stub.StreamProgress(m.StreamProgressRequest(job_ids=[answer.job.id]), metadata=AUTH, timeout=60)
+    for event in stream:
+        if event.kind == m.ProgressEvent.KIND_PROGRESS:
+            break
+    stub.Cancel(m.CancelRequest(job_id=answer.job.id), metadata=AUTH, timeout=10)
+    assert [event for event in stream][-1].job.state == m.JOB_STATE_CANCELLED
+    assert before not in render_processes(configured.tag, "SKETCH_TAG")
+    after = json.loads(sketch(api, steps=1, step_ms=1).result)
+    assert after["pid"] != before and after["jobs_served"] == 1
 
 
 @pytest.mark.parametrize("metadata, message", [

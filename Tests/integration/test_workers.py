@@ -426,3 +426,28 @@ def test_spoolctl_work_runs_an_exec_command_for_each_job_and_drains_on_sigterm(r
         assert "connected to" in work.stderr.read()
     finally:
         work.kill()
+
+
+def test_spoolctl_work_persistent_feeds_one_process_job_after_job(remote):
+    from test_spoolctl import spoolctl_binary
+    worker = ROOT / "clients" / "examples" / "render_persistent.py"
+    work = subprocess.Popen([spoolctl_binary(), "work", "py.echo", "--persistent", "--server", remote.address,
+                             "--", sys.executable, str(worker)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with Client(remote.address) as client:
+            results = []
+            for n in range(3):
+                job = client.wait(client.enqueue("py.echo", json.dumps({"steps": 1, "step_ms": 1})).job.id)
+                assert job.state == JobState.SUCCEEDED, job
+                results.append(json.loads(job.result))
+            assert len({result["pid"] for result in results}) == 1, results
+            assert [result["jobs_served"] for result in results] == [1, 2, 3]
+            crashed = client.wait(client.enqueue("py.echo", json.dumps({"die_on_attempt": 1}),
+                                                 max_attempts=2).job.id)
+            assert crashed.state == JobState.SUCCEEDED and crashed.attempt == 2, crashed
+            assert json.loads(crashed.result)["pid"] != results[0]["pid"]
+        work.send_signal(signal.SIGTERM)
+        assert work.wait(timeout=30) == 0
+    finally:
+        work.kill()
