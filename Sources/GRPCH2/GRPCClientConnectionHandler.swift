@@ -36,6 +36,8 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext!
     private var streams: [Int32: Stream] = [:]
     private var flushing = false
+    /// Why the connection is over, once it is.
+    private var ended: GRPCStatus?
 
     init(authority: String, scheme: String = "http") {
         self.authority = authority
@@ -109,6 +111,7 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func start(_ call: ClientCall) {
+        if let ended { return call.continuation.finish(throwing: ended) }
         var fields: [(name: String, value: String)] = [
             (":method", "POST"), (":scheme", scheme), (":path", call.path), (":authority", authority),
             ("content-type", "application/grpc"), ("te", "trailers"), ("user-agent", "grpc-swift-spool/GRPCH2"),
@@ -147,7 +150,11 @@ final class GRPCClientConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Ends every call with `status`; so are calls started later (the
+    /// connection is over: a write still reaches this handler, and would
+    /// otherwise wait forever for an answer).
     private func fail(everyCallWith status: GRPCStatus) {
+        ended = ended ?? status
         for stream in streams.values { stream.call.continuation.finish(throwing: status) }
         streams.removeAll()
     }

@@ -195,6 +195,34 @@ struct GRPCClientTests {
         try await group.shutdownGracefully()
     }
 
+    /// A peer that closes every connection at once (as a TLS server does on
+    /// cleartext bytes): calls started after the close must end too, not
+    /// wait forever for an answer.
+    @Test func callsStartedAfterThePeerDroppedTheConnectionEndUnavailable() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let listener = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in channel.close() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        // Many connections, each with calls started while the close arrives.
+        for _ in 0..<20 {
+            let client = try await GRPCClient.connect(host: "127.0.0.1", port: listener.localAddress!.port!, group: group)
+            try await withThrowingTaskGroup(of: Void.self) { calls in
+                for _ in 0..<20 {
+                    calls.addTask {
+                        await #expect {
+                            _ = try await client.unary("/test.Calls/Any", request: [])
+                        } throws: { error in
+                            (error as? GRPCStatus)?.code == .unavailable
+                        }
+                    }
+                }
+                try await calls.waitForAll()
+            }
+        }
+        try await listener.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test func itTalksToAGrpcioServer() async throws {
         let server = try PythonServer.start("""
             import grpc, sys
