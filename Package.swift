@@ -93,7 +93,9 @@ let package = Package(
             ]),
 
         .executableTarget(
-            name: "SpoolBenchmarks", dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers"], path: "Benchmarks/SpoolBenchmarks",
+            name: "SpoolBenchmarks",
+            dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers", "SpoolServer", "GRPCH2",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Benchmarks/SpoolBenchmarks",
             linkerSettings: [mimalloc]),
 
         // Fuzz targets for the decoders of outside bytes (scripts/fuzz.sh);

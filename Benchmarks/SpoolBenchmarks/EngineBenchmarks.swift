@@ -3,19 +3,19 @@ import SpoolCore
 import SpoolHandlers
 import SpoolSQLite
 
-private func temporaryDatabase() throws -> (path: String, store: SQLiteJobStore) {
+func temporaryDatabase() throws -> (path: String, store: SQLiteJobStore) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-bench-\(UUID())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let path = directory.appendingPathComponent("spool.db").path
     return (path, try SQLiteJobStore(database: SQLiteDatabase(path: path, durability: .full)))
 }
 
-private func elapsed(since start: ContinuousClock.Instant) -> Double {
+func elapsed(since start: ContinuousClock.Instant) -> Double {
     let duration = start.duration(to: .now).components
     return Double(duration.seconds) + Double(duration.attoseconds) / 1e18
 }
 
-private func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 
 /// The engine in process on a real SQLite file (synchronous=FULL): no-op
 /// jobs end to end, then the scale figures at JOBS waiting jobs.
@@ -27,7 +27,8 @@ func benchEngine(jobs: Int) async throws {
 /// `spool.echo` jobs enqueued in batches of 1000 while 8 workers run them;
 /// jobs/s from the first enqueue to the last SUCCEEDED event (each terminal
 /// state committed before its event).
-private func benchEndToEnd(jobs: Int) async throws {
+@discardableResult
+func benchEndToEnd(jobs: Int) async throws -> Double {
     let (path, store) = try temporaryDatabase()
     defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
     var configuration = EngineConfiguration()
@@ -37,11 +38,20 @@ private func benchEndToEnd(jobs: Int) async throws {
     let clock = SystemClock()
     let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
     try await engine.start()
+    let seconds = try await runToSuccess(jobs: jobs, of: "spool.echo", on: engine)
+    print("engine: end to end \(format(Double(jobs) / seconds)) no-op jobs/s (\(jobs) spool.echo jobs enqueued in batches of 1000 and run to SUCCEEDED by 8 workers in \(format(seconds, 2)) s, \(store.commitCount) commits)")
+    await engine.shutdown(gracePeriodMs: 0)
+    return Double(jobs) / seconds
+}
+
+/// Enqueues `jobs` no-op jobs of `type` in batches of 1000 and answers the
+/// seconds from the first enqueue to the last SUCCEEDED event.
+func runToSuccess(jobs: Int, of type: String, on engine: QueueEngine) async throws -> Double {
     let events = try await engine.subscribe(.queue("default"))
     let start = ContinuousClock.now
     let producer = Task {
         for _ in 0..<(jobs / 1000) {
-            _ = try await engine.enqueue(Array(repeating: JobRequest(type: "spool.echo", payload: [1]), count: 1000),
+            _ = try await engine.enqueue(Array(repeating: JobRequest(type: type, payload: [1]), count: 1000),
                                          batchLabels: [:])
         }
     }
@@ -51,9 +61,7 @@ private func benchEndToEnd(jobs: Int) async throws {
         if succeeded == jobs { break }
     }
     try await producer.value
-    let seconds = elapsed(since: start)
-    print("engine: end to end \(format(Double(jobs) / seconds)) no-op jobs/s (\(jobs) spool.echo jobs enqueued in batches of 1000 and run to SUCCEEDED by 8 workers in \(format(seconds, 2)) s, \(store.commitCount) commits)")
-    await engine.shutdown(gracePeriodMs: 0)
+    return elapsed(since: start)
 }
 
 /// JOBS jobs waiting behind one long job: RSS per waiting job, the cost of

@@ -175,15 +175,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls: what handler tasks ask of their stream
 
-    /// Queues one response message. The future completes when the sender may
-    /// send again: at once, or once the backlog drains.
-    func send(_ message: [UInt8], on streamID: Int32) -> EventLoopFuture<Void> {
+    /// Queues response messages, in order, with one flush for them all. The
+    /// future completes when the sender may send again: at once, or once the
+    /// backlog drains.
+    func send(_ messages: some Collection<[UInt8]>, on streamID: Int32) -> EventLoopFuture<Void> {
         let loop = context.eventLoop
         guard let stream = streams[streamID], !stream.isFinished else {
             return loop.makeFailedFuture(GRPCStatus(.cancelled, "the call is over"))
         }
         startResponse(stream)
-        let mustWait = stream.response.append(message)
+        var mustWait = false
+        for message in messages { mustWait = stream.response.append(message) }
         session.resumeData(streamID)
         scheduleFlush()
         guard mustWait else { return loop.makeSucceededVoidFuture() }

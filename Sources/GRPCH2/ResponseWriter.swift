@@ -8,7 +8,13 @@ public struct ResponseWriter: Sendable {
     let call: CallHandle
 
     public func send(_ message: [UInt8]) async throws {
-        try await call.send(message)
+        try await call.send(CollectionOfOne(message))
+    }
+
+    /// Sends messages in order in one hop to the connection (one flush).
+    public func send(contentsOf messages: [[UInt8]]) async throws {
+        guard !messages.isEmpty else { return }
+        try await call.send(messages)
     }
 }
 
@@ -22,6 +28,10 @@ public struct MessageWriter<Message: GRPCMessage>: Sendable {
 
     public func send(_ message: Message) async throws {
         try await raw.send(message.grpcPayload())
+    }
+
+    public func send(contentsOf messages: [Message]) async throws {
+        try await raw.send(contentsOf: messages.map { $0.grpcPayload() })
     }
 }
 
@@ -63,12 +73,12 @@ struct CallHandle: Sendable {
 
     var eventLoop: any EventLoop { connection.eventLoop }
 
-    func send(_ message: [UInt8]) async throws {
+    func send<Messages: Collection<[UInt8]> & Sendable>(_ messages: Messages) async throws {
         if eventLoop.inEventLoop {
-            try await connection.value.send(message, on: streamID).get()
+            try await connection.value.send(messages, on: streamID).get()
         } else {
             try await eventLoop.flatSubmit { [connection, streamID] in
-                connection.value.send(message, on: streamID)
+                connection.value.send(messages, on: streamID)
             }.get()
         }
     }

@@ -14,21 +14,12 @@ struct Completer {
     private var records: [Int64: JobRecord] = [:]
     private var held: [Held] = []
     private var waiters: [CheckedContinuation<Void, Never>] = []
-    /// Remote assignments (by seq) to hand over once their RUNNING is committed.
-    private var deliveries: [Int64] = []
     private var inFlight = false
 
     /// Writes `record` in the next group; publishes `event` after that commit.
     mutating func add(_ record: JobRecord, holding event: JobEvent? = nil) {
         records[record.seq] = record
         if let event { held.append(Held(event: event, seq: record.seq)) }
-    }
-
-    /// Hands the assignment of job `seq` over once the next group (which
-    /// carries its RUNNING) is committed: a restart then never forgets a
-    /// job a worker has.
-    mutating func deliver(afterCommitOf seq: Int64) {
-        deliveries.append(seq)
     }
 
     /// Calls back once everything added so far is committed.
@@ -38,10 +29,10 @@ struct Completer {
 
     /// The next group to write, if none is in flight.
     mutating func takeGroup() -> Group? {
-        guard !inFlight, !records.isEmpty || !waiters.isEmpty || !deliveries.isEmpty else { return nil }
+        guard !inFlight, !records.isEmpty || !waiters.isEmpty else { return nil }
         inFlight = true
-        defer { records = [:]; held = []; waiters = []; deliveries = [] }
-        return Group(records: Array(records.values), held: held, waiters: waiters, deliveries: deliveries)
+        defer { records = [:]; held = []; waiters = [] }
+        return Group(records: Array(records.values), held: held, waiters: waiters)
     }
 
     /// The group's write ended: on failure its records go back (unless a
@@ -52,13 +43,11 @@ struct Completer {
         for record in group.records where records[record.seq] == nil { records[record.seq] = record }
         held = group.held + held
         waiters = group.waiters + waiters
-        deliveries = group.deliveries + deliveries
     }
 
     struct Group: Sendable {
         let records: [JobRecord]
         let held: [Held]
         let waiters: [CheckedContinuation<Void, Never>]
-        let deliveries: [Int64]
     }
 }

@@ -17,6 +17,10 @@ extension QueueEngine {
     /// the timer for the next thing that will change.
     func pump() {
         guard phase == .running else { return }
+        guard !pumpDeferred else {
+            pumpWanted = true
+            return
+        }
         let now = clock.nowMs
         for seq in scheduler.dueJobs(atMs: now, jobs: table) {
             guard var record = table[seq], let queued = record.state.after(.runAtReached) else { continue }
@@ -33,6 +37,19 @@ extension QueueEngine {
             start(seq, at: place, atMs: now)
         }
         armWake(atMs: now, placesFree: !slots.isEmpty)
+    }
+
+    /// Runs `body` with one pass of the dispatcher at its end, however many
+    /// of its steps free a place or queue a job.
+    func deferringPump(_ body: () -> Void) {
+        guard !pumpDeferred else { return body() }
+        pumpDeferred = true
+        body()
+        pumpDeferred = false
+        if pumpWanted {
+            pumpWanted = false
+            pump()
+        }
     }
 
     /// Cancels the handlers of attempts whose deadline has passed; each

@@ -78,6 +78,23 @@ extension QueueEngine {
     }
 
     /// The worker is alive: every lease it holds is renewed.
+    /// What a worker's stream said, in order, handed over together: a busy
+    /// worker's answers cost one turn of the engine and one dispatch pass,
+    /// not one each.
+    public func workerReports(_ number: Int64, _ reports: [WorkerReport]) {
+        deferringPump {
+            for report in reports {
+                switch report {
+                case .heartbeat: workerHeartbeat(number)
+                case .progress(let lease, let progress): workerProgress(number, lease, progress)
+                case .finished(let lease, let outcome): workerFinished(number, lease, outcome)
+                case .draining: workerDraining(number)
+                case .disconnected: disconnectWorker(number)
+                }
+            }
+        }
+    }
+
     public func workerHeartbeat(_ number: Int64) {
         guard var worker = remoteWorkers[number], worker.connected else { return }
         let now = clock.nowMs
@@ -211,31 +228,23 @@ extension QueueEngine {
     }
 
     /// Starts an attempt on a remote worker: RUNNING now, the assignment
-    /// sent once that is committed (`deliverAssignment`).
+    /// sent once its payload is read. The RUNNING is written behind, like a
+    /// local start's: should spoold stop before that commit, the job is still
+    /// QUEUED in the store and runs again after the restart (the worker's
+    /// answer then finds no lease), its attempt not counted.
     func startRemote(_ record: inout JobRecord, on number: Int64, deadlineMs: Int64?, atMs now: Int64) {
         let duration = configuration.remoteTypes[record.type]?.leaseMs ?? 60_000
         let lease = RemoteLease(id: String(random.next(), radix: 36), durationMs: duration,
                                 expiresAtMs: now.saturatingAdd(duration))
         remoteWorkers[number]?.held[lease.id] = HeldLease(seq: record.seq, jobID: record.id, attempt: record.attempt)
         let name = remoteWorkers[number].map { "\($0.id) (\($0.hello.name))" } ?? "a remote worker"
-        completer.deliver(afterCommitOf: record.seq)
         changed(record, from: .queued, note: "attempt \(record.attempt) of \(record.maxAttempts) on worker \(name)",
                 write: .behind, atMs: now)
         running[record.seq] = RunningJob(runner: .remote(worker: number, lease: lease), batchID: record.batchId,
                                          deadlineMs: deadlineMs)
         if let deadlineMs { watchDeadline(deadlineMs, of: record.seq) }
         leaseTimers.insert(.init(dueMs: lease.expiresAtMs, seq: record.seq))
-    }
-
-    /// The attempt's RUNNING is committed: read its payload and send it.
-    func deliverAssignment(_ seq: Int64) {
-        guard let run = running[seq], case .remote(let number, let lease) = run.runner, !lease.delivered,
-              let record = table[seq] else { return }
-        guard run.cancelCause == nil, remoteWorkers[number]?.connected == true else {
-            finished(seq, attempt: record.attempt, outcome: .released("not handed over: \(run.cancelCause?.description ?? "its worker went")"))
-            return
-        }
-        let store = self.store, attempt = record.attempt, leaseID = lease.id
+        let store = self.store, seq = record.seq, attempt = record.attempt, leaseID = lease.id
         Task.detached { [weak self] in
             let payload: Result<[UInt8]?, any Error>
             do { payload = .success(try await store.payload(ofJobSeq: seq)) } catch { payload = .failure(error) }

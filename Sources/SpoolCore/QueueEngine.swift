@@ -88,6 +88,9 @@ public actor QueueEngine {
     /// Per queue, jobs inserted but not yet added (for max_depth).
     var reserved: [String: Int] = [:]
     var wake: (task: Task<Void, Never>, atMs: Int64)?
+    /// While set, `pump` only notes that it is wanted (`deferringPump`).
+    var pumpDeferred = false
+    var pumpWanted = false
     /// Enqueue calls not yet taken in by the actor.
     let inbox = Mailbox<EnqueueCall>()
     /// Enqueue calls whose jobs wait for the next store insert.
@@ -411,7 +414,6 @@ public actor QueueEngine {
             if let record = table[held.seq], record.state.isTerminal { forget(record) }
         }
         for waiter in group.waiters { waiter.resume() }
-        for seq in group.deliveries { deliverAssignment(seq) }
         writeNextGroup()
     }
 

@@ -161,3 +161,13 @@ public struct RemoteWorkerStatus: Sendable, Equatable {
     public var lastHeartbeatMs: Int64
     public var draining: Bool
 }
+
+/// One thing a worker's stream said (`QueueEngine.workerReports`).
+public enum WorkerReport: Sendable, Equatable {
+    case heartbeat
+    case progress(LeaseRef, JobRecord.Progress)
+    case finished(LeaseRef, WorkerOutcome)
+    case draining
+    /// The stream ended.
+    case disconnected
+}

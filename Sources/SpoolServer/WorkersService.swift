@@ -46,30 +46,35 @@ public struct WorkersService: Sendable {
         let outbox = Outbox()
         let connection = Connection()
         let engine = self.engine
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // Ends (normally) when the worker half-closes: it is done.
-                    try await Self.read(requests, peer: context.peer, engine: engine, outbox: outbox, connection: connection)
-                }
-                group.addTask {
-                    for await command in outbox.commands {
-                        outbox.taken()
-                        if case .close(let error) = command { throw GRPCStatus(error) }
-                        try await writer.send(WorkerCommandMessage(command))
-                    }
-                    // Only a full outbox finishes the stream.
-                    throw GRPCStatus(.resourceExhausted, "this worker did not read its commands: more than "
-                                     + "\(Outbox.limit) were waiting to be sent")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
-        } catch {
-            if let number = connection.number { await engine.disconnectWorker(number) }
-            throw error
+        defer {
+            // Whatever the worker said reaches the engine before its end does.
+            if let inbox = connection.inbox { Task { await inbox.finish() } }
         }
-        if let number = connection.number { await engine.disconnectWorker(number) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Ends (normally) when the worker half-closes: it is done.
+                try await Self.read(requests, peer: context.peer, engine: engine, outbox: outbox, connection: connection)
+            }
+            group.addTask {
+                // What the engine said meanwhile goes out together, in one flush.
+                while let commands = await outbox.next() {
+                    var messages: [WorkerCommandMessage] = []
+                    for command in commands {
+                        if case .close(let error) = command {
+                            try await writer.send(contentsOf: messages)
+                            throw GRPCStatus(error)
+                        }
+                        messages.append(WorkerCommandMessage(command))
+                    }
+                    try await writer.send(contentsOf: messages)
+                }
+                try Task.checkCancellation()
+                throw GRPCStatus(.resourceExhausted, "this worker did not read its commands: more than "
+                                 + "\(Outbox.limit) were waiting to be sent")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
     private static func read(
@@ -89,57 +94,137 @@ public struct WorkersService: Sendable {
         } catch {
             throw GRPCStatus(error)
         }
-        connection.number = number
+        let inbox = Inbox(engine: engine, number: number)
+        connection.inbox = inbox
         while let message = try await messages.next() {
-            switch message.body {
-            case .heartbeat:
-                await engine.workerHeartbeat(number)
-            case .progress(let lease, let progress):
-                guard let lease, let progress else {
-                    throw GRPCStatus(.invalidArgument, "a progress message needs lease and progress")
-                }
-                let fraction = progress.fraction.isNaN ? 0 : min(1, max(0, progress.fraction))
-                await engine.workerProgress(number, LeaseRef(lease), JobRecord.Progress(
-                    fraction: fraction, step: progress.step.truncated(toUTF8Bytes: maxStepBytes),
-                    message: progress.message.truncated(toUTF8Bytes: maxTextBytes)))
-            case .outcome(let lease, let outcome):
-                guard let lease else { throw GRPCStatus(.invalidArgument, "an outcome needs its lease") }
-                let engineOutcome: WorkerOutcome
-                switch outcome {
-                case .none:
-                    throw GRPCStatus(.invalidArgument, "an outcome needs one of result, failure and released")
-                case .result(let bytes):
-                    engineOutcome = .succeeded(result: bytes)
-                case .failure(let text, let permanent, let retryAfterMs):
-                    engineOutcome = .failed(message: text.truncated(toUTF8Bytes: maxFailureBytes), permanent: permanent,
-                                            retryAfterMs: retryAfterMs > 0 ? retryAfterMs : nil)
-                case .released(let reason):
-                    engineOutcome = .released(reason: reason.truncated(toUTF8Bytes: maxTextBytes))
-                }
-                await engine.workerFinished(number, LeaseRef(lease), engineOutcome)
-            case .draining:
-                await engine.workerDraining(number)
-            case .hello:
-                throw GRPCStatus(.invalidArgument, "a stream takes one hello, first")
-            case .none:
-                throw GRPCStatus(.invalidArgument, "an empty worker message (set one of heartbeat, progress, outcome, draining)")
+            await inbox.add(try report(message))
+        }
+    }
+
+    /// What the engine is told of one message after the hello.
+    private static func report(_ message: WorkerMessage) throws(GRPCStatus) -> WorkerReport {
+        switch message.body {
+        case .heartbeat:
+            return .heartbeat
+        case .progress(let lease, let progress):
+            guard let lease, let progress else {
+                throw GRPCStatus(.invalidArgument, "a progress message needs lease and progress")
             }
+            let fraction = progress.fraction.isNaN ? 0 : min(1, max(0, progress.fraction))
+            return .progress(LeaseRef(lease), JobRecord.Progress(
+                fraction: fraction, step: progress.step.truncated(toUTF8Bytes: maxStepBytes),
+                message: progress.message.truncated(toUTF8Bytes: maxTextBytes)))
+        case .outcome(let lease, let outcome):
+            guard let lease else { throw GRPCStatus(.invalidArgument, "an outcome needs its lease") }
+            switch outcome {
+            case .none:
+                throw GRPCStatus(.invalidArgument, "an outcome needs one of result, failure and released")
+            case .result(let bytes):
+                return .finished(LeaseRef(lease), .succeeded(result: bytes))
+            case .failure(let text, let permanent, let retryAfterMs):
+                return .finished(LeaseRef(lease), .failed(
+                    message: text.truncated(toUTF8Bytes: maxFailureBytes), permanent: permanent,
+                    retryAfterMs: retryAfterMs > 0 ? retryAfterMs : nil))
+            case .released(let reason):
+                return .finished(LeaseRef(lease), .released(reason: reason.truncated(toUTF8Bytes: maxTextBytes)))
+            }
+        case .draining:
+            return .draining
+        case .hello:
+            throw GRPCStatus(.invalidArgument, "a stream takes one hello, first")
+        case .none:
+            throw GRPCStatus(.invalidArgument, "an empty worker message (set one of heartbeat, progress, outcome, draining)")
         }
     }
 }
 
-/// The engine's number for a stream's worker, once its hello is taken.
+/// A stream's inbox, once its hello is taken.
 private final class Connection: Sendable {
-    private let stored = Atomic<Int64>(0)
+    private let stored = Mutex<Inbox?>(nil)
 
-    var number: Int64? {
-        get { stored.load(ordering: .acquiring).nonZero }
-        set { stored.store(newValue ?? 0, ordering: .releasing) }
+    var inbox: Inbox? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }
 
-private extension Int64 {
-    var nonZero: Int64? { self == 0 ? nil : self }
+/// What one worker said, on its way to the engine, in order. The reader
+/// adds without waiting for the engine; whatever piles up while the engine
+/// is busy is handed over in one call. Past `limit` waiting reports the
+/// reader waits, so a worker sending faster than the engine takes cannot
+/// make the server buffer without bound.
+final class Inbox: Sendable {
+    static let limit = 1024
+
+    private struct State {
+        var reports: [WorkerReport] = []
+        var delivering = false
+        var reader: CheckedContinuation<Void, Never>?
+        var finished: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let engine: QueueEngine
+    private let number: Int64
+    private let state = Mutex(State())
+
+    init(engine: QueueEngine, number: Int64) {
+        self.engine = engine
+        self.number = number
+    }
+
+    func add(_ report: WorkerReport) async {
+        guard append(report) else { return }
+        await withCheckedContinuation { reader in
+            let room = state.withLock { state in
+                if state.reports.count < Self.limit { return true }
+                state.reader = reader
+                return false
+            }
+            if room { reader.resume() }
+        }
+    }
+
+    /// The stream ended: tells the engine after everything before, and
+    /// returns once it is told.
+    func finish() async {
+        await withCheckedContinuation { done in _ = append(.disconnected, whenDelivered: done) }
+    }
+
+    /// Adds a report, and starts delivering if no delivery runs. True when
+    /// the inbox is full.
+    private func append(_ report: WorkerReport, whenDelivered done: CheckedContinuation<Void, Never>? = nil) -> Bool {
+        let (start, full) = state.withLock { state in
+            state.reports.append(report)
+            if let done { state.finished.append(done) }
+            defer { state.delivering = true }
+            return (!state.delivering, state.reports.count >= Self.limit)
+        }
+        if start { Task { await deliver() } }
+        return full
+    }
+
+    private func deliver() async {
+        while true {
+            let (reports, reader, finished) = state.withLock { state in
+                defer {
+                    state.reports = []
+                    state.reader = nil
+                }
+                if state.reports.isEmpty {
+                    state.delivering = false
+                    defer { state.finished = [] }
+                    return (state.reports, state.reader, state.finished)
+                }
+                return (state.reports, state.reader, [])
+            }
+            reader?.resume()
+            guard !reports.isEmpty else {
+                finished.forEach { $0.resume() }
+                return
+            }
+            await engine.workerReports(number, reports)
+        }
+    }
 }
 
 /// The engine's commands for one worker, waiting to be written. The engine
@@ -151,26 +236,57 @@ final class Outbox: Sendable {
     /// cancel per job, an answer per outcome in flight, a drain and a close.
     static let limit = 4 * WorkerHello.maxCapacity + 64
 
-    let commands: AsyncStream<WorkerCommand>
-    private let continuation: AsyncStream<WorkerCommand>.Continuation
-    private let waiting = Atomic<Int>(0)
-
-    init() {
-        (commands, continuation) = AsyncStream.makeStream()
+    private struct State {
+        var commands: [WorkerCommand] = []
+        var writer: CheckedContinuation<[WorkerCommand]?, Never>?
+        /// Closed, or overflowed: nothing more is taken.
+        var ended = false
+        var overflowed = false
     }
+
+    private let state = Mutex(State())
 
     func send(_ command: WorkerCommand) {
-        let (_, count) = waiting.add(1, ordering: .relaxed)
-        guard count <= Self.limit else {
-            continuation.finish()
-            return
+        let (writer, commands) = state.withLock { state -> (CheckedContinuation<[WorkerCommand]?, Never>?, [WorkerCommand]?) in
+            guard !state.ended else { return (nil, nil) }
+            if state.commands.count >= Self.limit {
+                state.ended = true
+                state.overflowed = true
+                state.commands = []
+            } else {
+                state.commands.append(command)
+                if case .close = command { state.ended = true }
+            }
+            guard let writer = state.writer else { return (nil, nil) }
+            state.writer = nil
+            defer { state.commands = [] }
+            return (writer, state.overflowed ? nil : state.commands)
         }
-        continuation.yield(command)
-        if case .close = command { continuation.finish() }
+        writer?.resume(returning: commands)
     }
 
-    func taken() {
-        waiting.subtract(1, ordering: .relaxed)
+    /// Every command waiting, once there is one; nil once the outbox has
+    /// overflowed, or the task is cancelled.
+    func next() async -> [WorkerCommand]? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { writer in
+                let ready = state.withLock { state -> [WorkerCommand]?? in
+                    if state.overflowed || Task.isCancelled { return .some(nil) }
+                    if !state.commands.isEmpty {
+                        defer { state.commands = [] }
+                        return .some(state.commands)
+                    }
+                    state.writer = writer
+                    return .none
+                }
+                if let ready { writer.resume(returning: ready) }
+            }
+        } onCancel: {
+            state.withLock { state in
+                defer { state.writer = nil }
+                return state.writer
+            }?.resume(returning: nil)
+        }
     }
 }
 

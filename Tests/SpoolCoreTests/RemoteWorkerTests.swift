@@ -52,6 +52,27 @@ struct RemoteWorkerTests {
         }
     }
 
+    @Test func reportsHandedOverTogetherAreTakenInOrder() async throws {
+        let h = harness { $0.queueDefaults.concurrency = 4 }
+        try await h.start()
+        let ids = [try await h.enqueue("render"), try await h.enqueue("render"), try await h.enqueue("render")]
+        let worker = try await FakeWorker(h.engine, capacity: 2)
+        let a = await worker.nextAssignment(), b = await worker.nextAssignment()
+        await h.engine.workerReports(worker.number, [
+            .progress(a.lease, JobRecord.Progress(fraction: 0.5, step: "half")),
+            .finished(a.lease, .succeeded(result: [1])),
+            .finished(b.lease, .failed(message: "bad input", permanent: true, retryAfterMs: nil)),
+            .disconnected,
+        ])
+        #expect(await worker.next() == .answer(a.lease, refusal: nil, message: ""))
+        #expect(await worker.next() == .answer(b.lease, refusal: nil, message: ""))
+        #expect(try await h.until(ids[0], is: .succeeded).job.record.result == [1])
+        #expect(try await h.until(ids[1], is: .failed).job.record.failure?.message == "bad input")
+        // Gone by the end of the reports: the third job waits for another worker.
+        #expect(try await h.view(ids[2]).record.state == .queued)
+        #expect(try await h.engine.status().remoteWorkers.isEmpty)
+    }
+
     @Test func aRemoteJobWaitsQueuedWithItsPositionUntilAWorkerConnectsThenRunsThere() async throws {
         let h = harness()
         try await h.start()
@@ -66,8 +87,6 @@ struct RemoteWorkerTests {
         #expect(assignment.lease.attempt == 1)
         #expect(assignment.payload == Array("one".utf8))
         #expect(assignment.leaseMs == Self.leaseMs)
-        // Its RUNNING was committed before it was sent.
-        #expect(h.store.stored(first)?.state == .running)
         #expect(try await h.view(second).position == 1)
 
         await worker.finish(assignment)
