@@ -120,7 +120,7 @@ extension QueueEngine {
     public func workerFinished(_ number: Int64, _ lease: LeaseRef, _ outcome: WorkerOutcome) {
         guard var worker = remoteWorkers[number] else { return }
         guard let held = worker.held[lease.leaseID], held.jobID == lease.jobID, held.attempt == lease.attempt else {
-            worker.send(.answer(lease, refusal: .unknownLease, message: "no job \"\(lease.jobID)\" attempt \(lease.attempt) "
+            worker.send(.refused(lease, .unknownLease, message: "no job \"\(lease.jobID)\" attempt \(lease.attempt) "
                                 + "is leased to this worker under lease \"\(lease.leaseID)\""))
             return
         }
@@ -130,7 +130,7 @@ extension QueueEngine {
             worker.unanswered.remove(lease.leaseID)
             remoteWorkers[number] = worker
             let state = table[held.seq].map { "the job is \($0.state)" } ?? "the job has ended"
-            worker.send(.answer(lease, refusal: .leaseLost, message: "this attempt's lease is no longer yours (\(state)): "
+            worker.send(.refused(lease, .leaseLost, message: "this attempt's lease is no longer yours (\(state)): "
                                 + "it ran out or the job was cancelled; the answer changed nothing"))
             placesFreed(on: number, count: 1)
             pump()
@@ -142,7 +142,6 @@ extension QueueEngine {
         case .failed(let message, false, let retryAfterMs): .threw(JobFailure.retryable(message, retryAfterMs: retryAfterMs))
         case .released(let reason): .released(reason)
         }
-        worker.send(.answer(lease, refusal: nil, message: ""))
         finished(seq, attempt: lease.attempt, outcome: run)
     }
 

@@ -142,8 +142,9 @@ public enum WorkerCommand: Sendable, Equatable {
     case cancel(LeaseRef, cause: WorkerCancelCause, message: String)
     /// Take no new jobs; finish (or release) the ones held by `deadlineMs`.
     case drain(deadlineMs: Int64, message: String)
-    /// The answer to a result, failure or release: `refusal` nil when it was taken.
-    case answer(LeaseRef, refusal: WorkerRefusal?, message: String)
+    /// A result, failure or release was refused: it changed nothing. (One
+    /// that is taken is not answered: the stream's order is the receipt.)
+    case refused(LeaseRef, WorkerRefusal, message: String)
     /// The stream ends with this error; no command follows.
     case close(EngineError)
 }

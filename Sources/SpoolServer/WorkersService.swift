@@ -233,7 +233,7 @@ final class Inbox: Sendable {
 /// without bound.
 final class Outbox: Sendable {
     /// More than a worker at full capacity can be owed: an assignment and a
-    /// cancel per job, an answer per outcome in flight, a drain and a close.
+    /// cancel per job, a refusal per outcome in flight, a drain and a close.
     static let limit = 4 * WorkerHello.maxCapacity + 64
 
     private struct State {
@@ -330,11 +330,10 @@ extension WorkerCommandMessage {
             self.init(.cancel(WireLease(lease), wireCause, message: message))
         case .drain(let deadlineMs, let message):
             self.init(Body.drain(deadlineMs: deadlineMs, message: message))
-        case .answer(let lease, let refusal, let message):
+        case .refused(let lease, let refusal, let message):
             let wireRefusal: Refusal = switch refusal {
-            case nil: .none
-            case .leaseLost?: .leaseLost
-            case .unknownLease?: .unknownLease
+            case .leaseLost: .leaseLost
+            case .unknownLease: .unknownLease
             }
             self.init(.ack(WireLease(lease), wireRefusal, message: message))
         case .close:

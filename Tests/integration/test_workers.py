@@ -248,9 +248,11 @@ def test_stale_forged_and_repeated_answers_are_refused_and_change_nothing(remote
         older = worker_pb2.Lease(job_id=job_id, attempt=0, lease_id=lease.lease_id)
         assert answer(older, result=b"old").refusal == worker_pb2.OutcomeAck.REFUSAL_UNKNOWN_LEASE
         assert client.job(job_id).state == JobState.RUNNING
-        assert answer(lease, result=b"real").refusal == worker_pb2.OutcomeAck.REFUSAL_UNSPECIFIED
+        # A taken answer is not acknowledged: the next ack is the repeat's refusal.
+        outbox.put(worker_pb2.WorkerMessage(outcome=worker_pb2.JobOutcome(lease=lease, result=b"real")))
         again = answer(lease, failure=worker_pb2.JobFailure(message="late", permanent=True))
-        assert again.refusal != worker_pb2.OutcomeAck.REFUSAL_UNSPECIFIED
+        assert again.refusal == worker_pb2.OutcomeAck.REFUSAL_UNKNOWN_LEASE  # answered: no longer held
+        assert again.lease == lease
         job = client.wait(job_id)
         assert job.state == JobState.SUCCEEDED and job.result == b"real"
     outbox.put(None)

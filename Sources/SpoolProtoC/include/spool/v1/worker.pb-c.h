@@ -58,7 +58,7 @@ typedef enum _Spool__V1__JobCancel__Cause {
 } Spool__V1__JobCancel__Cause;
 typedef enum _Spool__V1__OutcomeAck__Refusal {
   /*
-   * taken
+   * (not sent: a taken outcome gets no ack)
    */
   SPOOL__V1__OUTCOME_ACK__REFUSAL__REFUSAL_UNSPECIFIED = 0,
   /*
@@ -102,7 +102,7 @@ struct  Spool__V1__WorkerMessage
     Spool__V1__WorkerHeartbeat *heartbeat;
     Spool__V1__JobProgressUpdate *progress;
     /*
-     * how a run ended; answered by an ack
+     * how a run ended; answered only if refused
      */
     Spool__V1__JobOutcome *outcome;
     /*
@@ -278,7 +278,7 @@ struct  Spool__V1__WorkerCommand
     Spool__V1__JobCancel *cancel;
     Spool__V1__WorkerDrain *drain;
     /*
-     * the answer to an outcome
+     * an outcome was refused: it changed nothing
      */
     Spool__V1__OutcomeAck *ack;
   };
