@@ -1,4 +1,4 @@
-// Fuzz targets for every decoder that takes bytes from outside (README:
+// Fuzz targets for every decoder that takes bytes from outside (docs/guarantees.md:
 // Limits). One binary; SPOOL_FUZZ_TARGET picks the decoder:
 //
 //   deframer  gRPC's length-prefixed framing, fed in arbitrary chunks

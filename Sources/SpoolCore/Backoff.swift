@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// How long a retryable failure waits before the next attempt (DESIGN.md §3):
+/// How long a retryable failure waits before the next attempt (docs/design.md §3):
 /// `min(max, initial × multiplier^(attempt − 1))`, with full jitter, so that
 /// jobs failing together do not retry together.
 public struct Backoff: Sendable, Equatable {

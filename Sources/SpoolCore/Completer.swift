@@ -1,4 +1,4 @@
-/// Grouped writes of job changes (DESIGN.md §5). Lives inside
+/// Grouped writes of job changes (docs/design.md §5). Lives inside
 /// `QueueEngine`. Intermediate marks (RUNNING, progress, a retry's
 /// SCHEDULED) are written behind; a terminal state's event waits until its
 /// write is committed. One write is in flight at a time and carries every

@@ -1,4 +1,4 @@
-/// How the engine schedules (DESIGN.md §3 and §8). Every value has a default
+/// How the engine schedules (docs/design.md §3 and §8). Every value has a default
 /// that serves the README's first command.
 public struct EngineConfiguration: Sendable {
     /// Most jobs running inside spoold at once (handlers and exec), over

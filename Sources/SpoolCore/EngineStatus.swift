@@ -59,7 +59,7 @@ public struct EnqueueResult: Sendable {
     public var items: [Item]
 }
 
-/// What start-up found (DESIGN.md §5).
+/// What start-up found (docs/design.md §5).
 public struct RecoveryReport: Sendable, Equatable {
     public var scheduled = 0
     public var queued = 0

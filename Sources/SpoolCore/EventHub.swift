@@ -1,4 +1,4 @@
-/// The engine's subscribers and its recent events (DESIGN.md §4). Lives
+/// The engine's subscribers and its recent events (docs/design.md §4). Lives
 /// inside `QueueEngine`; every method runs on the engine's actor.
 ///
 /// Each event gets the next global seq. State and progress events are kept

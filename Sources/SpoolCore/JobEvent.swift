@@ -67,7 +67,7 @@ public struct BatchSummary: Sendable, Equatable {
     public var percent: Double { total == 0 ? 100 : Double(counts.terminal) * 100 / Double(total) }
 }
 
-/// Something that happened to a job (DESIGN.md §4).
+/// Something that happened to a job (docs/design.md §4).
 public struct JobEvent: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The job as it was when the stream started (seq 0).

@@ -1,4 +1,4 @@
-/// Runs jobs of one type (DESIGN.md §6). Cancellation is Swift task
+/// Runs jobs of one type (docs/design.md §6). Cancellation is Swift task
 /// cancellation: a handler stops promptly when its task is cancelled (a
 /// cancel request or a timeout).
 public protocol JobHandler: Sendable {

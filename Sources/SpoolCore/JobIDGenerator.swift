@@ -1,4 +1,4 @@
-/// Job and batch ids (DESIGN.md §2): UUIDv7 text (RFC 9562), time-ordered
+/// Job and batch ids (docs/design.md §2): UUIDv7 text (RFC 9562), time-ordered
 /// and collision-free, so they sort as text in the order they were made.
 ///
 /// - A job's id carries its `seq` (`next(nowMs:seq:)`): the 74 bits after

@@ -1,4 +1,4 @@
-/// The ranges a job's numbers and strings must keep (README: Limits). A
+/// The ranges a job's numbers and strings must keep (docs/guarantees.md: Limits). A
 /// request outside them is refused at the edge, naming the field and its
 /// limit; what a worker says is clamped to them; a stored job outside them
 /// is failed as corrupt when the server starts. Within them no sum the

@@ -1,4 +1,4 @@
-/// A job as the engine and the store know it (DESIGN.md §2), without its
+/// A job as the engine and the store know it (docs/design.md §2), without its
 /// payload: payloads stay in the store while a job waits.
 public struct JobRecord: Sendable, Equatable {
     public struct Progress: Sendable, Equatable {

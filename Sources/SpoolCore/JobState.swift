@@ -1,4 +1,4 @@
-/// A job's life (DESIGN.md §2). The raw values are `spool.v1.JobState`'s.
+/// A job's life (docs/design.md §2). The raw values are `spool.v1.JobState`'s.
 ///
 /// ```
 /// SCHEDULED ──run_at reached──▶ QUEUED ──dispatched──▶ RUNNING ──▶ SUCCEEDED | FAILED | CANCELLED

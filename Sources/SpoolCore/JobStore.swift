@@ -1,4 +1,4 @@
-/// Where jobs are kept (DESIGN.md §5). Every write is committed before its
+/// Where jobs are kept (docs/design.md §5). Every write is committed before its
 /// call returns; concurrent writes may share one commit.
 public protocol JobStore: Sendable {
     /// Stores new jobs for several callers in one transaction: each call's

@@ -1,4 +1,4 @@
-/// Mutual exclusion by lock keys (DESIGN.md §3): a job runs only when it can
+/// Mutual exclusion by lock keys (docs/design.md §3): a job runs only when it can
 /// take every one of its keys at once, so no job ever holds some keys while
 /// waiting for others (no deadlock). A key's capacity is 1 unless configured
 /// (`gpu: 2`).

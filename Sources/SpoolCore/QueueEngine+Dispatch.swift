@@ -1,5 +1,5 @@
 // The dispatcher: starts handler tasks for the jobs the scheduler picks, and
-// records what each run came to (DESIGN.md §3, §6).
+// records what each run came to (docs/design.md §3, §6).
 
 /// How one run of a handler ended.
 enum RunOutcome: Sendable {

@@ -1,4 +1,4 @@
-// Accepting jobs (DESIGN.md §3, §5). Concurrent enqueue calls share the
+// Accepting jobs (docs/design.md §3, §5). Concurrent enqueue calls share the
 // actor's turns and store writes: a call waits in the inbox until the actor
 // takes in every waiting call at once; calls that arrive while an insert is
 // under way go together in the next one (one transaction, in which each

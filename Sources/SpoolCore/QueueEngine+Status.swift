@@ -1,5 +1,5 @@
 // What the engine shows: job views with positions and ETAs, status, and
-// progress streams (DESIGN.md §4).
+// progress streams (docs/design.md §4).
 
 extension QueueEngine {
     /// A queue selection's snapshot shows its running jobs and at most this
@@ -137,7 +137,7 @@ extension QueueEngine {
 
     // MARK: Progress streams
 
-    /// A stream of `selection`'s events (DESIGN.md §4): with `afterSeq`, the
+    /// A stream of `selection`'s events (docs/design.md §4): with `afterSeq`, the
     /// remembered events after it first; then a snapshot of each selected
     /// job; then live events. A job or batch selection ends once all its
     /// jobs are terminal; a queue selection runs until the reader leaves

@@ -1,4 +1,4 @@
-// Remote workers (README: Remote workers): the engine hands jobs of remote
+// Remote workers (docs/workers.md): the engine hands jobs of remote
 // types to connected workers under the same rules as its own slots, leases
 // each attempt, and takes a worker's word about a job only under the lease
 // it was given.

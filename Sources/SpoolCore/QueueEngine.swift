@@ -1,4 +1,4 @@
-/// The one owner of queue state (DESIGN.md §1–5): jobs, the scheduler, the
+/// The one owner of queue state (docs/design.md §1–5): jobs, the scheduler, the
 /// rate limiters, the locks, the worker slots and the subscribers. Handlers
 /// run as tasks outside the actor and report back through its methods; the
 /// transport only awaits its public methods.
@@ -126,7 +126,7 @@ public actor QueueEngine {
 
     // MARK: Start and stop
 
-    /// Loads the unfinished jobs back (DESIGN.md §5): SCHEDULED and QUEUED
+    /// Loads the unfinished jobs back (docs/design.md §5): SCHEDULED and QUEUED
     /// ones as they were; RUNNING ones were interrupted, so they go back to
     /// QUEUED with their attempt counted, or to FAILED if it was the last.
     /// Then starts dispatching.

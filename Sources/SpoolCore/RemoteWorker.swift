@@ -1,4 +1,4 @@
-// Remote workers (README: Remote workers): processes elsewhere that take
+// Remote workers (docs/workers.md): processes elsewhere that take
 // jobs of configured types over one stream each. The transport turns the
 // stream's messages into the engine's `worker…` calls and sends the
 // `WorkerCommand`s the engine gives it; every decision stays in the engine.

@@ -1,4 +1,4 @@
-/// What runs next (DESIGN.md §3): per queue, its waiting jobs in priority
+/// What runs next (docs/design.md §3): per queue, its waiting jobs in priority
 /// then FIFO order; the jobs waiting for a time; lock keys; token buckets
 /// per queue and per rate key. Lives inside `QueueEngine`; the engine tells
 /// it every change of a job's state, and asks it which jobs to start.

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// One progress stream's events, in order, as an async sequence (DESIGN.md
+/// One progress stream's events, in order, as an async sequence (docs/design.md
 /// §4). The engine pushes; the stream's task pulls.
 ///
 /// A slow reader costs memory only within limits: a progress or position

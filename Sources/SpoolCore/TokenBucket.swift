@@ -1,4 +1,4 @@
-/// A token bucket for one queue or one rate key (DESIGN.md §3): dispatch
+/// A token bucket for one queue or one rate key (docs/design.md §3): dispatch
 /// takes a token; tokens refill at `rate` per second up to `burst`.
 ///
 /// Adaptive: when a downstream answers "rate limited, retry after T", the

@@ -1,7 +1,7 @@
 import Foundation
 import SpoolCore
 
-/// The handlers every spoold has (DESIGN.md §6), for the default set-up,
+/// The handlers every spoold has (docs/design.md §6), for the default set-up,
 /// demos and benchmarks. Their payloads are optional JSON objects.
 public enum BuiltinHandlers {
     public static func all(clock: any WallClock) -> [String: any JobHandler] {

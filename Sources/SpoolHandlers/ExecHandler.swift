@@ -7,7 +7,7 @@ import SpoolCore
 import Subprocess
 import SystemPackage
 
-/// `exec` (DESIGN.md §6): runs a configured command for each job, in a
+/// `exec` (docs/design.md §6): runs a configured command for each job, in a
 /// process group of its own.
 ///
 /// - The payload is the command's standard input; `SPOOL_JOB_ID`,

@@ -7,7 +7,7 @@ import SpoolCore
 import Subprocess
 import SystemPackage
 
-/// `exec` with `persistent: true` (README: Persistent exec workers): the
+/// `exec` with `persistent: true` (docs/exec.md: persistent exec workers): the
 /// command is started once and fed one job after another, so what it loads
 /// (a model, a session) is loaded once.
 ///

@@ -1,6 +1,6 @@
 import GRPCH2
 
-/// The bearer tokens spoold accepts, by what they may do (README: Auth).
+/// The bearer tokens spoold accepts, by what they may do (docs/configuration.md: auth).
 public struct Tokens: Sendable {
     /// For services that submit, cancel and watch jobs (`spool.v1.JobQueue`).
     public var clients: [String] = []
@@ -16,7 +16,7 @@ public struct Tokens: Sendable {
     public var isEnabled: Bool { !clients.isEmpty || !workers.isEmpty }
 }
 
-/// `authorization: Bearer <token>` (DESIGN.md §7): with tokens configured,
+/// `authorization: Bearer <token>` (docs/design.md §7): with tokens configured,
 /// every call but health checks must carry one, of the kind its service
 /// takes: a worker token takes jobs and cannot enqueue or cancel; a client
 /// token does the rest and, once worker tokens are configured, cannot take jobs.

@@ -3,7 +3,7 @@ import SpoolCore
 import SpoolWire
 
 /// How many elements each request's repeated and map fields may hold
-/// (README: Limits), checked on the wire before a request is unpacked. The
+/// (docs/guarantees.md: Limits), checked on the wire before a request is unpacked. The
 /// numbers are the fields' in proto/spool/v1/queue.proto.
 struct RequestLimits: Sendable {
     /// The most job ids one GetStatus or StreamProgress may name.

@@ -3,9 +3,9 @@ import SpoolCore
 import SpoolHandlers
 import Yams
 
-/// Everything spoold can be told (DESIGN.md §8): read from one optional YAML
+/// Everything spoold can be told (docs/design.md §8): read from one optional YAML
 /// file, then overridden by flags. Every default serves the README's first
-/// command. README's "Configuration" section shows every key.
+/// command. docs/configuration.md shows every key.
 public struct SpoolConfiguration: Sendable {
     public var listen = "127.0.0.1:50051"
     public var db = "spool.db"
@@ -32,7 +32,7 @@ public struct SpoolConfiguration: Sendable {
 
     public static let durabilities = ["full", "normal"]
 
-    /// The range of every number spoold can be told (README: Limits): the
+    /// The range of every number spoold can be told (docs/guarantees.md: Limits): the
     /// file and the flags are held to them, so no setting can make the
     /// engine's sums overflow or its memory balloon.
     public enum Bounds {

@@ -2,7 +2,7 @@ import GRPCH2
 import NIOCore
 import NIOSSL
 
-/// `tls:` in the config (README: TLS): spoold serves gRPC over TLS 1.2+ with
+/// `tls:` in the config (docs/workers.md: TLS): spoold serves gRPC over TLS 1.2+ with
 /// ALPN `h2`, and with `clientCAPath` asks every client for a certificate
 /// signed by that CA (mutual TLS).
 public struct TLSSettings: Sendable, Equatable {

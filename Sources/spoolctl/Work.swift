@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 /// `spoolctl work TYPE… -- COMMAND…`: a remote worker that runs each job it
-/// is given with COMMAND, speaking the exec protocol (README: exec), so an
+/// is given with COMMAND, speaking the exec protocol (docs/exec.md), so an
 /// exec worker moves off the spoold host unchanged.
 struct Work: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -18,7 +18,7 @@ struct Spoold: AsyncParsableCommand {
         commandName: "spoold",
         abstract: "Spool's server: a durable job queue with a gRPC face (h2c).")
 
-    @Option(help: "A YAML config file (README: Configuration); the flags below override it.")
+    @Option(help: "A YAML config file (docs/configuration.md); the flags below override it.")
     var config: String?
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Default 127.0.0.1:50051.")
@@ -66,7 +66,7 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Most jobs one EnqueueBatch may carry; more get INVALID_ARGUMENT before the batch is unpacked. Default 10000.")
     var maxBatchSize: Int?
 
-    /// Every number is held to the range the config file's is (README: Limits).
+    /// Every number is held to the range the config file's is (docs/guarantees.md: Limits).
     func validate() throws {
         typealias Bounds = SpoolConfiguration.Bounds
         let integers: [(String, Int?, ClosedRange<Int>)] = [

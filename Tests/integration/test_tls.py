@@ -1,4 +1,4 @@
-"""TLS (README: TLS): spoold with a certificate, reached by grpcurl, grpcio, spoolctl
+"""TLS (docs/workers.md: TLS): spoold with a certificate, reached by grpcurl, grpcio, spoolctl
 and the Python Worker; mutual TLS refusing clients without a CA-signed certificate."""
 import subprocess
 import threading

@@ -51,7 +51,7 @@ class Enqueued:
 def job_spec(type: str, payload: Payload = b"", *, queue: str = "", priority: int = 0, idempotency_key: str = "",
              lock_keys: Iterable[str] = (), rate_key: str = "", max_attempts: int = 0, timeout_ms: int = 0,
              run_at_ms: int = 0, labels: Mapping[str, str] | None = None) -> JobSpec:
-    """A JobSpec; zero values mean the queue's defaults (README: The API)."""
+    """A JobSpec; zero values mean the queue's defaults (docs/api.md)."""
     return JobSpec(queue=queue, type=type, payload=_bytes(payload), priority=priority,
                    idempotency_key=idempotency_key, lock_keys=list(lock_keys), rate_key=rate_key,
                    max_attempts=max_attempts, timeout_ms=timeout_ms, run_at_ms=run_at_ms, labels=dict(labels or {}))

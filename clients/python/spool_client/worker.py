@@ -108,7 +108,7 @@ class Worker:
         worker.run()   # until SIGTERM/SIGINT (or stop())
 
     Delivery is at least once: a job whose worker dies is run again after its lease
-    (README: Remote workers), so handlers with outside effects should be idempotent.
+    (docs/workers.md), so handlers with outside effects should be idempotent.
     run() reconnects with backoff (and jitter) when spoold restarts. With `credentials`
     (grpc.ssl_channel_credentials(...)) it connects over TLS. On SIGTERM, or
     stop(), it takes no new jobs, lets running ones finish for up to `drain_timeout`

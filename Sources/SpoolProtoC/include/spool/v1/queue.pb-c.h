@@ -66,7 +66,7 @@ typedef enum _Spool__V1__ProgressEvent__Kind {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__PROGRESS_EVENT__KIND)
 } Spool__V1__ProgressEvent__Kind;
 /*
- * The life of a job; see DESIGN.md §2 for the transitions.
+ * The life of a job; see docs/design.md §2 for the transitions.
  */
 typedef enum _Spool__V1__JobState {
   SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED = 0,
