@@ -135,6 +135,25 @@ struct RemoteWorkerTests {
         #expect(try await h.view(waitingLocal).record.state == .queued)
     }
 
+    @Test func aRateKeyIsSharedByLocalAndRemoteJobs() async throws {
+        // One token a second, burst 1: the local job takes it; the remote job waits for the next.
+        let h = harness { $0.rateKeys = ["api": RateLimit(ratePerSecond: 1, burst: 1)] }
+        try await h.start()
+        let worker = try await FakeWorker(h.engine)
+        let local = try await h.enqueue("gate") { $0.rateKey = "api" }
+        #expect(await h.nextStart() == local)
+        let remote = try await h.enqueue("render") { $0.rateKey = "api" }
+        h.clock.advance(byMs: 999)
+        #expect(try await h.view(remote).record.state == .queued)
+        h.clock.advance(byMs: 1)
+        #expect(await worker.nextAssignment().lease.jobID == remote)
+        // And the other way round: the remote job took the token, so a local one waits.
+        let waitingLocal = try await h.enqueue("gate") { $0.rateKey = "api" }
+        #expect(try await h.view(waitingLocal).record.state == .queued)
+        h.clock.advance(byMs: 1000)
+        #expect(await h.nextStart() == waitingLocal)
+    }
+
     @Test func aWorkerThatVanishesLosesItsJobAfterTheLeaseAndALateAnswerIsRefused() async throws {
         let h = harness()
         try await h.start()
