@@ -2,8 +2,9 @@
 // Limits). One binary; SPOOL_FUZZ_TARGET picks the decoder:
 //
 //   deframer  gRPC's length-prefixed framing, fed in arbitrary chunks
-//   request   each request message: the wire count of repeated fields, then
-//             protobuf-c through the bridge and its UTF-8/NUL walk
+//   request   each request message (a worker's stream messages too): the wire
+//             count of repeated fields, then protobuf-c through the bridge and
+//             its UTF-8/NUL walk
 //   exec      an exec worker's standard output lines (JSON messages)
 //   config    the YAML config file
 //
@@ -68,14 +69,15 @@ enum FuzzTarget: String, CaseIterable {
             // What decodes re-encodes, and decodes again.
             _ = try? Message(serializedBytes: message.serializedBytes())
         }
-        switch first % 7 {
+        switch first % 8 {
         case 0: decode(EnqueueRequest.self, limits.enqueue)
         case 1: decode(EnqueueBatchRequest.self, limits.enqueueBatch)
         case 2: decode(GetStatusRequest.self, limits.getStatus)
         case 3: decode(StreamProgressRequest.self, limits.streamProgress)
         case 4: decode(CancelRequest.self)
         case 5: decode(HealthCheckRequest.self)
-        default: decode(ReflectionRequest.self)
+        case 6: decode(ReflectionRequest.self)
+        default: decode(WorkerMessage.self)
         }
     }
 
