@@ -149,10 +149,13 @@ final class PersistentExecHandlerTests: XCTestCase {
         let b = Task { try await exec.run(jobB) }
         await first.first()
         await second.first()
-        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
-        try writer.write(contentsOf: Data("go\ngo\n".utf8))
-        try writer.close()
+        // Held open (read-write, so opening it never blocks) until both are done:
+        // a FIFO with no process holding it drops what is unread, and the
+        // second process may open it only after the first has read its line.
+        let go = try XCTUnwrap(FileHandle(forUpdatingAtPath: fifo))
+        try go.write(contentsOf: Data("go\ngo\n".utf8))
         let pids = Set([try await a.value, try await b.value])
+        try go.close()
         XCTAssertEqual(pids.count, 2, "two running jobs shared a process")
     }
 
