@@ -70,10 +70,10 @@ public struct LockTable {
         }
     }
 
-    /// The jobs waiting on `key`, best first: the ones to retry when it frees.
-    public func waiters(of key: String) -> [QueueKey] { locks[key].map { Array($0.waiters) } ?? [] }
+    /// How many jobs wait on `key`; O(1).
+    public func waiterCount(of key: String) -> Int { locks[key]?.waiters.count ?? 0 }
 
-    /// The best `count` jobs waiting on `key`.
+    /// The best `count` jobs waiting on `key`: the ones to retry when it frees.
     public func waiters(of key: String, first count: Int) -> [QueueKey] {
         guard let waiters = locks[key]?.waiters, count > 0, !waiters.isEmpty else { return [] }
         return (1...min(count, waiters.count)).compactMap { waiters.key(at: $0) }

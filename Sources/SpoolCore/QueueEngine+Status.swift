@@ -125,7 +125,7 @@ extension QueueEngine {
             status.locks.append(.init(
                 key: key, capacity: scheduler.locks.capacity(of: key),
                 holders: scheduler.locks.holders(of: key).sorted().compactMap { table[$0.seq]?.id },
-                waiters: scheduler.locks.waiters(of: key).count))
+                waiters: scheduler.locks.waiterCount(of: key)))
         }
         status.jobs = jobIDs.map { id in table.record(id: id).map { view($0, atMs: now) } ?? JobView(record: stored[id]!) }
         if !batchID.isEmpty {

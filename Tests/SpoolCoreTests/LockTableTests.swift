@@ -10,7 +10,7 @@ private final class Locks {
     func acquire(_ keys: Set<String>, for job: QueueKey) -> Bool { table.acquire(keys, for: job) }
     func release(_ keys: Set<String>, for job: QueueKey) { table.release(keys, for: job) }
     func stopWaiting(_ keys: Set<String>, for job: QueueKey) { table.stopWaiting(keys, for: job) }
-    func waiters(of key: String) -> [QueueKey] { table.waiters(of: key) }
+    func waiters(of key: String) -> [QueueKey] { table.waiters(of: key, first: .max) }
     func holders(of key: String) -> Set<QueueKey> { table.holders(of: key) }
     var keys: [String] { table.keys }
 }
@@ -60,6 +60,7 @@ struct LockTableTests {
         #expect(!locks.acquire(["b"], for: job(3)))
         locks.release(["a"], for: job(1))
         #expect(locks.waiters(of: "b") == [job(2), job(3)], "best first")
+        #expect(locks.table.waiterCount(of: "b") == 2 && locks.table.waiterCount(of: "c") == 0)
         #expect(locks.acquire(["a", "b"], for: job(2)))
         locks.release(["a", "b"], for: job(2))
         #expect(locks.acquire(["b"], for: job(3)))
