@@ -128,21 +128,26 @@ class Client:
         answer: EnqueueBatchResponse = self._call(self._stub.EnqueueBatch, request)
         return answer
 
-    def cancel(self, job_id: str = "", *, batch_id: str = "", reason: str = "") -> list[Job]:
-        """Cancels a job, or every unfinished job of a batch; returns them as they are now."""
-        answer = self._call(self._stub.Cancel, queue_pb2.CancelRequest(job_id=job_id, batch_id=batch_id, reason=reason))
+    def cancel(self, job_id: str = "", *, batch_id: str = "", reason: str = "", retry_for: float = 0.0) -> list[Job]:
+        """Cancels a job, or every unfinished job of a batch; returns them as they are now.
+        A cancel may be repeated safely, so `retry_for` (seconds) tries again, as
+        enqueue's does, while the server cannot be reached."""
+        answer = self._call(self._stub.Cancel, queue_pb2.CancelRequest(job_id=job_id, batch_id=batch_id, reason=reason),
+                            retry_for=retry_for)
         return list(answer.jobs)
 
-    def status(self, job_ids: Iterable[str] = (), *, batch_id: str = "", queues: Iterable[str] = ()
-               ) -> GetStatusResponse:
-        """Queues, workers, rate limiters and locks, and the jobs or batch asked for."""
+    def status(self, job_ids: Iterable[str] = (), *, batch_id: str = "", queues: Iterable[str] = (),
+               retry_for: float = 0.0) -> GetStatusResponse:
+        """Queues, workers, rate limiters and locks, and the jobs or batch asked for.
+        With `retry_for` (seconds), a call that cannot reach the server (a restart)
+        is tried again until that long has passed."""
         request = queue_pb2.GetStatusRequest(job_ids=list(job_ids), batch_id=batch_id, queues=list(queues))
-        answer: GetStatusResponse = self._call(self._stub.GetStatus, request)
+        answer: GetStatusResponse = self._call(self._stub.GetStatus, request, retry_for=retry_for)
         return answer
 
-    def job(self, job_id: str) -> Job:
-        """One job as it is now."""
-        return self.status([job_id]).jobs[0]
+    def job(self, job_id: str, *, retry_for: float = 0.0) -> Job:
+        """One job as it is now (`retry_for` as in status())."""
+        return self.status([job_id], retry_for=retry_for).jobs[0]
 
     def watch(self, job_ids: Iterable[str] = (), *, batch_id: str = "", queue: str = "", after_seq: int = 0,
               reconnect_for: float = 60.0) -> Iterator[ProgressEvent]:

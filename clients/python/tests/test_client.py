@@ -151,6 +151,42 @@ def test_an_enqueue_retry_gives_up_after_retry_for(tmp_path):
     assert raised.value.message.startswith("gave up retrying after 0.2 s: "), raised.value
 
 
+def test_status_job_and_cancel_retry_while_the_server_restarts(tmp_path, monkeypatch):
+    """The server is down when each call starts: with retry_for, each waits for it."""
+    spoold = Spoold(tmp_path)
+    port = spoold.port
+    with Client(spoold.address) as spool:
+        job_id = spool.enqueue("spool.sleep", {"steps": 1, "step_ms": 3_600_000}, run_at_ms=4_000_000_000_000).job.id
+    assert spoold.stop() == 0
+    failed = threading.Event()
+    real_sleep = time.sleep
+
+    def sleep_after_a_failure(seconds):
+        failed.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(spool_client.client.time, "sleep", sleep_after_a_failure)
+    with Client(f"127.0.0.1:{port}") as spool:
+        for call in (lambda: spool.status(retry_for=60).queues[0].name,
+                     lambda: JobState(spool.job(job_id, retry_for=60).state),
+                     lambda: JobState(spool.cancel(job_id, retry_for=60)[0].state)):
+            failed.clear()
+            answers = []
+            caller = threading.Thread(target=lambda: answers.append(call()))
+            caller.start()
+            assert failed.wait(timeout=60), "the call never failed"
+            restarted = Spoold(tmp_path, port=port)
+            try:
+                caller.join(timeout=60)
+                assert len(answers) == 1
+            finally:
+                assert restarted.stop() == 0
+        assert answers == [JobState.CANCELLED]
+        with pytest.raises(SpoolError) as raised:
+            spool.status(retry_for=0.2)
+        assert raised.value.message.startswith("gave up retrying after 0.2 s: ")
+
+
 def test_an_enqueue_retry_needs_an_idempotency_key(spool):
     with pytest.raises(ValueError, match="needs an idempotency_key"):
         spool.enqueue("spool.echo", retry_for=5)
