@@ -110,6 +110,51 @@ private func benchWaiting(jobs: Int) async throws {
     try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
 }
 
+/// GetStatus's cost with JOBS jobs waiting, a tenth of them on one held lock
+/// key: one job's status (its position), and the whole status.
+func benchStatus(jobs: Int) async throws {
+    let (path, store) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+    var configuration = EngineConfiguration()
+    configuration.queueDefaults.concurrency = 1
+    configuration.queueDefaults.maxDepth = 0
+    configuration.queues = [QueueConfiguration(name: "locked", concurrency: 8, maxDepth: 0)]
+    let clock = SystemClock()
+    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+    try await engine.start()
+    // One long job holds the default queue's only slot, another the lock key "repo".
+    let long = Array(#"{"steps":1,"step_ms":3600000}"#.utf8)
+    var holder = JobRequest(type: "spool.sleep", payload: long, queue: "locked")
+    holder.lockKeys = ["repo"]
+    _ = try await engine.enqueue([JobRequest(type: "spool.sleep", payload: long), holder])
+    var probes: [String] = []
+    for batch in 0..<(jobs / 1000) {
+        let requests = (0..<1000).map { index in
+            guard index % 10 == 0 else { return JobRequest(type: "spool.echo", payload: [1]) }
+            var request = JobRequest(type: "spool.echo", payload: [1], queue: "locked")
+            request.lockKeys = ["repo"]
+            return request
+        }
+        probes.append(try await engine.enqueue(requests, batchLabels: [:]).items[(batch * 7) % 1000].job.record.id)
+    }
+    let full = try await engine.status()
+    let waiters = full.locks.first { $0.key == "repo" }?.waiters ?? 0
+    let lookups = 20_000
+    var checksum = 0
+    let start = ContinuousClock.now
+    for index in 0..<lookups {
+        checksum &+= try await engine.status(jobIDs: [probes[index % probes.count]]).jobs[0].position
+    }
+    let perJob = elapsed(since: start) / Double(lookups)
+    let wholeCalls = 200
+    let wholeStart = ContinuousClock.now
+    for _ in 0..<wholeCalls { checksum &+= try await engine.status().locks.count }
+    let perWhole = elapsed(since: wholeStart) / Double(wholeCalls)
+    print("status: one job's status \(format(perJob * 1e6, 2)) µs, the whole status \(format(perWhole * 1e6, 1)) µs, "
+          + "at \(jobs) waiting jobs, \(waiters) of them waiting on one held lock key (actor hop included; checksum \(checksum))")
+    await engine.shutdown(gracePeriodMs: 0)
+}
+
 /// The time an engine takes to start on an existing database (`spoold
 /// --db PATH`'s recovery), and the RSS it then holds.
 func benchRecovery(path: String) async throws {
