@@ -146,11 +146,17 @@ func benchStatus(jobs: Int) async throws {
         checksum &+= try await engine.status(jobIDs: [probes[index % probes.count]]).jobs[0].position
     }
     let perJob = elapsed(since: start) / Double(lookups)
+    let selectedStart = ContinuousClock.now
+    for index in 0..<lookups {
+        checksum &+= try await engine.status(jobIDs: [probes[index % probes.count]], onlySelected: true).jobs[0].position
+    }
+    let perSelected = elapsed(since: selectedStart) / Double(lookups)
     let wholeCalls = 200
     let wholeStart = ContinuousClock.now
     for _ in 0..<wholeCalls { checksum &+= try await engine.status().locks.count }
     let perWhole = elapsed(since: wholeStart) / Double(wholeCalls)
-    print("status: one job's status \(format(perJob * 1e6, 2)) µs, the whole status \(format(perWhole * 1e6, 1)) µs, "
+    print("status: one job's status \(format(perSelected * 1e6, 2)) µs with only_selected, "
+          + "\(format(perJob * 1e6, 2)) µs with everything else; the whole status \(format(perWhole * 1e6, 1)) µs, "
           + "at \(jobs) waiting jobs, \(waiters) of them waiting on one held lock key (actor hop included; checksum \(checksum))")
     await engine.shutdown(gracePeriodMs: 0)
 }

@@ -72,8 +72,11 @@ extension QueueEngine {
     // MARK: Status
 
     /// Queues (all, or those named), workers, rate limiters, locks, and the
-    /// named jobs or batch. Unknown job ids or batch → NOT_FOUND.
-    public func status(queues names: [String] = [], jobIDs: [String] = [], batchID: String = "") async throws(EngineError) -> EngineStatus {
+    /// named jobs or batch; with `onlySelected`, only the named jobs, batch
+    /// and queues, at their cost alone. Unknown job ids or batch → NOT_FOUND.
+    public func status(
+        queues names: [String] = [], jobIDs: [String] = [], batchID: String = "", onlySelected: Bool = false
+    ) async throws(EngineError) -> EngineStatus {
         var stored: [String: JobRecord] = [:]
         for id in jobIDs where table.record(id: id) == nil && stored[id] == nil {
             do {
@@ -95,7 +98,7 @@ extension QueueEngine {
         var status = EngineStatus(serverTimeMs: now)
         let unknown = names.filter { scheduler.queues[$0] == nil }
         guard unknown.isEmpty else { throw .notFound("no queue \"\(unknown[0])\" (known: \(scheduler.queueOrder.joined(separator: ", ")))") }
-        for name in names.isEmpty ? scheduler.queueOrder : names {
+        for name in names.isEmpty && !onlySelected ? scheduler.queueOrder : names {
             guard let queue = scheduler.queues[name] else { continue }
             status.queues.append(.init(
                 name: name, counts: counts[name] ?? StateCounts(), concurrency: queue.configuration.concurrency,
@@ -104,6 +107,12 @@ extension QueueEngine {
                 meanRunMs: Int64(stats[name]?.meanRunMs ?? 0),
                 runningJobIDs: running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == name }.map(\.id)))
         }
+        status.jobs = jobIDs.map { id in table.record(id: id).map { view($0, atMs: now) } ?? JobView(record: stored[id]!) }
+        if !batchID.isEmpty {
+            status.batch = batchSummary(batchID, atMs: now)
+                ?? storedBatch.map { BatchSummary(id: batchID, counts: $0, etaMs: 0) }
+        }
+        if onlySelected { return status }
         status.workers = workers.enumerated().map { index, worker in
             let record = worker.flatMap { table[$0.seq] }
             return .init(index: index, jobID: record?.id, queue: record?.queue, sinceMs: worker?.sinceMs ?? 0)
@@ -126,11 +135,6 @@ extension QueueEngine {
                 key: key, capacity: scheduler.locks.capacity(of: key),
                 holders: scheduler.locks.holders(of: key).sorted().compactMap { table[$0.seq]?.id },
                 waiters: scheduler.locks.waiterCount(of: key)))
-        }
-        status.jobs = jobIDs.map { id in table.record(id: id).map { view($0, atMs: now) } ?? JobView(record: stored[id]!) }
-        if !batchID.isEmpty {
-            status.batch = batchSummary(batchID, atMs: now)
-                ?? storedBatch.map { BatchSummary(id: batchID, counts: $0, etaMs: 0) }
         }
         return status
     }

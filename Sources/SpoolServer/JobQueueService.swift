@@ -56,7 +56,8 @@ public struct JobQueueService: Sendable {
         }
         router.unary("/spool.v1.JobQueue/GetStatus", precheck: limits.getStatus.precheck) { (request: GetStatusRequest, _) in
             GetStatusResponse(try await mapped {
-                try await engine.status(queues: request.queues, jobIDs: request.jobIds, batchID: request.batchId)
+                try await engine.status(queues: request.queues, jobIDs: request.jobIds, batchID: request.batchId,
+                                        onlySelected: request.onlySelected)
             })
         }
         router.limitOpenCalls(of: "/spool.v1.JobQueue/StreamProgress", perConnection: progressStreams.perConnection,

@@ -328,11 +328,13 @@ public struct GetStatusRequest: Equatable, WireMessage, ProtobufCBridged {
     public var queues: [String] = []
     public var jobIds: [String] = []
     public var batchId = ""
+    public var onlySelected = false
 
-    public init(queues: [String] = [], jobIds: [String] = [], batchId: String = "") {
+    public init(queues: [String] = [], jobIds: [String] = [], batchId: String = "", onlySelected: Bool = false) {
         self.queues = queues
         self.jobIds = jobIds
         self.batchId = batchId
+        self.onlySelected = onlySelected
     }
 
     typealias CMessage = Spool__V1__GetStatusRequest
@@ -342,6 +344,7 @@ public struct GetStatusRequest: Equatable, WireMessage, ProtobufCBridged {
         queues = CRead.strings(c.pointee.n_queues, c.pointee.queues)
         jobIds = CRead.strings(c.pointee.n_job_ids, c.pointee.job_ids)
         batchId = CRead.string(c.pointee.batch_id)
+        onlySelected = c.pointee.only_selected != 0
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -350,6 +353,7 @@ public struct GetStatusRequest: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.n_job_ids = jobIds.count
         c.pointee.job_ids = arena.strings(jobIds)
         c.pointee.batch_id = arena.string(batchId)
+        c.pointee.only_selected = onlySelected ? 1 : 0
     }
 }
 

@@ -72,6 +72,24 @@ struct QueueEngineTests {
         }
     }
 
+    @Test func onlySelectedAnswersWhatWasAskedAndNothingServerWide() async throws {
+        let h = EngineHarness {
+            $0.queues = [QueueConfiguration(name: "images", concurrency: 2)]
+            $0.lockCapacities = ["gpu": 2]
+        }
+        try await h.start()
+        let id = try await h.enqueue("gate") { $0.lockKeys = ["gpu"] }
+        #expect(await h.nextStart() == id)
+        let whole = try await h.engine.status(jobIDs: [id])
+        #expect(!whole.queues.isEmpty && !whole.workers.isEmpty && !whole.locks.isEmpty)
+        let selected = try await h.engine.status(jobIDs: [id], onlySelected: true)
+        #expect(selected.jobs.map(\.record.id) == [id] && selected.jobs[0].record.state == .running)
+        #expect(selected.queues.isEmpty && selected.workers.isEmpty && selected.locks.isEmpty)
+        #expect(selected.rateLimiters.isEmpty && selected.remoteWorkers.isEmpty)
+        let named = try await h.engine.status(queues: ["images"], onlySelected: true)
+        #expect(named.queues.map(\.name) == ["images"] && named.jobs.isEmpty && named.workers.isEmpty)
+    }
+
     // MARK: Locks and rate limits
 
     @Test func aLockedJobWaitsWithoutBlockingJobsBehindItAndGetsTheKeyFirst() async throws {

@@ -94,8 +94,8 @@ struct QueueMessagesTests {
         (event.seq, event.timeMs, event.kind, event.job, event.note, event.batch) = (7, 8, .position, job, "moved", summary)
         #expect(try roundTrip(event) == event)
 
-        #expect(try roundTrip(GetStatusRequest(queues: ["q"], jobIds: ["a"], batchId: "b"))
-            == GetStatusRequest(queues: ["q"], jobIds: ["a"], batchId: "b"))
+        #expect(try roundTrip(GetStatusRequest(queues: ["q"], jobIds: ["a"], batchId: "b", onlySelected: true))
+            == GetStatusRequest(queues: ["q"], jobIds: ["a"], batchId: "b", onlySelected: true))
         var status = GetStatusResponse()
         status.serverTimeMs = 10
         var queue = QueueStatus()

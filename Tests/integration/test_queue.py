@@ -224,6 +224,10 @@ def test_get_status_shows_queues_workers_and_jobs(api):
     assert default.throughput_per_minute >= 1
     assert len(status.workers) == 8
     assert status.jobs[0].id == job.id and status.jobs[0].state == m.JOB_STATE_SUCCEEDED
+    # An old client leaves only_selected unset and gets everything; a new one asks for the job alone.
+    selected = stub.GetStatus(m.GetStatusRequest(job_ids=[job.id], only_selected=True), timeout=10)
+    assert [j.id for j in selected.jobs] == [job.id]
+    assert not selected.queues and not selected.workers and not selected.rate_limiters and not selected.locks
     with pytest.raises(grpc.RpcError) as failure:
         stub.GetStatus(m.GetStatusRequest(job_ids=["no-such-job"]), timeout=10)
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND

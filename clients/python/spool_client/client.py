@@ -137,17 +137,19 @@ class Client:
         return list(answer.jobs)
 
     def status(self, job_ids: Iterable[str] = (), *, batch_id: str = "", queues: Iterable[str] = (),
-               retry_for: float = 0.0) -> GetStatusResponse:
-        """Queues, workers, rate limiters and locks, and the jobs or batch asked for.
+               only_selected: bool = False, retry_for: float = 0.0) -> GetStatusResponse:
+        """Queues, workers, rate limiters and locks, and the jobs or batch asked for;
+        with `only_selected`, only what is asked for (the server builds nothing else).
         With `retry_for` (seconds), a call that cannot reach the server (a restart)
         is tried again until that long has passed."""
-        request = queue_pb2.GetStatusRequest(job_ids=list(job_ids), batch_id=batch_id, queues=list(queues))
+        request = queue_pb2.GetStatusRequest(job_ids=list(job_ids), batch_id=batch_id, queues=list(queues),
+                                             only_selected=only_selected)
         answer: GetStatusResponse = self._call(self._stub.GetStatus, request, retry_for=retry_for)
         return answer
 
     def job(self, job_id: str, *, retry_for: float = 0.0) -> Job:
         """One job as it is now (`retry_for` as in status())."""
-        return self.status([job_id], retry_for=retry_for).jobs[0]
+        return self.status([job_id], only_selected=True, retry_for=retry_for).jobs[0]
 
     def watch(self, job_ids: Iterable[str] = (), *, batch_id: str = "", queue: str = "", after_seq: int = 0,
               reconnect_for: float = 60.0) -> Iterator[ProgressEvent]:

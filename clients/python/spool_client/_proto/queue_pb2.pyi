@@ -270,14 +270,16 @@ class BatchSummary(_message.Message):
     def __init__(self, batch_id: _Optional[str] = ..., total: _Optional[int] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., percent: _Optional[float] = ..., eta_ms: _Optional[int] = ...) -> None: ...
 
 class GetStatusRequest(_message.Message):
-    __slots__ = ("queues", "job_ids", "batch_id")
+    __slots__ = ("queues", "job_ids", "batch_id", "only_selected")
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     JOB_IDS_FIELD_NUMBER: _ClassVar[int]
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    ONLY_SELECTED_FIELD_NUMBER: _ClassVar[int]
     queues: _containers.RepeatedScalarFieldContainer[str]
     job_ids: _containers.RepeatedScalarFieldContainer[str]
     batch_id: str
-    def __init__(self, queues: _Optional[_Iterable[str]] = ..., job_ids: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ...) -> None: ...
+    only_selected: bool
+    def __init__(self, queues: _Optional[_Iterable[str]] = ..., job_ids: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ..., only_selected: _Optional[bool] = ...) -> None: ...
 
 class QueueStatus(_message.Message):
     __slots__ = ("name", "counts", "concurrency", "max_depth", "throughput_per_minute", "mean_run_ms", "running_job_ids")

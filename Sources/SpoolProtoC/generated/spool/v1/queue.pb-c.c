@@ -2571,7 +2571,7 @@ const ProtobufCMessageDescriptor spool__v1__batch_summary__descriptor =
   (ProtobufCMessageInit) spool__v1__batch_summary__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__get_status_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor spool__v1__get_status_request__field_descriptors[4] =
 {
   {
     "queues",
@@ -2609,16 +2609,29 @@ static const ProtobufCFieldDescriptor spool__v1__get_status_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "only_selected",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__GetStatusRequest, only_selected),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__get_status_request__field_indices_by_name[] = {
   2,   /* field[2] = batch_id */
   1,   /* field[1] = job_ids */
+  3,   /* field[3] = only_selected */
   0,   /* field[0] = queues */
 };
 static const ProtobufCIntRange spool__v1__get_status_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor spool__v1__get_status_request__descriptor =
 {
@@ -2628,7 +2641,7 @@ const ProtobufCMessageDescriptor spool__v1__get_status_request__descriptor =
   "Spool__V1__GetStatusRequest",
   "spool.v1",
   sizeof(Spool__V1__GetStatusRequest),
-  3,
+  4,
   spool__v1__get_status_request__field_descriptors,
   spool__v1__get_status_request__field_indices_by_name,
   1,  spool__v1__get_status_request__number_ranges,

@@ -463,17 +463,24 @@ struct  Spool__V1__GetStatusRequest
 {
   ProtobufCMessage base;
   /*
-   * empty: every queue
+   * empty: every queue (none with only_selected)
    */
   size_t n_queues;
   char **queues;
   size_t n_job_ids;
   char **job_ids;
   char *batch_id;
+  /*
+   * true: answer only what is asked for (the jobs, the batch, the queues
+   * named), not the server-wide tables (every queue, worker, rate limiter,
+   * lock and remote worker): what a client asking for one job's position
+   * wants, at the cost of that job alone.
+   */
+  protobuf_c_boolean only_selected;
 };
 #define SPOOL__V1__GET_STATUS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__get_status_request__descriptor) \
-    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Spool__V1__QueueStatus
