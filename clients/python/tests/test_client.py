@@ -11,6 +11,19 @@ import spool_client.client
 from spool_client import Client, JobState, SpoolError, job_spec
 
 
+def _signal_each_retry(monkeypatch) -> threading.Event:
+    """An event set each time the client waits to retry a failed call."""
+    failed = threading.Event()
+    real_sleep = time.sleep
+
+    def sleep_after_a_failure(seconds):
+        failed.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(spool_client.client.time, "sleep", sleep_after_a_failure)
+    return failed
+
+
 @pytest.fixture
 def spool(server):
     with Client(server.address) as client:
@@ -116,14 +129,7 @@ def test_an_enqueue_with_a_key_is_retried_until_the_server_is_back(tmp_path, mon
     spoold = Spoold(tmp_path)
     port = spoold.port
     assert spoold.stop() == 0
-    failed = threading.Event()
-    real_sleep = time.sleep
-
-    def sleep_after_a_failure(seconds):
-        failed.set()
-        real_sleep(seconds)
-
-    monkeypatch.setattr(spool_client.client.time, "sleep", sleep_after_a_failure)
+    failed = _signal_each_retry(monkeypatch)
     answers = []
     with Client(f"127.0.0.1:{port}") as spool:
         caller = threading.Thread(target=lambda: answers.append(
@@ -158,14 +164,7 @@ def test_status_job_and_cancel_retry_while_the_server_restarts(tmp_path, monkeyp
     with Client(spoold.address) as spool:
         job_id = spool.enqueue("spool.sleep", {"steps": 1, "step_ms": 3_600_000}, run_at_ms=4_000_000_000_000).job.id
     assert spoold.stop() == 0
-    failed = threading.Event()
-    real_sleep = time.sleep
-
-    def sleep_after_a_failure(seconds):
-        failed.set()
-        real_sleep(seconds)
-
-    monkeypatch.setattr(spool_client.client.time, "sleep", sleep_after_a_failure)
+    failed = _signal_each_retry(monkeypatch)
     with Client(f"127.0.0.1:{port}") as spool:
         for call in (lambda: spool.status(retry_for=60).queues[0].name,
                      lambda: JobState(spool.job(job_id, retry_for=60).state),
