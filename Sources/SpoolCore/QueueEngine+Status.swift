@@ -77,21 +77,29 @@ extension QueueEngine {
     public func status(
         queues names: [String] = [], jobIDs: [String] = [], batchID: String = "", onlySelected: Bool = false
     ) async throws(EngineError) -> EngineStatus {
+        // What is no longer in memory is read from the store. A read suspends,
+        // and meanwhile a job or batch asked for may finish and leave memory:
+        // look again until each is in memory or read (each leaves once).
         var stored: [String: JobRecord] = [:]
-        for id in jobIDs where table.record(id: id) == nil && stored[id] == nil {
-            do {
-                guard let record = try await store.job(id: id) else { throw EngineError.notFound("no job \"\(id)\"") }
-                stored[id] = record
-            } catch let error as EngineError {
-                throw error
-            } catch {
-                throw .storage("cannot read job \(id): \(error)")
-            }
-        }
         var storedBatch: StateCounts?
-        if !batchID.isEmpty && batches[batchID] == nil {
-            do { storedBatch = try await store.stateCounts(ofBatch: batchID) } catch { throw .storage("cannot read batch: \(error)") }
-            if storedBatch?.total == 0 { throw .notFound("no batch \"\(batchID)\"") }
+        while true {
+            let missing = jobIDs.filter { table.record(id: $0) == nil && stored[$0] == nil }
+            let batchMissing = !batchID.isEmpty && batches[batchID] == nil && storedBatch == nil
+            if missing.isEmpty && !batchMissing { break }
+            for id in missing where stored[id] == nil {
+                do {
+                    guard let record = try await store.job(id: id) else { throw EngineError.notFound("no job \"\(id)\"") }
+                    stored[id] = record
+                } catch let error as EngineError {
+                    throw error
+                } catch {
+                    throw .storage("cannot read job \(id): \(error)")
+                }
+            }
+            if batchMissing {
+                do { storedBatch = try await store.stateCounts(ofBatch: batchID) } catch { throw .storage("cannot read batch: \(error)") }
+                if storedBatch?.total == 0 { throw .notFound("no batch \"\(batchID)\"") }
+            }
         }
 
         let now = clock.nowMs
@@ -107,7 +115,7 @@ extension QueueEngine {
                 meanRunMs: Int64(stats[name]?.meanRunMs ?? 0),
                 runningJobIDs: running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == name }.map(\.id)))
         }
-        status.jobs = jobIDs.map { id in table.record(id: id).map { view($0, atMs: now) } ?? JobView(record: stored[id]!) }
+        status.jobs = jobIDs.compactMap { id in table.record(id: id).map { view($0, atMs: now) } ?? stored[id].map { JobView(record: $0) } }
         if !batchID.isEmpty {
             status.batch = batchSummary(batchID, atMs: now)
                 ?? storedBatch.map { BatchSummary(id: batchID, counts: $0, etaMs: 0) }

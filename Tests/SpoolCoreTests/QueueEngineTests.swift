@@ -392,6 +392,32 @@ struct QueueEngineTests {
         #expect(last?.job.record.state == .succeeded)
     }
 
+    /// GetStatus for a running job and a finished one: while the finished one
+    /// is read from the store, the running one finishes and leaves memory.
+    /// (It once trapped on a force-unwrap there: any client could crash spoold.)
+    @Test func aJobThatFinishesWhileStatusReadsAnotherFromTheStoreIsStillAnswered() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let done = try await h.enqueue("spool.echo")
+        try await h.until(done, is: .succeeded)
+        let running = try await h.enqueue("gate")
+        #expect(await h.nextStart() == running)
+        let (readTaken, tookRead) = AsyncStream.makeStream(of: Void.self)
+        let (release, letGo) = AsyncStream.makeStream(of: Void.self)
+        h.store.pauseNext(.jobRead) {
+            tookRead.yield()
+            for await _ in release { break }
+        }
+        async let status = h.engine.status(jobIDs: [running, done])
+        for await _ in readTaken { break }
+        h.gate.open(running)
+        try await h.until(running, is: .succeeded)
+        letGo.yield()
+        let jobs = try await status.jobs
+        #expect(jobs.map(\.record.id) == [running, done])
+        #expect(jobs.map(\.record.state) == [.succeeded, .succeeded])
+    }
+
     @Test func everyEnqueuedEventOfABatchShowsTheWholeBatch() async throws {
         let h = EngineHarness { $0.workers = 1 }
         try await h.start()

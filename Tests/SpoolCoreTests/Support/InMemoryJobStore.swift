@@ -35,6 +35,8 @@ final class InMemoryJobStore: JobStore {
         case insert
         /// A batch read, once it has taken its records and before it answers.
         case batchRead
+        /// A read of one job by id, before it looks.
+        case jobRead
     }
 
     private let pauses = Mutex<[PausePoint: @Sendable () async -> Void]>([:])
@@ -74,7 +76,10 @@ final class InMemoryJobStore: JobStore {
     }
 
     func payload(ofJobSeq seq: Int64) async throws -> [UInt8]? { state.withLock { $0.payloads[seq] } }
-    func job(id: String) async throws -> JobRecord? { stored(id) }
+    func job(id: String) async throws -> JobRecord? {
+        await pauseIfAsked(at: .jobRead)
+        return stored(id)
+    }
 
     func jobs(inBatch id: String) async throws -> [JobRecord] {
         let records = state.withLock { $0.records.values.filter { $0.batchId == id }.sorted { $0.seq < $1.seq } }
