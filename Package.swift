@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // TLS in front of nghttp2, for workers and clients on other machines (BoringSSL inside).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Metrics: the libraries report through swift-metrics' API; spoold backs
+        // it with swift-prometheus and serves /metrics (docs/http.md).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries (Debian packages), wrapped thinly by the layers above.
@@ -43,6 +47,7 @@ let package = Package(
             name: "GRPCH2",
             dependencies: [
                 "CNGHTTP2",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -57,7 +62,7 @@ let package = Package(
         // Swift value types for every message, converted to and from protobuf-c.
         .target(name: "SpoolWire", dependencies: ["SpoolProtoC", "CProtobufC"]),
         // The engine: jobs, scheduling, rate limits, locks. No gRPC, protobuf or SQLite.
-        .target(name: "SpoolCore"),
+        .target(name: "SpoolCore", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
         // Handlers: the built-in demo handlers and the subprocess (`exec`) one.
         .target(
             name: "SpoolHandlers",
@@ -67,17 +72,22 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // SQLite, thinly: connection, statements, transactions, schema migrations.
-        .target(name: "SpoolSQLite", dependencies: ["CSQLite", "SpoolCore"]),
-        // The RPCs (job queue, health, reflection), auth, and the config file.
+        .target(name: "SpoolSQLite", dependencies: ["CSQLite", "SpoolCore", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // The RPCs (job queue, health, reflection), auth, the config file, and
+        // the HTTP/1.1 face on the same port (JSON API, events, /metrics, dashboard).
         .target(
             name: "SpoolServer",
             dependencies: ["GRPCH2", "SpoolWire", "SpoolCore", "SpoolHandlers", .product(name: "Yams", package: "Yams"),
-                           .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "spoold",
             dependencies: [
                 "SpoolServer", "SpoolSQLite", "SpoolHandlers", "SpoolCore", "GRPCH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             linkerSettings: [mimalloc]),

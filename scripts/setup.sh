@@ -4,7 +4,8 @@
 #   scripts/setup.sh          C libraries to build and run spoold (apt)
 #   scripts/setup.sh --test   also the test and benchmark peers: protoc and
 #                             protoc-c (generated-code check), nghttp2-client
-#                             (nghttp, h2load), openssl (test certificates), and
+#                             (nghttp, h2load), openssl (test certificates),
+#                             chromium and chromium-driver (the dashboard's test), and
 #                             .venv with grpcio, grpcurl,
 #                             pytest, mypy and the Python client (pip)
 set -euo pipefail
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev libsqlite3-dev libmimalloc-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client openssl)
+  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client openssl chromium chromium-driver)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine and runs every test: the generated-code check, the
 # Swift tests (unit, and transport tests against grpcio and nghttp), the
-# end-to-end tests of spoold against grpcurl and grpcio, the Python client's
+# end-to-end tests of spoold against grpcurl, grpcio, plain HTTP clients and
+# headless chromium (the dashboard), the Python client's
 # type check and its tests against spoold; then the Swift tests again under
 # AddressSanitizer and ThreadSanitizer, and each fuzz target for 30 seconds.
 #
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --test
 scripts/generate-proto.sh --check
+python3 scripts/embed-dashboard.py --check
 swift build --build-tests
 swift test
 (cd clients/python && ../../.venv/bin/mypy)

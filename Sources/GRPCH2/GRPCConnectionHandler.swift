@@ -8,9 +8,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Sent down the pipeline when the server drains.
-    struct DrainEvent {}
-
     private let router: Router
     private let configuration: GRPCServer.Configuration
     private var session: NGHTTP2Session!
@@ -82,7 +79,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is DrainEvent else {
+        guard event is GRPCServer.DrainEvent else {
             context.fireUserInboundEventTriggered(event)
             return
         }
@@ -208,6 +205,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     /// the same stream are ignored: the first ending wins.
     func finish(_ streamID: Int32, response: [UInt8]?, status: GRPCStatus) {
         guard let stream = streams[streamID], !stream.isFinished else { return }
+        RPCMetrics.shared.record(path: stream.handler == nil ? nil : stream.path, status.code, since: stream.openedAt)
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
         stream.requestContinuation?.finish()
@@ -252,6 +250,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler {
     private func reject(_ stream: ServerStream, httpStatus: Int = 200, _ status: GRPCStatus) {
         guard stream.responseState == .idle else { return }
         stream.responseState = .done
+        RPCMetrics.shared.record(path: stream.handler == nil ? nil : stream.path, status.code, since: stream.openedAt)
         var headers = Self.responseHeaders
         headers[0].value = String(httpStatus)
         session.submitResponse(stream.id, headers: HeaderBlock(headers + status.trailerFields), hasBody: false)

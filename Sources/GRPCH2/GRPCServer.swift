@@ -3,8 +3,16 @@ import NIOCore
 import NIOPosix
 
 /// A gRPC server over HTTP/2: cleartext (h2c with prior knowledge), or
-/// whatever `Configuration.transport` puts in front (TLS).
+/// whatever `Configuration.transport` puts in front (TLS). With
+/// `Configuration.http1`, the same port also serves HTTP/1.x, told apart
+/// by the connection's first bytes (`ProtocolSniffer`).
 public final class GRPCServer: Sendable {
+    /// Sent down every connection's pipeline when the server drains: gRPC
+    /// connections send GOAWAY; an HTTP/1.x handler should end its streams.
+    public struct DrainEvent: Sendable {
+        public init() {}
+    }
+
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
         /// 0 picks a free port; `GRPCServer.port` tells which.
@@ -21,6 +29,11 @@ public final class GRPCServer: Sendable {
         /// new connection (a TLS handler); nil: cleartext. Runs on the
         /// connection's event loop.
         public var transport: (@Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)?
+        /// Adds the handlers of an HTTP/1.x connection, for a client whose
+        /// first bytes are not HTTP/2's preface; nil: such clients are told
+        /// (505) that this port speaks HTTP/2 only. Runs on the connection's
+        /// event loop; the handlers go at the end of the pipeline.
+        public var http1: (@Sendable (any Channel) throws -> Void)?
 
         public init() {}
     }
@@ -53,8 +66,15 @@ public final class GRPCServer: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try configuration.transport?(channel.pipeline.syncOperations)
-                    try channel.pipeline.syncOperations.addHandler(
-                        GRPCConnectionHandler(router: router, configuration: configuration))
+                    let grpc = { @Sendable (channel: any Channel) throws in
+                        try channel.pipeline.syncOperations.addHandler(
+                            GRPCConnectionHandler(router: router, configuration: configuration))
+                    }
+                    if let http1 = configuration.http1 {
+                        try channel.pipeline.syncOperations.addHandler(ProtocolSniffer(http2: grpc, http1: http1))
+                    } else {
+                        try grpc(channel)
+                    }
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -70,7 +90,7 @@ public final class GRPCServer: Sendable {
         try? await channel.close()
         let open = connections.withLockedValue { Array($0.values) }
         for connection in open {
-            connection.pipeline.fireUserInboundEventTriggered(GRPCConnectionHandler.DrainEvent())
+            connection.pipeline.fireUserInboundEventTriggered(DrainEvent())
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -50,6 +50,8 @@ final class ServerStream {
     var response: ResponseBuffer
     /// Sent once `response` is drained, in `.closing`.
     var trailers: HeaderBlock?
+    /// When the stream opened, for the call's duration (`RPCMetrics`).
+    let openedAt = ContinuousClock.now
 
     init(id: Int32, maxMessageSize: Int, responseHighWaterMark: Int, allocator: ByteBufferAllocator) {
         self.id = id

@@ -45,6 +45,9 @@ public struct EngineStatus: Sendable {
     public var locks: [Lock] = []
     public var jobs: [JobView] = []
     public var batch: BatchSummary?
+    /// Open progress streams, and the bytes of events they hold unsent.
+    public var progressStreams = 0
+    public var progressStreamBytes = 0
 }
 
 /// What `QueueEngine.enqueue` answers.

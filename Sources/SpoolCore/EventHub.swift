@@ -23,6 +23,7 @@ struct EventHub {
     private var byJob: [JobID: Set<ObjectIdentifier>] = [:]
     private var byBatch: [String: Set<ObjectIdentifier>] = [:]
     private var byQueue: [String: Set<ObjectIdentifier>] = [:]
+    private var everything: Set<ObjectIdentifier> = []
 
     /// Seqs start above any of an earlier run of the server, as long as it
     /// averaged under about a million events a second: a stream that
@@ -52,6 +53,7 @@ struct EventHub {
         var targets = byJob[record.jobID] ?? []
         if let batch = record.batchId, let subscribers = byBatch[batch] { targets.formUnion(subscribers) }
         if let subscribers = byQueue[record.queue] { targets.formUnion(subscribers) }
+        targets.formUnion(everything)
         for id in targets {
             guard var subscriber = subscribers[id] else { continue }
             subscriber.subscription.push(event)
@@ -63,7 +65,7 @@ struct EventHub {
                 if subscriber.open.isEmpty { remove(id) }
             case .batch:
                 if let summary = event.batch, summary.counts.unfinished == 0 { remove(id) }
-            case .queue:
+            case .queue, .all:
                 break
             }
         }
@@ -102,6 +104,7 @@ struct EventHub {
                 case .jobs: ids.contains(event.job.record.jobID)
                 case .batch(let batch): event.job.record.batchId == batch
                 case .queue(let queue): event.job.record.queue == queue
+                case .all: true
                 }
             })
     }
@@ -113,6 +116,7 @@ struct EventHub {
         case .jobs(let jobs): for job in jobs { byJob[JobID(job), default: []].insert(id) }
         case .batch(let batch): byBatch[batch, default: []].insert(id)
         case .queue(let queue): byQueue[queue, default: []].insert(id)
+        case .all: everything.insert(id)
         }
     }
 
@@ -123,6 +127,7 @@ struct EventHub {
         case .jobs(let jobs): for job in jobs { byJob.remove(id, from: JobID(job)) }
         case .batch(let batch): byBatch.remove(id, from: batch)
         case .queue(let queue): byQueue.remove(id, from: queue)
+        case .all: everything.remove(id)
         }
         subscriber.subscription.finish(reason)
     }

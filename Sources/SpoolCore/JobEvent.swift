@@ -93,4 +93,6 @@ public enum Selection: Sendable, Equatable {
     case jobs([String])
     case batch(String)
     case queue(String)
+    /// Every queue: a live feed of the whole server (the dashboard's).
+    case all
 }

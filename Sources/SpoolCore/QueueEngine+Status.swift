@@ -121,6 +121,8 @@ extension QueueEngine {
                 ?? storedBatch.map { BatchSummary(id: batchID, counts: $0, etaMs: 0) }
         }
         if onlySelected { return status }
+        status.progressStreams = hub.subscribers.count
+        status.progressStreamBytes = hub.budget.usedBytes
         status.workers = workers.enumerated().map { index, worker in
             let record = worker.flatMap { table[$0.seq] }
             return .init(index: index, jobID: record?.id, queue: record?.queue, sinceMs: worker?.sinceMs ?? 0)
@@ -184,6 +186,8 @@ extension QueueEngine {
                 if stored.isEmpty && table.batchMembers[batch] == nil { throw EngineError.notFound("no batch \"\(batch)\"") }
             case .queue(let queue):
                 guard !queue.isEmpty else { throw EngineError.invalidArgument("no queue given") }
+            case .all:
+                break
             }
         } catch let error as EngineError {
             throw error
@@ -212,6 +216,8 @@ extension QueueEngine {
                     if let key = waiting.key(at: position), let record = table[key.seq] { snapshot.append(record) }
                 }
             }
+        case .all:
+            snapshot = running.keys.sorted().compactMap { table[$0] }
         }
         for record in snapshot {
             var snap = event(.snapshot, record, note: "", atMs: now)
@@ -226,7 +232,7 @@ extension QueueEngine {
                 subscription.finish()
                 return subscription
             }
-        case .queue:
+        case .queue, .all:
             break
         }
         var openJobs: Set<JobID> = []
@@ -271,7 +277,7 @@ extension QueueEngine {
             switch subscriber.selection {
             case .jobs: seqs = subscriber.open.compactMap { table.seq(of: $0) }
             case .batch(let batch): seqs = table.batchMembers[batch].map(Array.init) ?? []
-            case .queue: continue
+            case .queue, .all: continue
             }
             if now >= subscriber.nextPositionMs {
                 var sent = subscriber.sentPositions
@@ -295,5 +301,27 @@ extension QueueEngine {
         hub.enforceBudget()
         if next == nil { positionTicker = nil }
         return next
+    }
+}
+
+extension QueueEngine {
+    /// The payload `jobID` was enqueued with (read from the store).
+    /// Unknown job → NOT_FOUND; a pruned payload → empty.
+    public func payload(ofJob jobID: String) async throws(EngineError) -> [UInt8] {
+        do {
+            let seq: Int64
+            if let record = table.record(id: jobID) {
+                seq = record.seq
+            } else if let record = try await store.job(id: jobID) {
+                seq = record.seq
+            } else {
+                throw EngineError.notFound("no job \"\(jobID)\"")
+            }
+            return try await store.payload(ofJobSeq: seq) ?? []
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw .storage("cannot read the payload of \(jobID): \(error)")
+        }
     }
 }

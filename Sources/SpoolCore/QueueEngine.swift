@@ -73,6 +73,7 @@ public actor QueueEngine {
     /// Per queue: unfinished jobs now, terminal ones since start.
     var counts: [String: StateCounts] = [:]
     var stats: [String: QueueStats] = [:]
+    var metrics = EngineMetrics()
     /// Batches with unfinished jobs: the counts of all their jobs.
     var batches: [String: StateCounts] = [:]
     var workers: [Worker?]
@@ -361,6 +362,7 @@ public actor QueueEngine {
         if old != record.state {
             counts[record.queue, default: StateCounts()].move(from: old, to: record.state)
             if let batch = record.batchId { batches[batch]?.move(from: old, to: record.state) }
+            metrics.changed(record, from: old, atMs: now)
         }
         let event = event(kind, record, note: note, atMs: now)
         switch write {

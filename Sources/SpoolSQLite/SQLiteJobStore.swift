@@ -1,3 +1,4 @@
+import CoreMetrics
 import CSQLite
 import Dispatch
 import SpoolCore
@@ -73,6 +74,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     /// Transactions committed so far (group commit makes this less than the writes).
     public var commitCount: Int { commits.withLock { $0 } }
+    /// Each transaction's time, BEGIN to COMMIT (fsync included), through swift-metrics.
+    private let commitTimer = Timer(label: "spool_sqlite_commit_seconds")
 
     // MARK: Writes
 
@@ -94,6 +97,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         guard !writes.isEmpty else { return }
         // Each write's answer: one result per call for inserts.
         var answers: [Result<[Result<[InsertOutcome], any Error>], any Error>] = []
+        let started = ContinuousClock.now
         do {
             try statements.begin.run()
             for write in writes {
@@ -109,6 +113,8 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             }
             try statements.commit.run()
             commits.withLock { $0 += 1 }
+            let (seconds, attoseconds) = started.duration(to: .now).components
+            commitTimer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         } catch {
             try? database.execute("ROLLBACK")
             answers = writes.map { _ in .failure(error) }

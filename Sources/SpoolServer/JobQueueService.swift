@@ -84,8 +84,10 @@ public struct JobQueueService: Sendable {
     }
 
     static func selection(of request: StreamProgressRequest) throws -> Selection {
-        let chosen = [!request.jobIds.isEmpty, !request.batchId.isEmpty, !request.queue.isEmpty].filter { $0 }.count
-        guard chosen == 1 else { throw GRPCStatus(.invalidArgument, "set exactly one of job_ids, batch_id and queue") }
+        let chosen = [!request.jobIds.isEmpty, !request.batchId.isEmpty, !request.queue.isEmpty, request.allQueues]
+            .filter { $0 }.count
+        guard chosen == 1 else { throw GRPCStatus(.invalidArgument, "set exactly one of job_ids, batch_id, queue and all_queues") }
+        if request.allQueues { return .all }
         if !request.jobIds.isEmpty {
             if let empty = request.jobIds.firstIndex(of: "") { throw GRPCStatus(.invalidArgument, "job_ids[\(empty)] is empty") }
             return .jobs(request.jobIds)

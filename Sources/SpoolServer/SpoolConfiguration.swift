@@ -19,6 +19,8 @@ public struct SpoolConfiguration: Sendable {
     /// at once; more get RESOURCE_EXHAUSTED.
     public var progressStreams = ProgressStreamLimits()
     public var shutdownGraceSeconds = 10.0
+    /// Whether the gRPC port serves HTTP/1.1 too (docs/http.md).
+    public var http = true
     /// When any is set, every call but health checks needs
     /// `authorization: Bearer <token>` of the kind its service takes.
     public var tokens = Tokens()
@@ -79,7 +81,7 @@ public struct SpoolConfiguration: Sendable {
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
                     "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "progress_buffer_bytes",
-                    "max_progress_streams_per_connection", "max_progress_streams", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types"]
+                    "max_progress_streams_per_connection", "max_progress_streams", "http", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types"]
         var queues: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
             switch key {
@@ -98,6 +100,7 @@ public struct SpoolConfiguration: Sendable {
             case "max_progress_streams_per_connection":
                 progressStreams.perConnection = try value.int(in: Bounds.progressStreams)
             case "max_progress_streams": progressStreams.total = try value.int(in: Bounds.progressStreams)
+            case "http": http = try value.bool()
             case "auth":
                 for (key, list) in try value.entries(allowed: ["tokens", "worker_tokens"]) {
                     let read = try list.strings()

@@ -23,11 +23,19 @@ public final class SpoolServer: Sendable {
 
     /// Serves `engine`, which must be started. With tokens, every call but
     /// health checks needs `authorization: Bearer <token>` (see `Tokens`).
+    /// With `http`, the port serves HTTP/1.1 clients too (`HTTPFace`).
     public static func start(
         engine: QueueEngine, configuration: GRPCServer.Configuration, tokens: Tokens = Tokens(),
-        progressStreams: ProgressStreamLimits = ProgressStreamLimits(), group: any EventLoopGroup
+        progressStreams: ProgressStreamLimits = ProgressStreamLimits(), metrics: MetricsEndpoint = MetricsEndpoint(),
+        http: Bool = true, group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
+        var configuration = configuration
+        if http {
+            let face = HTTPFace(engine: engine, health: health, tokens: tokens, metrics: metrics,
+                                progressStreams: progressStreams, maxBodyBytes: configuration.maxReceiveMessageSize)
+            configuration.http1 = { channel in try face.install(on: channel) }
+        }
         var router = Router()
         JobQueueService(engine: engine, progressStreams: progressStreams).register(in: &router)
         WorkersService(engine: engine).register(in: &router)

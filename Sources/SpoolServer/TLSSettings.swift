@@ -20,8 +20,9 @@ public struct TLSSettings: Sendable, Equatable {
     }
 
     /// Reads the files now, so that a bad path or PEM stops spoold at start
-    /// with the file named, not the first client's handshake.
-    public func serverTransport() throws(ConfigurationError) -> @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void {
+    /// with the file named, not the first client's handshake. With `http`,
+    /// ALPN offers `http/1.1` beside `h2`, for browsers (docs/http.md).
+    public func serverTransport(http: Bool = false) throws(ConfigurationError) -> @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         do {
@@ -38,7 +39,7 @@ public struct TLSSettings: Sendable, Equatable {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = ["h2"]
+        configuration.applicationProtocols = http ? ["h2", "http/1.1"] : ["h2"]
         if let clientCAPath {
             do {
                 let roots = try NIOSSLCertificate.fromPEMFile(clientCAPath)

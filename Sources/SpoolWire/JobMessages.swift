@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SpoolProtoC
 
 // spool.v1 job messages (proto/spool/v1/queue.proto). Times are int64
@@ -208,5 +213,97 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         c.pointee.updated_at_ms = updatedAtMs
         c.pointee.eta_ms = etaMs
         c.pointee.timeout_ms = timeoutMs
+    }
+}
+
+// MARK: JSON (the HTTP face: docs/http.md)
+//
+// Field names are the proto's JSON names; enums are their value names;
+// bytes are base64; 64-bit integers are JSON numbers (every one Spool sends
+// fits in 2^53); unset messages are left out.
+
+extension WireJobState: Encodable {
+    /// The proto's value name: "JOB_STATE_QUEUED".
+    public var protoName: String {
+        switch self {
+        case .unspecified: "JOB_STATE_UNSPECIFIED"
+        case .scheduled: "JOB_STATE_SCHEDULED"
+        case .queued: "JOB_STATE_QUEUED"
+        case .running: "JOB_STATE_RUNNING"
+        case .succeeded: "JOB_STATE_SUCCEEDED"
+        case .failed: "JOB_STATE_FAILED"
+        case .cancelled: "JOB_STATE_CANCELLED"
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(protoName)
+    }
+}
+
+extension JobProgress: Encodable {}
+extension JobError: Encodable {}
+
+extension Job: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case id, queue, type, state, priority, attempt, maxAttempts, position, progress, result, error, batchId,
+             idempotencyKey, lockKeys, rateKey, labels, runAtMs, createdAtMs, startedAtMs, finishedAtMs, updatedAtMs,
+             etaMs, timeoutMs
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(queue, forKey: .queue)
+        try c.encode(type, forKey: .type)
+        try c.encode(state, forKey: .state)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(maxAttempts, forKey: .maxAttempts)
+        try c.encode(position, forKey: .position)
+        try c.encodeIfPresent(progress, forKey: .progress)
+        try c.encode(Data(result).base64EncodedString(), forKey: .result)
+        try c.encodeIfPresent(error, forKey: .error)
+        try c.encode(batchId, forKey: .batchId)
+        try c.encode(idempotencyKey, forKey: .idempotencyKey)
+        try c.encode(lockKeys, forKey: .lockKeys)
+        try c.encode(rateKey, forKey: .rateKey)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(runAtMs, forKey: .runAtMs)
+        try c.encode(createdAtMs, forKey: .createdAtMs)
+        try c.encode(startedAtMs, forKey: .startedAtMs)
+        try c.encode(finishedAtMs, forKey: .finishedAtMs)
+        try c.encode(updatedAtMs, forKey: .updatedAtMs)
+        try c.encode(etaMs, forKey: .etaMs)
+        try c.encode(timeoutMs, forKey: .timeoutMs)
+    }
+}
+
+extension JobSpec: Decodable {
+    private enum CodingKeys: String, CodingKey {
+        case queue, type, payload, priority, idempotencyKey, lockKeys, rateKey, maxAttempts, timeoutMs, runAtMs, labels
+    }
+
+    /// Every field may be left out (its zero value); `payload` is base64.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        queue = try c.decodeIfPresent(String.self, forKey: .queue) ?? ""
+        type = try c.decodeIfPresent(String.self, forKey: .type) ?? ""
+        if let text = try c.decodeIfPresent(String.self, forKey: .payload) {
+            guard let bytes = Data(base64Encoded: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .payload, in: c, debugDescription: "payload is not valid base64")
+            }
+            payload = Array(bytes)
+        }
+        priority = try c.decodeIfPresent(Int32.self, forKey: .priority) ?? 0
+        idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey) ?? ""
+        lockKeys = try c.decodeIfPresent([String].self, forKey: .lockKeys) ?? []
+        rateKey = try c.decodeIfPresent(String.self, forKey: .rateKey) ?? ""
+        maxAttempts = try c.decodeIfPresent(Int32.self, forKey: .maxAttempts) ?? 0
+        timeoutMs = try c.decodeIfPresent(Int64.self, forKey: .timeoutMs) ?? 0
+        runAtMs = try c.decodeIfPresent(Int64.self, forKey: .runAtMs) ?? 0
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     }
 }

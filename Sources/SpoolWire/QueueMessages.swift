@@ -179,7 +179,7 @@ public struct CancelResponse: Equatable, WireMessage, ProtobufCBridged {
     }
 }
 
-/// spool.v1.StreamProgressRequest: one selection (job ids, a batch, or a queue).
+/// spool.v1.StreamProgressRequest: one selection (job ids, a batch, a queue, or all queues).
 public struct StreamProgressRequest: Equatable, WireMessage, ProtobufCBridged {
     public init(serializedBytes bytes: [UInt8]) throws(WireDecodingError) { try self.init(unpacking: bytes) }
     public func serializedBytes() -> [UInt8] { packed() }
@@ -189,6 +189,7 @@ public struct StreamProgressRequest: Equatable, WireMessage, ProtobufCBridged {
     public var queue = ""
     public var afterSeq: UInt64 = 0
     public var positionIntervalMs: UInt32 = 0
+    public var allQueues = false
 
     public init() {}
 
@@ -201,6 +202,7 @@ public struct StreamProgressRequest: Equatable, WireMessage, ProtobufCBridged {
         queue = CRead.string(c.pointee.queue)
         afterSeq = c.pointee.after_seq
         positionIntervalMs = c.pointee.position_interval_ms
+        allQueues = c.pointee.all_queues != 0
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -210,6 +212,7 @@ public struct StreamProgressRequest: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.queue = arena.string(queue)
         c.pointee.after_seq = afterSeq
         c.pointee.position_interval_ms = positionIntervalMs
+        c.pointee.all_queues = allQueues ? 1 : 0
     }
 }
 
@@ -533,3 +536,30 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.remote_workers = arena.messages(remoteWorkers)
     }
 }
+
+// MARK: JSON (see JobMessages.swift)
+
+extension EnqueueResponse: Encodable {}
+extension CancelResponse: Encodable {}
+extension JobCounts: Encodable {}
+extension BatchSummary: Encodable {}
+extension QueueStatus: Encodable {}
+extension WorkerSlot: Encodable {}
+extension RateLimiterStatus: Encodable {}
+extension LockStatus: Encodable {}
+extension GetStatusResponse: Encodable {}
+
+extension ProgressEvent.Kind: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .unspecified: try container.encode("KIND_UNSPECIFIED")
+        case .snapshot: try container.encode("KIND_SNAPSHOT")
+        case .state: try container.encode("KIND_STATE")
+        case .progress: try container.encode("KIND_PROGRESS")
+        case .position: try container.encode("KIND_POSITION")
+        }
+    }
+}
+
+extension ProgressEvent: Encodable {}

@@ -346,3 +346,7 @@ public struct RemoteWorkerInfo: Equatable, Sendable, ProtobufCBridged {
         c.pointee.draining = draining ? 1 : 0
     }
 }
+
+// MARK: JSON (see JobMessages.swift)
+
+extension RemoteWorkerInfo: Encodable {}

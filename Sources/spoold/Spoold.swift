@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoreMetrics
 @preconcurrency import Dispatch
 import GRPCH2
 import NIOCore
@@ -16,7 +17,7 @@ import Glibc
 struct Spoold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spoold",
-        abstract: "Spool's server: a durable job queue with a gRPC face (h2c).")
+        abstract: "Spool's server: a durable job queue with a gRPC face, and a dashboard, JSON API and /metrics on the same port.")
 
     @Option(help: "A YAML config file (docs/configuration.md); the flags below override it.")
     var config: String?
@@ -54,7 +55,7 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Seconds that in-flight calls get to finish on SIGTERM/SIGINT. Default 10.")
     var shutdownGrace: Double?
 
-    @Option(help: "Serve TLS (ALPN h2) with this PEM certificate chain; needs --tls-key. Default: cleartext h2c.")
+    @Option(help: "Serve TLS (ALPN h2, and http/1.1 for browsers) with this PEM certificate chain; needs --tls-key. Default: cleartext.")
     var tlsCert: String?
 
     @Option(help: "The PEM private key of --tls-cert.")
@@ -62,6 +63,9 @@ struct Spoold: AsyncParsableCommand {
 
     @Option(help: "Ask clients for a certificate signed by the CA(s) in this PEM file (mutual TLS).")
     var tlsClientCa: String?
+
+    @Flag(inversion: .prefixedNo, help: "Serve HTTP/1.1 on the gRPC port too: the dashboard, the JSON API and /metrics (docs/http.md). Default on.")
+    var http: Bool?
 
     @Option(help: "Most jobs one EnqueueBatch may carry; more get INVALID_ARGUMENT before the batch is unpacked. Default 10000.")
     var maxBatchSize: Int?
@@ -117,6 +121,7 @@ struct Spoold: AsyncParsableCommand {
         if let threads { settings.threads = threads }
         if let shutdownGrace { settings.shutdownGraceSeconds = shutdownGrace }
         if let maxBatchSize { settings.engine.maxBatchSize = maxBatchSize }
+        if let http { settings.http = http }
         switch (tlsCert, tlsKey) {
         case let (cert?, key?):
             settings.tls = TLSSettings(certificatePath: cert, keyPath: key, clientCAPath: tlsClientCa ?? settings.tls?.clientCAPath)
@@ -137,6 +142,9 @@ struct Spoold: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try settings()
+        // Before anything makes a metric: the engine, the store and the transport report through it.
+        let metrics = MetricsEndpoint()
+        MetricsSystem.bootstrap(metrics.factory())
         let (host, port) = Self.parseListen(settings.listen)!
         var configuration = GRPCServer.Configuration()
         configuration.host = host
@@ -149,7 +157,7 @@ struct Spoold: AsyncParsableCommand {
         configuration.responseBufferHighWaterMark = 32 * 1024
         if let tls = settings.tls {
             do {
-                configuration.transport = try tls.serverTransport()
+                configuration.transport = try tls.serverTransport(http: settings.http)
             } catch {
                 throw ValidationError(error.description)
             }
@@ -193,7 +201,8 @@ struct Spoold: AsyncParsableCommand {
         do {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
                                                  tokens: settings.tokens,
-                                                 progressStreams: settings.progressStreams, group: group)
+                                                 progressStreams: settings.progressStreams, metrics: metrics,
+                                                 http: settings.http, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(settings.listen): \(error)")
@@ -206,6 +215,10 @@ struct Spoold: AsyncParsableCommand {
         if let tls = settings.tls {
             Log.line("spoold: TLS with \(tls.certificatePath)"
                      + (tls.clientCAPath.map { "; client certificates signed by \($0) required" } ?? ""))
+        }
+        if settings.http {
+            Log.line("spoold: dashboard at http\(settings.tls == nil ? "" : "s")://\(host):\(server.port)/ "
+                     + "(HTTP/1.1 on the gRPC port: /api/v1, /metrics)")
         }
         Log.line("spoold: listening on \(host):\(server.port)")
 

@@ -447,6 +447,27 @@ struct QueueEngineTests {
         #expect(states == [.queued, .running, .succeeded])
     }
 
+    @Test func anAllQueuesStreamSeesEveryQueueStartsWithTheRunningJobsAndCountsAsAStream() async throws {
+        let h = EngineHarness { $0.workers = 2 }
+        try await h.start()
+        let running = try await h.enqueue { $0.queue = "a" }
+        #expect(await h.nextStart() == running)
+        let before = try await h.engine.status().progressStreams
+        let events = try await h.engine.subscribe(.all)
+        #expect(try await h.engine.status().progressStreams == before + 1)
+        let other = try await h.enqueue { $0.queue = "b" }
+        h.gate.open(other)
+        var seen: [String] = []
+        for try await event in events {
+            seen.append("\(event.kind) \(event.job.record.queue) \(event.job.record.state)")
+            if event.job.record.id == other && event.job.record.state == .succeeded { break }
+        }
+        #expect(seen == ["snapshot a running", "state b queued", "state b running", "state b succeeded"])
+        await h.engine.unsubscribe(events)
+        #expect(try await h.engine.status().progressStreams == before)
+        h.gate.open(running)
+    }
+
     @Test func aBatchIsCountedAndCancelledAsOne() async throws {
         let h = EngineHarness { $0.workers = 1 }
         try await h.start()

@@ -33,6 +33,13 @@ class Spoold:
         self.address = line.removeprefix("spoold: listening on ").strip()
         self.port = int(self.address.rsplit(":", 1)[1])
 
+    @classmethod
+    def configured(cls, directory: pathlib.Path, config: str, *args: str) -> "Spoold":
+        """A spoold reading `config` (YAML), written to directory/spool.yaml."""
+        path = directory / "spool.yaml"
+        path.write_text(config)
+        return cls(directory, "--config", str(path), *args)
+
     def channel(self) -> grpc.Channel:
         return grpc.insecure_channel(self.address)
 

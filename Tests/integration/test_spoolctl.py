@@ -21,7 +21,8 @@ def spoolctl(server, *args, stdin=None, env=None):
 
 
 def test_enqueue_prints_the_id_and_watch_follows_it_to_success(server):
-    enqueued = spoolctl(server, "enqueue", "spool.sleep", "--payload", '{"steps":3,"step_ms":20}', "--label", "user=ada")
+    # Steps long enough for watch to start before the first (a loaded machine starts processes slowly).
+    enqueued = spoolctl(server, "enqueue", "spool.sleep", "--payload", '{"steps":3,"step_ms":500}', "--label", "user=ada")
     assert enqueued.returncode == 0, enqueued.stderr
     job_id = enqueued.stdout.strip()
     assert len(job_id) == 36

@@ -1,5 +1,8 @@
 """TLS (docs/workers.md: TLS): spoold with a certificate, reached by grpcurl, grpcio, spoolctl
 and the Python Worker; mutual TLS refusing clients without a CA-signed certificate."""
+import http.client
+import json
+import ssl
 import subprocess
 import threading
 
@@ -136,3 +139,17 @@ def test_bad_tls_settings_stop_spoold_at_start_naming_the_file(tmp_path, certs, 
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert expected in result.stderr + result.stdout
+
+
+def test_a_browser_gets_the_dashboard_and_the_api_over_https_on_the_same_port(tls_server, certs):
+    context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    context.set_alpn_protocols(["http/1.1"])
+    connection = http.client.HTTPSConnection("127.0.0.1", tls_server.port, context=context, timeout=10)
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    assert response.status == 200 and b"<title>Spool</title>" in response.read()
+    assert connection.sock.selected_alpn_protocol() == "http/1.1"
+    connection.request("GET", "/api/v1/status")
+    response = connection.getresponse()
+    assert response.status == 200 and json.loads(response.read())["queues"]
+    connection.close()

@@ -237,14 +237,15 @@ def test_the_stream_limit_is_advertised_and_calls_beyond_it_wait(tmp_path):
 # Clients that do not speak gRPC over HTTP/2
 
 
-def test_an_http1_client_is_answered_and_disconnected(server):
+def test_an_http1_client_is_answered_by_the_http_face_and_disconnected_when_it_asks(server):
+    # (With --no-http it gets 505 instead: test_http.py.)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         answer = b""
         while chunk := sock.recv(4096):
             answer += chunk
-    assert answer.startswith(b"HTTP/1.1 505 HTTP Version Not Supported\r\n")
-    assert b"gRPC over HTTP/2 only" in answer
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b"\r\n\r\nSERVING\n")
     assert_still_serving(server)
 
 

@@ -198,18 +198,20 @@ class CancelResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
 
 class StreamProgressRequest(_message.Message):
-    __slots__ = ("job_ids", "batch_id", "queue", "after_seq", "position_interval_ms")
+    __slots__ = ("job_ids", "batch_id", "queue", "all_queues", "after_seq", "position_interval_ms")
     JOB_IDS_FIELD_NUMBER: _ClassVar[int]
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
+    ALL_QUEUES_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     POSITION_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     job_ids: _containers.RepeatedScalarFieldContainer[str]
     batch_id: str
     queue: str
+    all_queues: bool
     after_seq: int
     position_interval_ms: int
-    def __init__(self, job_ids: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ..., queue: _Optional[str] = ..., after_seq: _Optional[int] = ..., position_interval_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, job_ids: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ..., queue: _Optional[str] = ..., all_queues: _Optional[bool] = ..., after_seq: _Optional[int] = ..., position_interval_ms: _Optional[int] = ...) -> None: ...
 
 class ProgressEvent(_message.Message):
     __slots__ = ("seq", "time_ms", "kind", "job", "note", "batch")

@@ -2151,7 +2151,7 @@ const ProtobufCMessageDescriptor spool__v1__cancel_response__descriptor =
   (ProtobufCMessageInit) spool__v1__cancel_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__stream_progress_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor spool__v1__stream_progress_request__field_descriptors[6] =
 {
   {
     "job_ids",
@@ -2213,9 +2213,22 @@ static const ProtobufCFieldDescriptor spool__v1__stream_progress_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "all_queues",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__StreamProgressRequest, all_queues),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__stream_progress_request__field_indices_by_name[] = {
   3,   /* field[3] = after_seq */
+  5,   /* field[5] = all_queues */
   1,   /* field[1] = batch_id */
   0,   /* field[0] = job_ids */
   4,   /* field[4] = position_interval_ms */
@@ -2224,7 +2237,7 @@ static const unsigned spool__v1__stream_progress_request__field_indices_by_name[
 static const ProtobufCIntRange spool__v1__stream_progress_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor spool__v1__stream_progress_request__descriptor =
 {
@@ -2234,7 +2247,7 @@ const ProtobufCMessageDescriptor spool__v1__stream_progress_request__descriptor 
   "Spool__V1__StreamProgressRequest",
   "spool.v1",
   sizeof(Spool__V1__StreamProgressRequest),
-  5,
+  6,
   spool__v1__stream_progress_request__field_descriptors,
   spool__v1__stream_progress_request__field_indices_by_name,
   1,  spool__v1__stream_progress_request__number_ranges,

@@ -376,12 +376,17 @@ struct  Spool__V1__StreamProgressRequest
 {
   ProtobufCMessage base;
   /*
-   * Exactly one selection: job ids, a batch, or a whole queue.
+   * Exactly one selection: job ids, a batch, a whole queue, or every queue.
    */
   size_t n_job_ids;
   char **job_ids;
   char *batch_id;
   char *queue;
+  /*
+   * Every queue's events: a live feed of the whole server. Its snapshot is
+   * the running jobs; it runs until the reader leaves.
+   */
+  protobuf_c_boolean all_queues;
   /*
    * Resume: first the remembered events with a greater seq, then the
    * snapshot, then live events.
@@ -394,7 +399,7 @@ struct  Spool__V1__StreamProgressRequest
 };
 #define SPOOL__V1__STREAM_PROGRESS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__stream_progress_request__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 struct  Spool__V1__ProgressEvent

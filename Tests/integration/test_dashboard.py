@@ -1,0 +1,140 @@
+"""The dashboard in a real browser: Debian's chromium, headless, driven by
+selenium through chromedriver, against a live spoold.
+
+Set SPOOL_SCREENSHOTS to a folder to keep the screenshots (README's picture is
+made this way); otherwise they go to the test's temporary folder."""
+import base64
+import json
+import os
+import pathlib
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import Spoold
+from test_http import enqueue, get_json, post_json, request
+
+CONFIG = """
+queues:
+  render: {concurrency: 1}
+  crawl: {concurrency: 2, rate: {per_second: 5, burst: 5}}
+locks:
+  repo:acme/web: 1
+"""
+
+
+def sleep_job(queue, steps, step_ms, **extra):
+    payload = json.dumps({"steps": steps, "step_ms": step_ms}).encode()
+    return {"type": "spool.sleep", "queue": queue, "payload": base64.b64encode(payload).decode(), **extra}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    spoold = Spoold.configured(tmp_path_factory.mktemp("dashboard"), CONFIG)
+    yield spoold
+    spoold.terminate()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    driver_path = shutil.which("chromedriver")
+    assert chromium and driver_path, "chromium and chromium-driver are installed by scripts/setup.sh --test"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1440,1000", "--force-device-scale-factor=1"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    folder = pathlib.Path(os.environ.get("SPOOL_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def wait_for(browser, predicate, timeout=30):
+    return WebDriverWait(browser, timeout, poll_frequency=0.05).until(lambda _: predicate())
+
+
+def text(browser, selector):
+    """The element's text now, read in one step (the page re-renders as events come)."""
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null", selector)
+
+
+def console_errors(browser):
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_a_waiting_job_shows_its_position_then_finishes_live(server, browser, screenshots):
+    blocker = enqueue(server, sleep_job("render", steps=20, step_ms=100))
+    job = enqueue(server, sleep_job("render", steps=4, step_ms=50, labels={"repo": "acme/web"}))
+    assert job["state"] == "JOB_STATE_QUEUED" and job["position"] == 1
+
+    browser.get(f"http://127.0.0.1:{server.port}/#/job/{job['id']}")
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "QUEUED")
+    assert text(browser, "[data-testid=position]") == "#1"
+    assert "steps" in text(browser, "[data-testid=payload]")
+    browser.save_screenshot(str(screenshots / "job-waiting.png"))
+
+    # No reload: the page follows the job's events.
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "SUCCEEDED")
+    timeline = text(browser, "[data-testid=timeline]")
+    assert "RUNNING" in timeline and "SUCCEEDED" in timeline
+    assert '"steps": 4' in text(browser, "[data-testid=result]")
+    assert get_json(server, f"/api/v1/jobs/{blocker['id']}")["state"] == "JOB_STATE_SUCCEEDED"
+    assert console_errors(browser) == []
+
+
+def test_the_cancel_button_cancels_a_running_job(server, browser):
+    job = enqueue(server, sleep_job("render", steps=600, step_ms=100))
+    browser.get(f"http://127.0.0.1:{server.port}/#/job/{job['id']}")
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "RUNNING")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=cancel]").click()
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "CANCELLED")
+    assert get_json(server, f"/api/v1/jobs/{job['id']}")["state"] == "JOB_STATE_CANCELLED"
+    assert "cancelled from the dashboard" in text(browser, "[data-testid=error]")
+
+
+def test_the_overview_shows_queues_limits_locks_and_a_live_feed(server, browser, screenshots):
+    browser.get(f"http://127.0.0.1:{server.port}/#/")
+    wait_for(browser, lambda: browser.execute_script("return document.getElementById('live').className") == "live on")
+    long = enqueue(server, sleep_job("render", steps=300, step_ms=100, lockKeys=["repo:acme/web"]))
+    for index in range(6):
+        enqueue(server, sleep_job("crawl", steps=10, step_ms=300 + 100 * index, labels={"repo": "acme/web"}))
+    waiting = [enqueue(server, sleep_job("render", steps=3, step_ms=100)) for _ in range(3)]
+    wait_for(browser, lambda: "RUNNING" in (text(browser, "[data-testid=feed]") or ""))
+    wait_for(browser, lambda: (text(browser, "[data-testid=queue-render] [data-testid=count-queued]") or "").endswith("3"))
+    page = text(browser, "main")
+    assert "queue:crawl" in page and "repo:acme/web" in page
+    browser.save_screenshot(str(screenshots / "dashboard.png"))
+    for job in [long] + waiting:
+        post_json(server, f"/api/v1/jobs/{job['id']}/cancel", {})
+    assert console_errors(browser) == []
+
+
+def test_a_batch_page_follows_the_batch_to_the_end(server, browser, pb):
+    queue_pb2, queue_pb2_grpc = pb
+    with server.channel() as channel:
+        batch = queue_pb2_grpc.JobQueueStub(channel).EnqueueBatch(queue_pb2.EnqueueBatchRequest(jobs=[
+            queue_pb2.JobSpec(type="spool.sleep", queue="crawl", payload=b'{"steps": 2, "step_ms": 50}')
+            for _ in range(5)]))
+    browser.get(f"http://127.0.0.1:{server.port}/#/batch/{batch.batch_id}")
+    wait_for(browser, lambda: (text(browser, "[data-testid=batch-percent]") or "").startswith("100%"))
+    assert browser.execute_script("return document.querySelectorAll('main tbody tr').length") == 5
+
+
+def test_an_unknown_job_says_so(server, browser):
+    browser.get(f"http://127.0.0.1:{server.port}/#/job/no-such-job")
+    wait_for(browser, lambda: "NOT_FOUND" in (text(browser, "#page-error") or ""))
+    assert request(server, "GET", "/api/v1/jobs/no-such-job")[0].status == 404
