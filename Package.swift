@@ -111,7 +111,9 @@ let package = Package(
         // Fuzz targets for the decoders of outside bytes (scripts/fuzz.sh);
         // built plainly, a replayer of their corpus.
         .executableTarget(
-            name: "SpoolFuzz", dependencies: ["GRPCH2", "SpoolWire", "SpoolHandlers", "SpoolServer"], path: "Fuzz/SpoolFuzz"),
+            name: "SpoolFuzz", dependencies: ["GRPCH2", "SpoolWire", "SpoolHandlers", "SpoolServer",
+                                              .product(name: "NIOCore", package: "swift-nio"),
+                                              .product(name: "NIOHTTP1", package: "swift-nio")], path: "Fuzz/SpoolFuzz"),
 
         .testTarget(
             name: "GRPCH2Tests",

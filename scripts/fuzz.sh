@@ -4,13 +4,13 @@
 # corpus in Fuzz/Corpus. Fails on the first crash, leak of control or
 # sanitizer report; the input that did it is kept in the printed folder.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: deframer request exec config
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: deframer request exec config http
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(deframer request exec config)
+[ ${#targets[@]} -gt 0 ] || targets=(deframer request exec config http)
 
 # Its own scratch folder: every module is built with coverage and ASan.
 swift build --product SpoolFuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING \

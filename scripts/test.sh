@@ -19,7 +19,7 @@ swift test
 (cd clients/python && ../../.venv/bin/mypy)
 SPOOLD="$PWD/.build/debug/spoold" .venv/bin/python -m pytest -q Tests/integration clients/python/tests
 # The fuzz corpus, replayed through a plain build: inputs that once crashed stay tests.
-for target in deframer request exec config; do
+for target in deframer request exec config http; do
   SPOOL_FUZZ_TARGET="$target" .build/debug/SpoolFuzz Fuzz/Corpus/"$target"/*
 done
 if [ "${1:-}" != "--quick" ]; then

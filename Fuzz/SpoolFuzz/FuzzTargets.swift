@@ -7,6 +7,9 @@
 //             its UTF-8/NUL walk
 //   exec      an exec worker's standard output lines (JSON messages)
 //   config    the YAML config file
+//   http      the HTTP face's own reading: a request URI's path and query
+//             (percent-decoding, ListJobs' parameters), then a JSON body as
+//             a JobSpec (first line: the URI; the rest: the body)
 //
 // Built with -sanitize=fuzzer (and -DFUZZING) it is a libFuzzer binary
 // (scripts/fuzz.sh); built plainly it replays the files it is given, so a
@@ -14,6 +17,8 @@
 @testable import GRPCH2
 @testable import SpoolHandlers
 @testable import SpoolServer
+import NIOCore
+import NIOHTTP1
 import SpoolWire
 
 #if canImport(Glibc)
@@ -21,7 +26,7 @@ import Glibc
 #endif
 
 enum FuzzTarget: String, CaseIterable {
-    case deframer, request, exec, config
+    case deframer, request, exec, config, http
 
     static var chosen: FuzzTarget {
         guard let name = getenv("SPOOL_FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name) else {
@@ -36,6 +41,7 @@ enum FuzzTarget: String, CaseIterable {
         case .request: Self.decodeRequest(bytes)
         case .exec: Self.readExecOutput(bytes)
         case .config: _ = try? SpoolConfiguration(yaml: String(decoding: bytes, as: UTF8.self))
+        case .http: Self.readHTTPRequest(bytes)
         }
     }
 
@@ -69,7 +75,7 @@ enum FuzzTarget: String, CaseIterable {
             // What decodes re-encodes, and decodes again.
             _ = try? Message(serializedBytes: message.serializedBytes())
         }
-        switch first % 8 {
+        switch first % 16 {
         case 0: decode(EnqueueRequest.self, limits.enqueue)
         case 1: decode(EnqueueBatchRequest.self, limits.enqueueBatch)
         case 2: decode(GetStatusRequest.self, limits.getStatus)
@@ -77,8 +83,21 @@ enum FuzzTarget: String, CaseIterable {
         case 4: decode(CancelRequest.self)
         case 5: decode(HealthCheckRequest.self)
         case 6: decode(ReflectionRequest.self)
+        case 8: decode(ListJobsRequest.self, limits.listJobs)
+        case 9: decode(RetryRequest.self)
+        case 10: decode(UpdateQueueRequest.self)
         default: decode(WorkerMessage.self)
         }
+    }
+
+    private static func readHTTPRequest(_ bytes: [UInt8]) {
+        let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+        let uri = String(decoding: bytes[..<newline], as: UTF8.self)
+        let body = ByteBuffer(bytes: bytes[min(newline + 1, bytes.endIndex)...])
+        let request = HTTPRequest(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: uri), body: body)
+        for part in request.path.split(separator: "/") { _ = HTTPRequest.Query.decode(part) }
+        _ = try? HTTPFace.listRequest(request.query)
+        _ = try? request.decode(JobSpec.self)
     }
 
     private static func readExecOutput(_ bytes: [UInt8]) {

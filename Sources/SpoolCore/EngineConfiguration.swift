@@ -79,3 +79,22 @@ public struct RateLimit: Sendable, Equatable {
         self.burst = burst ?? max(1, ratePerSecond)
     }
 }
+
+/// What `UpdateQueue` changed of a queue at run time, kept in the store and
+/// laid over the queue's configuration at every start.
+public struct QueueOverride: Sendable, Equatable {
+    /// nil: not paused.
+    public var paused: Bool?
+    /// nil: as configured.
+    public var concurrency: Int?
+    /// nil: as configured; `.some(nil)`: no rate limit.
+    public var rateLimit: RateLimit??
+
+    public init(paused: Bool? = nil, concurrency: Int? = nil, rateLimit: RateLimit?? = nil) {
+        self.paused = paused
+        self.concurrency = concurrency
+        self.rateLimit = rateLimit
+    }
+
+    public var isEmpty: Bool { self == QueueOverride() }
+}

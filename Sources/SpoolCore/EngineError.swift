@@ -4,6 +4,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     case notFound(String)
     case resourceExhausted(String)
+    /// The job or queue is not in a state that allows the request.
+    case failedPrecondition(String)
     /// The engine is shutting down or not started.
     case unavailable(String)
     /// Storage failed; nothing of the request was accepted.
@@ -12,7 +14,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidArgument(let message), .notFound(let message), .resourceExhausted(let message),
-             .unavailable(let message), .storage(let message):
+             .failedPrecondition(let message), .unavailable(let message), .storage(let message):
             message
         }
     }

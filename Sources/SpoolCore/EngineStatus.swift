@@ -9,6 +9,8 @@ public struct EngineStatus: Sendable {
         public var throughputPerMinute: Int
         public var meanRunMs: Int64
         public var runningJobIDs: [String]
+        /// Takes jobs, starts none.
+        public var paused = false
     }
 
     public struct Worker: Sendable {

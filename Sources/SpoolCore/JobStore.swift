@@ -37,6 +37,18 @@ public protocol JobStore: Sendable {
     /// The highest `seq` ever stored (0 for none): new jobs continue after it.
     func lastSeq() async throws -> Int64
 
+    /// One page of the retained jobs `query` matches, as last committed,
+    /// and how many match in all. A page costs about its size times
+    /// log(jobs) when one filter (or queue, type and labels with states)
+    /// narrows the search.
+    func jobs(matching query: JobQuery) async throws -> JobPage
+
+    /// Every queue's run-time settings (`UpdateQueue`), by queue.
+    func queueOverrides() async throws -> [String: QueueOverride]
+
+    /// Keeps a queue's run-time settings; an empty one is forgotten.
+    func save(_ override: QueueOverride, forQueue queue: String) async throws
+
     /// Deletes up to `limit` terminal jobs that finished before `beforeMs`;
     /// answers how many it deleted.
     func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int

@@ -113,7 +113,8 @@ extension QueueEngine {
                 maxDepth: queue.configuration.maxDepth,
                 throughputPerMinute: stats[name]?.finishes.total(atMs: now) ?? 0,
                 meanRunMs: Int64(stats[name]?.meanRunMs ?? 0),
-                runningJobIDs: running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == name }.map(\.id)))
+                runningJobIDs: running.keys.sorted().compactMap { table[$0] }.filter { $0.queue == name }.map(\.id),
+                paused: queue.paused))
         }
         status.jobs = jobIDs.compactMap { id in table.record(id: id).map { view($0, atMs: now) } ?? stored[id].map { JobView(record: $0) } }
         if !batchID.isEmpty {
@@ -323,5 +324,28 @@ extension QueueEngine {
         } catch {
             throw .storage("cannot read the payload of \(jobID): \(error)")
         }
+    }
+}
+
+extension QueueEngine {
+    /// A page of jobs by `query` (docs/api.md: ListJobs), from the store,
+    /// each as the engine knows it now if it is unfinished (state, progress,
+    /// position and ETA current).
+    public func listJobs(_ query: JobQuery) async throws(EngineError) -> (jobs: [JobView], nextAfterSeq: Int64?, total: Int) {
+        guard (1...JobQuery.maxPageSize).contains(query.pageSize) else {
+            throw .invalidArgument("page_size must be from 1 to \(JobQuery.maxPageSize) (0: \(JobQuery.defaultPageSize)), not \(query.pageSize)")
+        }
+        if let after = query.createdAfterMs, let before = query.createdBeforeMs, after >= before {
+            throw .invalidArgument("created_after_ms (\(after)) must be before created_before_ms (\(before))")
+        }
+        let page: JobPage
+        do {
+            page = try await store.jobs(matching: query)
+        } catch {
+            throw .storage("cannot list jobs: \(error)")
+        }
+        let now = clock.nowMs
+        let jobs = page.jobs.map { stored in table.record(id: stored.id).map { view($0, atMs: now) } ?? JobView(record: stored) }
+        return (jobs, page.nextAfterSeq, page.total)
     }
 }

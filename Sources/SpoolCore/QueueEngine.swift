@@ -74,6 +74,8 @@ public actor QueueEngine {
     var counts: [String: StateCounts] = [:]
     var stats: [String: QueueStats] = [:]
     var metrics = EngineMetrics()
+    /// Run-time queue settings (`updateQueue`), as stored.
+    var queueOverrides: [String: QueueOverride] = [:]
     /// Batches with unfinished jobs: the counts of all their jobs.
     var batches: [String: StateCounts] = [:]
     var workers: [Worker?]
@@ -172,6 +174,12 @@ public actor QueueEngine {
             throw .storage("cannot load jobs: \(error)")
         }
         scheduler.load(waiting, nowMs: now)
+        do {
+            queueOverrides = try await store.queueOverrides()
+        } catch {
+            throw .storage("cannot load the queues' run-time settings: \(error)")
+        }
+        for (name, override) in queueOverrides { scheduler.apply(override, toQueue: name, nowMs: now) }
         do {
             try await store.update(interrupted)
             batches = try await store.stateCountsOfUnfinishedBatches()
@@ -413,7 +421,8 @@ public actor QueueEngine {
         }
         for held in group.held {
             hub.publish(held.event)
-            if let record = table[held.seq], record.state.isTerminal { forget(record) }
+            // A terminal job leaves memory once its end is stored.
+            if held.event.job.record.state.isTerminal, let record = table[held.seq], record.state.isTerminal { forget(record) }
         }
         for waiter in group.waiters { waiter.resume() }
         writeNextGroup()

@@ -13,7 +13,9 @@
 /// as places free.
 struct Scheduler {
     struct Queue {
-        let configuration: QueueConfiguration
+        var configuration: QueueConfiguration
+        /// Takes jobs, starts none (`UpdateQueue`).
+        var paused = false
         /// Every QUEUED job: positions are ranks here.
         private(set) var waiting = ReadyQueue()
         /// The QUEUED jobs dispatch may pick, `waiting` less the parked ones,
@@ -111,6 +113,26 @@ struct Scheduler {
         queues[name] = queue
         queueOrder.append(name)
         return queues.index(forKey: name)!
+    }
+
+    /// Sets the queue's pause, concurrency and rate limit: `override` over
+    /// its configuration. A new rate limit starts with a full bucket.
+    mutating func apply(_ override: QueueOverride, toQueue name: String, nowMs: Int64) {
+        let index = queueIndex(name, nowMs: nowMs)
+        let configured = configuration.queue(named: name)
+        var queue = queues.values[index]
+        queue.paused = override.paused ?? false
+        queue.configuration.concurrency = override.concurrency ?? configured.concurrency
+        let rateLimit = override.rateLimit ?? configured.rateLimit
+        if rateLimit != queue.configuration.rateLimit {
+            queue.configuration.rateLimit = rateLimit
+            queue.bucket = rateLimit.map { TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs) }
+        }
+        queues.values[index] = queue
+    }
+
+    func isPaused(_ name: String) -> Bool {
+        queues[name]?.paused ?? false
     }
 
     /// How many of the queue's jobs may run at once (0 for a queue not seen yet).
@@ -246,7 +268,7 @@ struct Scheduler {
         // each (its arrays stay uniquely referenced either way: no copies).
         guard var queue = queues.removeValue(forKey: name) else { return nil }
         defer { queues[name] = queue }
-        guard queue.running < queue.configuration.concurrency, !queue.candidates.isEmpty else { return nil }
+        guard !queue.paused, queue.running < queue.configuration.concurrency, !queue.candidates.isEmpty else { return nil }
         if let bucket = queue.bucket, bucket.tokens(atMs: nowMs) < 1 { return nil }
         while let key = queue.candidates.first {
             guard let job = jobs[key.seq] else { preconditionFailure("queued seq \(key.seq) has no job") }
@@ -320,7 +342,8 @@ struct Scheduler {
         var wake = timers.earliest?.dueMs
         guard workerFree else { return wake }
         func consider(_ ms: Int64) { wake = min(wake ?? ms, ms) }
-        for queue in queues.values where !queue.candidates.isEmpty && queue.running < queue.configuration.concurrency {
+        for queue in queues.values where !queue.paused && !queue.candidates.isEmpty
+            && queue.running < queue.configuration.concurrency {
             if let bucket = queue.bucket { consider(bucket.nextTokenMs(atMs: nowMs)) }
         }
         for rateKey in rateParked.keys {

@@ -138,6 +138,7 @@ public final class SQLiteDatabase {
             try execute("BEGIN IMMEDIATE")
             do throws(SQLiteError) {
                 try execute(migration.sql)
+                try migration.backfill?(self)
                 try execute("PRAGMA user_version = \(migration.version)")
                 try execute("COMMIT")
             } catch {
@@ -152,9 +153,13 @@ public final class SQLiteDatabase {
 public struct Migration: Sendable {
     public let version: Int
     public let sql: String
+    /// Runs after `sql`, in its transaction: what SQL alone cannot write
+    /// (rows decoded from a column's encoding).
+    public let backfill: (@Sendable (SQLiteDatabase) throws(SQLiteError) -> Void)?
 
-    public init(version: Int, sql: String) {
+    public init(version: Int, sql: String, backfill: (@Sendable (SQLiteDatabase) throws(SQLiteError) -> Void)? = nil) {
         self.version = version
         self.sql = sql
+        self.backfill = backfill
     }
 }

@@ -177,6 +177,14 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         let statement = try statements.insertRows(jobs.count)
         for (row, job) in jobs.enumerated() { try Row.bindEnqueueValues(of: job, to: statement, row: Int32(row)) }
         try statement.run()
+        for job in jobs where !job.record.labels.isEmpty { try insertLabels(of: job.record) }
+    }
+
+    /// A labelled job's rows in job_labels (ListJobs' label search).
+    private func insertLabels(of record: JobRecord) throws {
+        for (key, value) in record.labels {
+            try statements.insertLabel.run([.text(key), .text(value), .integer(record.seq)])
+        }
     }
 
     /// Each write goes in a savepoint, so that its failure undoes all of it
@@ -249,6 +257,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             if record.jobID.embeddedSeq != record.seq {
                 try statements.insertOtherID.run([.text(record.id), .integer(record.seq)])
             }
+            if !record.labels.isEmpty { try insertLabels(of: record) }
             // Inserted as enqueued; a record already further along (only
             // tests store those) gets the rest of its fields at once.
             if record.hasLifeFields { try Row.bindChangingValues(of: record, to: statements.update).run() }
@@ -297,6 +306,60 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             defer { statements.byID.reset() }
             return try statements.byID.step() ? try Row.record(from: statements.byID) : nil
         }
+    }
+
+    public func queueOverrides() async throws -> [String: QueueOverride] {
+        try await onQueue { [self] in
+            let select = try database.prepare("SELECT queue, paused, concurrency, rate_set, per_second, burst FROM queue_overrides")
+            var overrides: [String: QueueOverride] = [:]
+            while try select.step() {
+                guard let queue = select.text(0) else { continue }
+                overrides[queue] = Self.override(paused: select.optionalInteger(1), concurrency: select.optionalInteger(2),
+                                                 rateSet: select.integer(3) != 0, perSecond: select.optionalReal(4),
+                                                 burst: select.optionalReal(5))
+            }
+            return overrides
+        }
+    }
+
+    /// A stored row as settings the engine can take: a value out of range
+    /// (a row edited by hand, a damaged file) is dropped, as if unset.
+    static func override(paused: Int64?, concurrency: Int64?, rateSet: Bool, perSecond: Double?, burst: Double?) -> QueueOverride {
+        var override = QueueOverride()
+        if paused == 1 { override.paused = true }
+        if let concurrency, (1...Int64(1_000_000)).contains(concurrency) { override.concurrency = Int(concurrency) }
+        if rateSet {
+            if let perSecond {
+                // The ranges UpdateQueue and the config file take.
+                if perSecond >= 1e-6 && perSecond <= 1e9 {
+                    let burst = burst.flatMap { $0 >= 1 && $0 <= 1e9 ? $0 : nil }
+                    override.rateLimit = .some(RateLimit(ratePerSecond: perSecond, burst: burst))
+                }
+            } else {
+                override.rateLimit = .some(nil)
+            }
+        }
+        return override
+    }
+
+    public func save(_ override: QueueOverride, forQueue queue: String) async throws {
+        try await onQueue { [self] in
+            if override.isEmpty {
+                try database.prepare("DELETE FROM queue_overrides WHERE queue = ?").run([.text(queue)])
+                return
+            }
+            let rate = override.rateLimit.flatMap { $0 }
+            try database.prepare("INSERT OR REPLACE INTO queue_overrides VALUES (?, ?, ?, ?, ?, ?)").run([
+                .text(queue), override.paused == true ? .integer(1) : .null,
+                override.concurrency.map { .integer(Int64($0)) } ?? .null,
+                .integer(override.rateLimit == nil ? 0 : 1),
+                rate.map { .real($0.ratePerSecond) } ?? .null, rate.map { .real($0.burst) } ?? .null,
+            ])
+        }
+    }
+
+    public func jobs(matching query: JobQuery) async throws -> JobPage {
+        try await onReader { [self] in try JobListing(database: reader).page(query) }
     }
 
     public func jobs(inBatch id: String) async throws -> [JobRecord] {
@@ -388,7 +451,7 @@ private final class Statements: @unchecked Sendable {
     /// The most rows of plain jobs one INSERT takes.
     static let rowsPerInsert = 16
 
-    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, widenBatch, update,
+    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, insertLabel, widenBatch, update,
         byIdempotencyKey, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune, pruneBatches: SQLiteStatement
     private static let insertInto = "INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", "))) VALUES"
     private static let rowValues = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
@@ -416,6 +479,7 @@ private final class Statements: @unchecked Sendable {
             \(Self.insertInto) \(Self.rowValues) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """)
         insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
+        insertLabel = try database.prepare(Schema.insertLabel)
         widenBatch = try database.prepare("""
             INSERT INTO batches (id, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT (id)
             DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)
@@ -424,7 +488,7 @@ private final class Statements: @unchecked Sendable {
             UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE seq = ?
             """)
         byIdempotencyKey = try database.prepare("SELECT id FROM jobs WHERE idempotency_key = ?")
-        // `state BETWEEN 1 AND 3` (SCHEDULED, QUEUED, RUNNING) as jobs_unfinished says it, so that index serves.
+        // `state BETWEEN 1 AND 3`: SCHEDULED, QUEUED, RUNNING, a range of jobs_state.
         unfinishedBatchCounts = try database.prepare("""
             SELECT batches.id, jobs.state, count(*) FROM batches
             JOIN jobs ON jobs.seq BETWEEN batches.first_seq AND batches.last_seq AND jobs.batch_id = batches.id
@@ -471,7 +535,7 @@ private final class ReadStatements: @unchecked Sendable {
 }
 
 /// How a `JobRecord` maps to a row of `jobs`: the one place that knows.
-private enum Row {
+enum Row {
     static let columns = [
         "id", "seq", "queue", "type", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "progress", "progress_step",

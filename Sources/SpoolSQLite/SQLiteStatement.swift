@@ -129,6 +129,8 @@ public final class SQLiteStatement {
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
     public func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
     public func real(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+    public func optionalInteger(_ column: Int32) -> Int64? { isNull(column) ? nil : integer(column) }
+    public func optionalReal(_ column: Int32) -> Double? { isNull(column) ? nil : real(column) }
 
     public func text(_ column: Int32) -> String? {
         guard let text = sqlite3_column_text(statement, column) else { return nil }

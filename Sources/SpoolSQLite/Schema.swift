@@ -110,5 +110,46 @@ public enum Schema {
             INSERT INTO batches SELECT batch_id, min(seq), max(seq) FROM jobs WHERE batch_id IS NOT NULL GROUP BY batch_id;
             DROP INDEX jobs_batch;
             """),
+        // ListJobs (JobQuery): indexes that hand out a filter's jobs in seq
+        // order (an index's last column is the rowid, the seq), state by
+        // state: so a page costs its size times log(jobs). jobs_state
+        // replaces jobs_unfinished, which held the unfinished states only.
+        // A labelled job's labels, one row each, for label equality; the
+        // second index lets a pruned job's rows go without a scan.
+        Migration(version: 4, sql: """
+            CREATE INDEX jobs_state ON jobs (state);
+            DROP INDEX jobs_unfinished;
+            CREATE INDEX jobs_queue_state ON jobs (queue, state);
+            CREATE INDEX jobs_type_state ON jobs (type, state);
+            CREATE TABLE job_labels (
+                key             TEXT NOT NULL,
+                value           TEXT NOT NULL,
+                seq             INTEGER NOT NULL,
+                PRIMARY KEY (key, value, seq)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX job_labels_seq ON job_labels (seq);
+            CREATE TRIGGER jobs_unlabelled AFTER DELETE ON jobs WHEN length(OLD.labels) > 0 BEGIN
+                DELETE FROM job_labels WHERE seq = OLD.seq;
+            END;
+            -- UpdateQueue's run-time settings (QueueOverride); NULL: as configured.
+            CREATE TABLE queue_overrides (
+                queue           TEXT PRIMARY KEY,
+                paused          INTEGER,
+                concurrency     INTEGER,
+                rate_set        INTEGER NOT NULL,      -- 1: the rate below replaces the configured one
+                per_second      REAL,                  -- NULL with rate_set: no rate limit
+                burst           REAL
+            ) STRICT, WITHOUT ROWID;
+            """, backfill: { database throws(SQLiteError) in
+            let labelled = try database.prepare("SELECT seq, labels FROM jobs WHERE length(labels) > 0")
+            let insert = try database.prepare(Schema.insertLabel)
+            while try labelled.step() {
+                for (key, value) in StringListCoding.decodeMap(labelled.blob(1) ?? []) ?? [:] {
+                    try insert.run([.text(key), .text(value), .integer(labelled.integer(0))])
+                }
+            }
+        }),
     ]
+
+    static let insertLabel = "INSERT OR IGNORE INTO job_labels (key, value, seq) VALUES (?, ?, ?)"
 }

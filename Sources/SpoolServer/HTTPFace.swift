@@ -24,6 +24,7 @@ struct HTTPFace: Sendable {
     let progressStreams: ProgressStreamLimits
     let maxBodyBytes: Int
     let limits: RequestLimits
+    let admin: AdminCalls
     private let openEventStreams = NIOLockedValueBox(0)
 
     init(engine: QueueEngine, health: HealthService, tokens: Tokens, metrics: MetricsEndpoint,
@@ -35,6 +36,7 @@ struct HTTPFace: Sendable {
         self.progressStreams = progressStreams
         self.maxBodyBytes = maxBodyBytes
         limits = RequestLimits(maxBatchSize: engine.configuration.maxBatchSize)
+        admin = AdminCalls(engine: engine)
     }
 
     typealias Inbound = NIOAsyncChannelInboundStream<HTTPServerRequestPart>
@@ -198,6 +200,28 @@ struct HTTPFace: Sendable {
             }.get()
             let item = result.items[0]
             return .full(try .json(EnqueueResponse(job: Job(item.job), deduplicated: item.deduplicated)))
+        case (.GET, 1, "jobs"):
+            return .full(try .json(try await admin.listJobs(try Self.listRequest(request.query))))
+        case (.POST, 3, "jobs") where route[2] == "retry":
+            let reason = try request.decodeIfPresent(CancelBody.self)?.reason ?? ""
+            return .full(try .json(try await admin.retry(RetryRequest(jobId: route[1], reason: reason))))
+        case (.POST, 2, "queues"), (.POST, 3, "queues"):
+            var update = UpdateQueueRequest()
+            update.queue = route[1]
+            if route.count == 3 {
+                switch route[2] {
+                case "pause": update.pause = .pause
+                case "resume": update.pause = .resume
+                default: throw HTTPError(.notFound, "NOT_FOUND", "no such API: \(request.path)")
+                }
+            } else {
+                let body = try request.decode(QueueBody.self)
+                if let paused = body.paused { update.pause = paused ? .pause : .resume }
+                update.concurrency = body.concurrency ?? 0
+                update.rate = body.rate
+                update.reset = body.reset ?? false
+            }
+            return .full(try .json(try await admin.updateQueue(update)))
         case (.GET, 2, "jobs"):
             let status = try await engine.status(jobIDs: [route[1]], onlySelected: true)
             return .full(try .json(Job(status.jobs[0])))
@@ -215,7 +239,7 @@ struct HTTPFace: Sendable {
             return .full(try .json(CancelResponse(jobs: try await engine.cancel(batchID: route[1], reason: reason).map(Job.init))))
         case (.GET, 1, "events"):
             return .events(try await subscribe(request))
-        case (_, _, "status"), (_, _, "jobs"), (_, _, "batches"), (_, _, "events"):
+        case (_, _, "status"), (_, _, "jobs"), (_, _, "batches"), (_, _, "events"), (_, _, "queues"):
             throw HTTPError.method(method)
         default:
             throw HTTPError(.notFound, "NOT_FOUND", "no such API: \(request.path)")
@@ -224,6 +248,55 @@ struct HTTPFace: Sendable {
 
     private struct CancelBody: Decodable {
         var reason: String?
+    }
+
+    /// `POST /api/v1/queues/NAME`: what to change; what is left out stays.
+    private struct QueueBody: Decodable {
+        var paused: Bool?
+        var concurrency: Int32?
+        var rate: QueueRate?
+        var reset: Bool?
+    }
+
+    /// `GET /api/v1/jobs?…` as a ListJobsRequest: `state` and `label`
+    /// (`key=value`, or `key:value`) repeat.
+    static func listRequest(_ query: HTTPRequest.Query) throws -> ListJobsRequest {
+        var list = ListJobsRequest()
+        list.queue = query.first("queue") ?? ""
+        list.type = query.first("type") ?? ""
+        list.batchId = query.first("batch") ?? ""
+        for name in query.all("state") {
+            let bare = name.uppercased().replacing("JOB_STATE_", with: "")
+            guard let state = WireJobState.allCases.first(where: { $0 != .unspecified && $0.protoName == "JOB_STATE_" + bare }) else {
+                throw HTTPError(.badRequest, "INVALID_ARGUMENT", "state \"\(name)\" is not a job state (scheduled, queued, running, succeeded, failed, cancelled)")
+            }
+            list.states.append(state)
+        }
+        guard list.states.count <= 6 else { throw HTTPError(.badRequest, "INVALID_ARGUMENT", "state is given more than 6 times") }
+        for label in query.all("label") {
+            guard let separator = label.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw HTTPError(.badRequest, "INVALID_ARGUMENT", "label must be key=value, not \"\(label.prefix(100))\"")
+            }
+            list.labels[String(label[..<separator])] = String(label[label.index(after: separator)...])
+        }
+        guard list.labels.count <= JobLimits.maxLabels else {
+            throw HTTPError(.badRequest, "INVALID_ARGUMENT", "at most \(JobLimits.maxLabels) labels")
+        }
+        func number<T: FixedWidthInteger>(_ name: String, _ type: T.Type) throws -> T {
+            guard let text = query.first(name) else { return 0 }
+            guard let value = T(text) else { throw HTTPError(.badRequest, "INVALID_ARGUMENT", "\(name) must be a number, not \"\(text.prefix(100))\"") }
+            return value
+        }
+        list.createdAfterMs = try number("created_after_ms", Int64.self)
+        list.createdBeforeMs = try number("created_before_ms", Int64.self)
+        list.pageSize = try number("page_size", UInt32.self)
+        list.pageToken = query.first("page_token") ?? ""
+        switch query.first("order") ?? "newest" {
+        case "newest": list.oldestFirst = false
+        case "oldest": list.oldestFirst = true
+        case let other: throw HTTPError(.badRequest, "INVALID_ARGUMENT", "order is newest or oldest, not \"\(other.prefix(100))\"")
+        }
+        return list
     }
 
     // MARK: Server-sent events

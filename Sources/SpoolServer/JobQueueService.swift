@@ -2,7 +2,7 @@ import GRPCH2
 import SpoolCore
 import SpoolWire
 
-/// spool.v1.JobQueue: the five RPCs, each a thin mapping onto `QueueEngine`
+/// spool.v1.JobQueue: the RPCs, each a thin mapping onto `QueueEngine`
 /// (wire types in, engine calls, wire types out). Engine errors become gRPC
 /// statuses here and nowhere else.
 public struct JobQueueService: Sendable {
@@ -60,6 +60,12 @@ public struct JobQueueService: Sendable {
                                         onlySelected: request.onlySelected)
             })
         }
+        let admin = AdminCalls(engine: engine)
+        router.unary("/spool.v1.JobQueue/ListJobs", precheck: limits.listJobs.precheck) { (request: ListJobsRequest, _) in
+            try await admin.listJobs(request)
+        }
+        router.unary("/spool.v1.JobQueue/Retry") { (request: RetryRequest, _) in try await admin.retry(request) }
+        router.unary("/spool.v1.JobQueue/UpdateQueue") { (request: UpdateQueueRequest, _) in try await admin.updateQueue(request) }
         router.limitOpenCalls(of: "/spool.v1.JobQueue/StreamProgress", perConnection: progressStreams.perConnection,
                               total: progressStreams.total)
         router.serverStreaming("/spool.v1.JobQueue/StreamProgress", precheck: limits.streamProgress.precheck) {
@@ -107,7 +113,7 @@ public struct ProgressStreamLimits: Sendable {
 }
 
 /// Runs an engine call, turning its error into the gRPC status for it.
-private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+func mapped<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as EngineError {
@@ -122,6 +128,7 @@ extension GRPCStatus {
         case .invalidArgument(let message): self.init(.invalidArgument, message)
         case .notFound(let message): self.init(.notFound, message)
         case .resourceExhausted(let message): self.init(.resourceExhausted, message)
+        case .failedPrecondition(let message): self.init(.failedPrecondition, message)
         case .unavailable(let message): self.init(.unavailable, message)
         case .storage(let message): self.init(.internal, "storage failed: \(message)")
         }

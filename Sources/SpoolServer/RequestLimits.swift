@@ -15,6 +15,7 @@ struct RequestLimits: Sendable {
     let enqueueBatch: RepeatedFieldLimits
     let getStatus: RepeatedFieldLimits
     let streamProgress: RepeatedFieldLimits
+    let listJobs: RepeatedFieldLimits
 
     init(maxBatchSize: Int) {
         var job = RepeatedFieldLimits()
@@ -39,6 +40,11 @@ struct RequestLimits: Sendable {
         var stream = RepeatedFieldLimits()
         stream.limit(field: 1, "job_ids", to: Self.maxJobIDs)
         streamProgress = stream
+
+        var list = RepeatedFieldLimits()
+        list.limit(field: 2, "states", to: 6)
+        list.limit(field: 5, "labels", to: JobLimits.maxLabels)
+        listJobs = list
     }
 }
 

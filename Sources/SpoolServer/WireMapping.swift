@@ -93,21 +93,25 @@ extension ProgressEvent {
     }
 }
 
+extension QueueStatus {
+    init(_ queue: EngineStatus.Queue) {
+        self.init()
+        name = queue.name
+        counts = JobCounts(queue.counts)
+        concurrency = Int32(clamping: queue.concurrency)
+        maxDepth = Int64(queue.maxDepth)
+        throughputPerMinute = Double(queue.throughputPerMinute)
+        meanRunMs = queue.meanRunMs
+        runningJobIds = queue.runningJobIDs
+        paused = queue.paused
+    }
+}
+
 extension GetStatusResponse {
     init(_ status: EngineStatus) {
         self.init()
         serverTimeMs = status.serverTimeMs
-        queues = status.queues.map { queue in
-            var wire = QueueStatus()
-            wire.name = queue.name
-            wire.counts = JobCounts(queue.counts)
-            wire.concurrency = Int32(clamping: queue.concurrency)
-            wire.maxDepth = Int64(queue.maxDepth)
-            wire.throughputPerMinute = Double(queue.throughputPerMinute)
-            wire.meanRunMs = queue.meanRunMs
-            wire.runningJobIds = queue.runningJobIDs
-            return wire
-        }
+        queues = status.queues.map(QueueStatus.init)
         workers = status.workers.map { worker in
             var wire = WorkerSlot()
             wire.index = Int32(worker.index)

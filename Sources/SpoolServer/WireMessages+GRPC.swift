@@ -24,3 +24,9 @@ extension GetStatusRequest: GRPCMessage {}
 extension GetStatusResponse: GRPCMessage {}
 extension WorkerMessage: GRPCMessage {}
 extension WorkerCommandMessage: GRPCMessage {}
+extension ListJobsRequest: GRPCMessage {}
+extension ListJobsResponse: GRPCMessage {}
+extension RetryRequest: GRPCMessage {}
+extension RetryResponse: GRPCMessage {}
+extension UpdateQueueRequest: GRPCMessage {}
+extension UpdateQueueResponse: GRPCMessage {}

@@ -369,6 +369,7 @@ public struct QueueStatus: Equatable, Sendable, ProtobufCBridged {
     public var throughputPerMinute = 0.0
     public var meanRunMs: Int64 = 0
     public var runningJobIds: [String] = []
+    public var paused = false
 
     public init() {}
 
@@ -383,6 +384,7 @@ public struct QueueStatus: Equatable, Sendable, ProtobufCBridged {
         throughputPerMinute = c.pointee.throughput_per_minute
         meanRunMs = c.pointee.mean_run_ms
         runningJobIds = CRead.strings(c.pointee.n_running_job_ids, c.pointee.running_job_ids)
+        paused = c.pointee.paused != 0
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -394,6 +396,7 @@ public struct QueueStatus: Equatable, Sendable, ProtobufCBridged {
         c.pointee.mean_run_ms = meanRunMs
         c.pointee.n_running_job_ids = runningJobIds.count
         c.pointee.running_job_ids = arena.strings(runningJobIds)
+        c.pointee.paused = paused ? 1 : 0
     }
 }
 

@@ -8,6 +8,7 @@ final class InMemoryJobStore: JobStore {
         var records: [String: JobRecord] = [:]
         var payloads: [Int64: [UInt8]] = [:]  // by seq
         var failWrites = false
+        var queueOverrides: [String: QueueOverride] = [:]
     }
 
     private let state = Mutex(State())
@@ -76,6 +77,27 @@ final class InMemoryJobStore: JobStore {
     }
 
     func payload(ofJobSeq seq: Int64) async throws -> [UInt8]? { state.withLock { $0.payloads[seq] } }
+
+    func queueOverrides() async throws -> [String: QueueOverride] { state.withLock { $0.queueOverrides } }
+
+    func save(_ override: QueueOverride, forQueue queue: String) async throws {
+        try state.withLock { state in
+            if state.failWrites { throw WriteFailed() }
+            state.queueOverrides[queue] = override.isEmpty ? nil : override
+        }
+    }
+
+    /// The model of `SQLiteJobStore`'s: a scan.
+    func jobs(matching query: JobQuery) async throws -> JobPage {
+        let matching = state.withLock { $0.records.values.filter(query.matches) }
+            .sorted { query.oldestFirst ? $0.seq < $1.seq : $0.seq > $1.seq }
+        let after = matching.filter { record in
+            guard let cursor = query.afterSeq else { return true }
+            return query.oldestFirst ? record.seq > cursor : record.seq < cursor
+        }
+        let page = Array(after.prefix(query.pageSize))
+        return JobPage(jobs: page, nextAfterSeq: after.count > page.count ? page.last?.seq : nil, total: matching.count)
+    }
     func job(id: String) async throws -> JobRecord? {
         await pauseIfAsked(at: .jobRead)
         return stored(id)

@@ -284,7 +284,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self, queues: _Optional[_Iterable[str]] = ..., job_ids: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ..., only_selected: _Optional[bool] = ...) -> None: ...
 
 class QueueStatus(_message.Message):
-    __slots__ = ("name", "counts", "concurrency", "max_depth", "throughput_per_minute", "mean_run_ms", "running_job_ids")
+    __slots__ = ("name", "counts", "concurrency", "max_depth", "throughput_per_minute", "mean_run_ms", "running_job_ids", "paused")
     NAME_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FIELD_NUMBER: _ClassVar[int]
     CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -292,6 +292,7 @@ class QueueStatus(_message.Message):
     THROUGHPUT_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
     MEAN_RUN_MS_FIELD_NUMBER: _ClassVar[int]
     RUNNING_JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
     name: str
     counts: JobCounts
     concurrency: int
@@ -299,7 +300,8 @@ class QueueStatus(_message.Message):
     throughput_per_minute: float
     mean_run_ms: int
     running_job_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., concurrency: _Optional[int] = ..., max_depth: _Optional[int] = ..., throughput_per_minute: _Optional[float] = ..., mean_run_ms: _Optional[int] = ..., running_job_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    paused: bool
+    def __init__(self, name: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., concurrency: _Optional[int] = ..., max_depth: _Optional[int] = ..., throughput_per_minute: _Optional[float] = ..., mean_run_ms: _Optional[int] = ..., running_job_ids: _Optional[_Iterable[str]] = ..., paused: _Optional[bool] = ...) -> None: ...
 
 class WorkerSlot(_message.Message):
     __slots__ = ("index", "busy", "job_id", "queue", "since_ms")
@@ -393,3 +395,94 @@ class GetStatusResponse(_message.Message):
     batch: BatchSummary
     remote_workers: _containers.RepeatedCompositeFieldContainer[RemoteWorkerStatus]
     def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("queue", "states", "type", "batch_id", "labels", "created_after_ms", "created_before_ms", "oldest_first", "page_size", "page_token")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_MS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_FIRST_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    states: _containers.RepeatedScalarFieldContainer[JobState]
+    type: str
+    batch_id: str
+    labels: _containers.ScalarMap[str, str]
+    created_after_ms: int
+    created_before_ms: int
+    oldest_first: bool
+    page_size: int
+    page_token: str
+    def __init__(self, queue: _Optional[str] = ..., states: _Optional[_Iterable[_Union[JobState, str]]] = ..., type: _Optional[str] = ..., batch_id: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., created_after_ms: _Optional[int] = ..., created_before_ms: _Optional[int] = ..., oldest_first: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs", "next_page_token", "total")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    next_page_token: str
+    total: int
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ...) -> None: ...
+
+class RetryRequest(_message.Message):
+    __slots__ = ("job_id", "reason")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    reason: str
+    def __init__(self, job_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RetryResponse(_message.Message):
+    __slots__ = ("job",)
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    job: Job
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class UpdateQueueRequest(_message.Message):
+    __slots__ = ("queue", "pause", "concurrency", "rate", "reset")
+    class Pause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        PAUSE_UNCHANGED: _ClassVar[UpdateQueueRequest.Pause]
+        PAUSE_PAUSE: _ClassVar[UpdateQueueRequest.Pause]
+        PAUSE_RESUME: _ClassVar[UpdateQueueRequest.Pause]
+    PAUSE_UNCHANGED: UpdateQueueRequest.Pause
+    PAUSE_PAUSE: UpdateQueueRequest.Pause
+    PAUSE_RESUME: UpdateQueueRequest.Pause
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    queue: str
+    pause: UpdateQueueRequest.Pause
+    concurrency: int
+    rate: QueueRate
+    reset: bool
+    def __init__(self, queue: _Optional[str] = ..., pause: _Optional[_Union[UpdateQueueRequest.Pause, str]] = ..., concurrency: _Optional[int] = ..., rate: _Optional[_Union[QueueRate, _Mapping]] = ..., reset: _Optional[bool] = ...) -> None: ...
+
+class QueueRate(_message.Message):
+    __slots__ = ("per_second", "burst")
+    PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    BURST_FIELD_NUMBER: _ClassVar[int]
+    per_second: float
+    burst: float
+    def __init__(self, per_second: _Optional[float] = ..., burst: _Optional[float] = ...) -> None: ...
+
+class UpdateQueueResponse(_message.Message):
+    __slots__ = ("queue",)
+    QUEUE_FIELD_NUMBER: _ClassVar[int]
+    queue: QueueStatus
+    def __init__(self, queue: _Optional[_Union[QueueStatus, _Mapping]] = ...) -> None: ...

@@ -59,6 +59,21 @@ class JobQueueStub:
                 request_serializer=spool_dot_v1_dot_queue__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=spool_dot_v1_dot_queue__pb2.GetStatusResponse.FromString,
                 _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/spool.v1.JobQueue/ListJobs',
+                request_serializer=spool_dot_v1_dot_queue__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=spool_dot_v1_dot_queue__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.Retry = channel.unary_unary(
+                '/spool.v1.JobQueue/Retry',
+                request_serializer=spool_dot_v1_dot_queue__pb2.RetryRequest.SerializeToString,
+                response_deserializer=spool_dot_v1_dot_queue__pb2.RetryResponse.FromString,
+                _registered_method=True)
+        self.UpdateQueue = channel.unary_unary(
+                '/spool.v1.JobQueue/UpdateQueue',
+                request_serializer=spool_dot_v1_dot_queue__pb2.UpdateQueueRequest.SerializeToString,
+                response_deserializer=spool_dot_v1_dot_queue__pb2.UpdateQueueResponse.FromString,
+                _registered_method=True)
 
 
 class JobQueueServicer:
@@ -99,6 +114,29 @@ class JobQueueServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListJobs(self, request, context):
+        """A page of retained jobs by queue, states, type, batch, labels and
+        creation time, newest first (or oldest), and how many match in all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Retry(self, request, context):
+        """Runs a FAILED or CANCELLED job again: same id, fresh attempts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateQueue(self, request, context):
+        """Pauses or resumes a queue, or sets its concurrency or rate, at run
+        time; kept across restarts, over what the config file says.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobQueueServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +164,21 @@ def add_JobQueueServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=spool_dot_v1_dot_queue__pb2.GetStatusRequest.FromString,
                     response_serializer=spool_dot_v1_dot_queue__pb2.GetStatusResponse.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=spool_dot_v1_dot_queue__pb2.ListJobsRequest.FromString,
+                    response_serializer=spool_dot_v1_dot_queue__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'Retry': grpc.unary_unary_rpc_method_handler(
+                    servicer.Retry,
+                    request_deserializer=spool_dot_v1_dot_queue__pb2.RetryRequest.FromString,
+                    response_serializer=spool_dot_v1_dot_queue__pb2.RetryResponse.SerializeToString,
+            ),
+            'UpdateQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateQueue,
+                    request_deserializer=spool_dot_v1_dot_queue__pb2.UpdateQueueRequest.FromString,
+                    response_serializer=spool_dot_v1_dot_queue__pb2.UpdateQueueResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +316,87 @@ class JobQueue:
             '/spool.v1.JobQueue/GetStatus',
             spool_dot_v1_dot_queue__pb2.GetStatusRequest.SerializeToString,
             spool_dot_v1_dot_queue__pb2.GetStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spool.v1.JobQueue/ListJobs',
+            spool_dot_v1_dot_queue__pb2.ListJobsRequest.SerializeToString,
+            spool_dot_v1_dot_queue__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Retry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spool.v1.JobQueue/Retry',
+            spool_dot_v1_dot_queue__pb2.RetryRequest.SerializeToString,
+            spool_dot_v1_dot_queue__pb2.RetryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spool.v1.JobQueue/UpdateQueue',
+            spool_dot_v1_dot_queue__pb2.UpdateQueueRequest.SerializeToString,
+            spool_dot_v1_dot_queue__pb2.UpdateQueueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1021,6 +1021,327 @@ void   spool__v1__get_status_response__free_unpacked
   assert(message->base.descriptor == &spool__v1__get_status_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__list_jobs_request__labels_entry__init
+                     (Spool__V1__ListJobsRequest__LabelsEntry         *message)
+{
+  static const Spool__V1__ListJobsRequest__LabelsEntry init_value = SPOOL__V1__LIST_JOBS_REQUEST__LABELS_ENTRY__INIT;
+  *message = init_value;
+}
+void   spool__v1__list_jobs_request__init
+                     (Spool__V1__ListJobsRequest         *message)
+{
+  static const Spool__V1__ListJobsRequest init_value = SPOOL__V1__LIST_JOBS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t spool__v1__list_jobs_request__get_packed_size
+                     (const Spool__V1__ListJobsRequest *message)
+{
+  assert(message->base.descriptor == &spool__v1__list_jobs_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__list_jobs_request__pack
+                     (const Spool__V1__ListJobsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__list_jobs_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__list_jobs_request__pack_to_buffer
+                     (const Spool__V1__ListJobsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__list_jobs_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__ListJobsRequest *
+       spool__v1__list_jobs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__ListJobsRequest *)
+     protobuf_c_message_unpack (&spool__v1__list_jobs_request__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__list_jobs_request__free_unpacked
+                     (Spool__V1__ListJobsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__list_jobs_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__list_jobs_response__init
+                     (Spool__V1__ListJobsResponse         *message)
+{
+  static const Spool__V1__ListJobsResponse init_value = SPOOL__V1__LIST_JOBS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t spool__v1__list_jobs_response__get_packed_size
+                     (const Spool__V1__ListJobsResponse *message)
+{
+  assert(message->base.descriptor == &spool__v1__list_jobs_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__list_jobs_response__pack
+                     (const Spool__V1__ListJobsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__list_jobs_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__list_jobs_response__pack_to_buffer
+                     (const Spool__V1__ListJobsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__list_jobs_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__ListJobsResponse *
+       spool__v1__list_jobs_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__ListJobsResponse *)
+     protobuf_c_message_unpack (&spool__v1__list_jobs_response__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__list_jobs_response__free_unpacked
+                     (Spool__V1__ListJobsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__list_jobs_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__retry_request__init
+                     (Spool__V1__RetryRequest         *message)
+{
+  static const Spool__V1__RetryRequest init_value = SPOOL__V1__RETRY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t spool__v1__retry_request__get_packed_size
+                     (const Spool__V1__RetryRequest *message)
+{
+  assert(message->base.descriptor == &spool__v1__retry_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__retry_request__pack
+                     (const Spool__V1__RetryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__retry_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__retry_request__pack_to_buffer
+                     (const Spool__V1__RetryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__retry_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__RetryRequest *
+       spool__v1__retry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__RetryRequest *)
+     protobuf_c_message_unpack (&spool__v1__retry_request__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__retry_request__free_unpacked
+                     (Spool__V1__RetryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__retry_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__retry_response__init
+                     (Spool__V1__RetryResponse         *message)
+{
+  static const Spool__V1__RetryResponse init_value = SPOOL__V1__RETRY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t spool__v1__retry_response__get_packed_size
+                     (const Spool__V1__RetryResponse *message)
+{
+  assert(message->base.descriptor == &spool__v1__retry_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__retry_response__pack
+                     (const Spool__V1__RetryResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__retry_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__retry_response__pack_to_buffer
+                     (const Spool__V1__RetryResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__retry_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__RetryResponse *
+       spool__v1__retry_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__RetryResponse *)
+     protobuf_c_message_unpack (&spool__v1__retry_response__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__retry_response__free_unpacked
+                     (Spool__V1__RetryResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__retry_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__update_queue_request__init
+                     (Spool__V1__UpdateQueueRequest         *message)
+{
+  static const Spool__V1__UpdateQueueRequest init_value = SPOOL__V1__UPDATE_QUEUE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t spool__v1__update_queue_request__get_packed_size
+                     (const Spool__V1__UpdateQueueRequest *message)
+{
+  assert(message->base.descriptor == &spool__v1__update_queue_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__update_queue_request__pack
+                     (const Spool__V1__UpdateQueueRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__update_queue_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__update_queue_request__pack_to_buffer
+                     (const Spool__V1__UpdateQueueRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__update_queue_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__UpdateQueueRequest *
+       spool__v1__update_queue_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__UpdateQueueRequest *)
+     protobuf_c_message_unpack (&spool__v1__update_queue_request__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__update_queue_request__free_unpacked
+                     (Spool__V1__UpdateQueueRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__update_queue_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__queue_rate__init
+                     (Spool__V1__QueueRate         *message)
+{
+  static const Spool__V1__QueueRate init_value = SPOOL__V1__QUEUE_RATE__INIT;
+  *message = init_value;
+}
+size_t spool__v1__queue_rate__get_packed_size
+                     (const Spool__V1__QueueRate *message)
+{
+  assert(message->base.descriptor == &spool__v1__queue_rate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__queue_rate__pack
+                     (const Spool__V1__QueueRate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__queue_rate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__queue_rate__pack_to_buffer
+                     (const Spool__V1__QueueRate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__queue_rate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__QueueRate *
+       spool__v1__queue_rate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__QueueRate *)
+     protobuf_c_message_unpack (&spool__v1__queue_rate__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__queue_rate__free_unpacked
+                     (Spool__V1__QueueRate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__queue_rate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__update_queue_response__init
+                     (Spool__V1__UpdateQueueResponse         *message)
+{
+  static const Spool__V1__UpdateQueueResponse init_value = SPOOL__V1__UPDATE_QUEUE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t spool__v1__update_queue_response__get_packed_size
+                     (const Spool__V1__UpdateQueueResponse *message)
+{
+  assert(message->base.descriptor == &spool__v1__update_queue_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__update_queue_response__pack
+                     (const Spool__V1__UpdateQueueResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__update_queue_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__update_queue_response__pack_to_buffer
+                     (const Spool__V1__UpdateQueueResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__update_queue_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__UpdateQueueResponse *
+       spool__v1__update_queue_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__UpdateQueueResponse *)
+     protobuf_c_message_unpack (&spool__v1__update_queue_response__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__update_queue_response__free_unpacked
+                     (Spool__V1__UpdateQueueResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__update_queue_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor spool__v1__job_spec__labels_entry__field_descriptors[2] =
 {
   {
@@ -2661,7 +2982,7 @@ const ProtobufCMessageDescriptor spool__v1__get_status_request__descriptor =
   (ProtobufCMessageInit) spool__v1__get_status_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__queue_status__field_descriptors[7] =
+static const ProtobufCFieldDescriptor spool__v1__queue_status__field_descriptors[8] =
 {
   {
     "name",
@@ -2747,6 +3068,18 @@ static const ProtobufCFieldDescriptor spool__v1__queue_status__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "paused",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__QueueStatus, paused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__queue_status__field_indices_by_name[] = {
   2,   /* field[2] = concurrency */
@@ -2754,13 +3087,14 @@ static const unsigned spool__v1__queue_status__field_indices_by_name[] = {
   3,   /* field[3] = max_depth */
   5,   /* field[5] = mean_run_ms */
   0,   /* field[0] = name */
+  7,   /* field[7] = paused */
   6,   /* field[6] = running_job_ids */
   4,   /* field[4] = throughput_per_minute */
 };
 static const ProtobufCIntRange spool__v1__queue_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor spool__v1__queue_status__descriptor =
 {
@@ -2770,7 +3104,7 @@ const ProtobufCMessageDescriptor spool__v1__queue_status__descriptor =
   "Spool__V1__QueueStatus",
   "spool.v1",
   sizeof(Spool__V1__QueueStatus),
-  7,
+  8,
   spool__v1__queue_status__field_descriptors,
   spool__v1__queue_status__field_indices_by_name,
   1,  spool__v1__queue_status__number_ranges,
@@ -3382,6 +3716,574 @@ const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor =
   (ProtobufCMessageInit) spool__v1__get_status_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor spool__v1__list_jobs_request__labels_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest__LabelsEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest__LabelsEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__list_jobs_request__labels_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange spool__v1__list_jobs_request__labels_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor spool__v1__list_jobs_request__labels_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.ListJobsRequest.LabelsEntry",
+  "LabelsEntry",
+  "Spool__V1__ListJobsRequest__LabelsEntry",
+  "spool.v1",
+  sizeof(Spool__V1__ListJobsRequest__LabelsEntry),
+  2,
+  spool__v1__list_jobs_request__labels_entry__field_descriptors,
+  spool__v1__list_jobs_request__labels_entry__field_indices_by_name,
+  1,  spool__v1__list_jobs_request__labels_entry__number_ranges,
+  (ProtobufCMessageInit) spool__v1__list_jobs_request__labels_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__list_jobs_request__field_descriptors[10] =
+{
+  {
+    "queue",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, queue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "states",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Spool__V1__ListJobsRequest, n_states),
+    offsetof(Spool__V1__ListJobsRequest, states),
+    &spool__v1__job_state__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, batch_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__ListJobsRequest, n_labels),
+    offsetof(Spool__V1__ListJobsRequest, labels),
+    &spool__v1__list_jobs_request__labels_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_after_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, created_after_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_before_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, created_before_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "oldest_first",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, oldest_first),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__list_jobs_request__field_indices_by_name[] = {
+  3,   /* field[3] = batch_id */
+  5,   /* field[5] = created_after_ms */
+  6,   /* field[6] = created_before_ms */
+  4,   /* field[4] = labels */
+  7,   /* field[7] = oldest_first */
+  8,   /* field[8] = page_size */
+  9,   /* field[9] = page_token */
+  0,   /* field[0] = queue */
+  1,   /* field[1] = states */
+  2,   /* field[2] = type */
+};
+static const ProtobufCIntRange spool__v1__list_jobs_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor spool__v1__list_jobs_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.ListJobsRequest",
+  "ListJobsRequest",
+  "Spool__V1__ListJobsRequest",
+  "spool.v1",
+  sizeof(Spool__V1__ListJobsRequest),
+  10,
+  spool__v1__list_jobs_request__field_descriptors,
+  spool__v1__list_jobs_request__field_indices_by_name,
+  1,  spool__v1__list_jobs_request__number_ranges,
+  (ProtobufCMessageInit) spool__v1__list_jobs_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__list_jobs_response__field_descriptors[3] =
+{
+  {
+    "jobs",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__ListJobsResponse, n_jobs),
+    offsetof(Spool__V1__ListJobsResponse, jobs),
+    &spool__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ListJobsResponse, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__list_jobs_response__field_indices_by_name[] = {
+  0,   /* field[0] = jobs */
+  1,   /* field[1] = next_page_token */
+  2,   /* field[2] = total */
+};
+static const ProtobufCIntRange spool__v1__list_jobs_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor spool__v1__list_jobs_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.ListJobsResponse",
+  "ListJobsResponse",
+  "Spool__V1__ListJobsResponse",
+  "spool.v1",
+  sizeof(Spool__V1__ListJobsResponse),
+  3,
+  spool__v1__list_jobs_response__field_descriptors,
+  spool__v1__list_jobs_response__field_indices_by_name,
+  1,  spool__v1__list_jobs_response__number_ranges,
+  (ProtobufCMessageInit) spool__v1__list_jobs_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__retry_request__field_descriptors[2] =
+{
+  {
+    "job_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RetryRequest, job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RetryRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__retry_request__field_indices_by_name[] = {
+  0,   /* field[0] = job_id */
+  1,   /* field[1] = reason */
+};
+static const ProtobufCIntRange spool__v1__retry_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor spool__v1__retry_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.RetryRequest",
+  "RetryRequest",
+  "Spool__V1__RetryRequest",
+  "spool.v1",
+  sizeof(Spool__V1__RetryRequest),
+  2,
+  spool__v1__retry_request__field_descriptors,
+  spool__v1__retry_request__field_indices_by_name,
+  1,  spool__v1__retry_request__number_ranges,
+  (ProtobufCMessageInit) spool__v1__retry_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__retry_response__field_descriptors[1] =
+{
+  {
+    "job",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__RetryResponse, job),
+    &spool__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__retry_response__field_indices_by_name[] = {
+  0,   /* field[0] = job */
+};
+static const ProtobufCIntRange spool__v1__retry_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor spool__v1__retry_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.RetryResponse",
+  "RetryResponse",
+  "Spool__V1__RetryResponse",
+  "spool.v1",
+  sizeof(Spool__V1__RetryResponse),
+  1,
+  spool__v1__retry_response__field_descriptors,
+  spool__v1__retry_response__field_indices_by_name,
+  1,  spool__v1__retry_response__number_ranges,
+  (ProtobufCMessageInit) spool__v1__retry_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue spool__v1__update_queue_request__pause__enum_values_by_number[3] =
+{
+  { "PAUSE_UNCHANGED", "SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_UNCHANGED", 0 },
+  { "PAUSE_PAUSE", "SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_PAUSE", 1 },
+  { "PAUSE_RESUME", "SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_RESUME", 2 },
+};
+static const ProtobufCIntRange spool__v1__update_queue_request__pause__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex spool__v1__update_queue_request__pause__enum_values_by_name[3] =
+{
+  { "PAUSE_PAUSE", 1 },
+  { "PAUSE_RESUME", 2 },
+  { "PAUSE_UNCHANGED", 0 },
+};
+const ProtobufCEnumDescriptor spool__v1__update_queue_request__pause__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "spool.v1.UpdateQueueRequest.Pause",
+  "Pause",
+  "Spool__V1__UpdateQueueRequest__Pause",
+  "spool.v1",
+  3,
+  spool__v1__update_queue_request__pause__enum_values_by_number,
+  3,
+  spool__v1__update_queue_request__pause__enum_values_by_name,
+  1,
+  spool__v1__update_queue_request__pause__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor spool__v1__update_queue_request__field_descriptors[5] =
+{
+  {
+    "queue",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__UpdateQueueRequest, queue),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pause",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__UpdateQueueRequest, pause),
+    &spool__v1__update_queue_request__pause__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "concurrency",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__UpdateQueueRequest, concurrency),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rate",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__UpdateQueueRequest, rate),
+    &spool__v1__queue_rate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reset",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__UpdateQueueRequest, reset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__update_queue_request__field_indices_by_name[] = {
+  2,   /* field[2] = concurrency */
+  1,   /* field[1] = pause */
+  0,   /* field[0] = queue */
+  3,   /* field[3] = rate */
+  4,   /* field[4] = reset */
+};
+static const ProtobufCIntRange spool__v1__update_queue_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor spool__v1__update_queue_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.UpdateQueueRequest",
+  "UpdateQueueRequest",
+  "Spool__V1__UpdateQueueRequest",
+  "spool.v1",
+  sizeof(Spool__V1__UpdateQueueRequest),
+  5,
+  spool__v1__update_queue_request__field_descriptors,
+  spool__v1__update_queue_request__field_indices_by_name,
+  1,  spool__v1__update_queue_request__number_ranges,
+  (ProtobufCMessageInit) spool__v1__update_queue_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__queue_rate__field_descriptors[2] =
+{
+  {
+    "per_second",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__QueueRate, per_second),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "burst",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__QueueRate, burst),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__queue_rate__field_indices_by_name[] = {
+  1,   /* field[1] = burst */
+  0,   /* field[0] = per_second */
+};
+static const ProtobufCIntRange spool__v1__queue_rate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor spool__v1__queue_rate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.QueueRate",
+  "QueueRate",
+  "Spool__V1__QueueRate",
+  "spool.v1",
+  sizeof(Spool__V1__QueueRate),
+  2,
+  spool__v1__queue_rate__field_descriptors,
+  spool__v1__queue_rate__field_indices_by_name,
+  1,  spool__v1__queue_rate__number_ranges,
+  (ProtobufCMessageInit) spool__v1__queue_rate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__update_queue_response__field_descriptors[1] =
+{
+  {
+    "queue",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__UpdateQueueResponse, queue),
+    &spool__v1__queue_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__update_queue_response__field_indices_by_name[] = {
+  0,   /* field[0] = queue */
+};
+static const ProtobufCIntRange spool__v1__update_queue_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor spool__v1__update_queue_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.UpdateQueueResponse",
+  "UpdateQueueResponse",
+  "Spool__V1__UpdateQueueResponse",
+  "spool.v1",
+  sizeof(Spool__V1__UpdateQueueResponse),
+  1,
+  spool__v1__update_queue_response__field_descriptors,
+  spool__v1__update_queue_response__field_indices_by_name,
+  1,  spool__v1__update_queue_response__number_ranges,
+  (ProtobufCMessageInit) spool__v1__update_queue_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue spool__v1__job_state__enum_values_by_number[7] =
 {
   { "JOB_STATE_UNSPECIFIED", "SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED", 0 },
@@ -3420,20 +4322,26 @@ const ProtobufCEnumDescriptor spool__v1__job_state__descriptor =
   spool__v1__job_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor spool__v1__job_queue__method_descriptors[5] =
+static const ProtobufCMethodDescriptor spool__v1__job_queue__method_descriptors[8] =
 {
   { "Enqueue", &spool__v1__enqueue_request__descriptor, &spool__v1__enqueue_response__descriptor },
   { "EnqueueBatch", &spool__v1__enqueue_batch_request__descriptor, &spool__v1__enqueue_batch_response__descriptor },
   { "Cancel", &spool__v1__cancel_request__descriptor, &spool__v1__cancel_response__descriptor },
   { "StreamProgress", &spool__v1__stream_progress_request__descriptor, &spool__v1__progress_event__descriptor },
   { "GetStatus", &spool__v1__get_status_request__descriptor, &spool__v1__get_status_response__descriptor },
+  { "ListJobs", &spool__v1__list_jobs_request__descriptor, &spool__v1__list_jobs_response__descriptor },
+  { "Retry", &spool__v1__retry_request__descriptor, &spool__v1__retry_response__descriptor },
+  { "UpdateQueue", &spool__v1__update_queue_request__descriptor, &spool__v1__update_queue_response__descriptor },
 };
 const unsigned spool__v1__job_queue__method_indices_by_name[] = {
   2,        /* Cancel */
   0,        /* Enqueue */
   1,        /* EnqueueBatch */
   4,        /* GetStatus */
-  3         /* StreamProgress */
+  5,        /* ListJobs */
+  6,        /* Retry */
+  3,        /* StreamProgress */
+  7         /* UpdateQueue */
 };
 const ProtobufCServiceDescriptor spool__v1__job_queue__descriptor =
 {
@@ -3442,7 +4350,7 @@ const ProtobufCServiceDescriptor spool__v1__job_queue__descriptor =
   "JobQueue",
   "Spool__V1__JobQueue",
   "spool.v1",
-  5,
+  8,
   spool__v1__job_queue__method_descriptors,
   spool__v1__job_queue__method_indices_by_name
 };
@@ -3485,6 +4393,30 @@ void spool__v1__job_queue__get_status(ProtobufCService *service,
 {
   assert(service->descriptor == &spool__v1__job_queue__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void spool__v1__job_queue__list_jobs(ProtobufCService *service,
+                                     const Spool__V1__ListJobsRequest *input,
+                                     Spool__V1__ListJobsResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &spool__v1__job_queue__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void spool__v1__job_queue__retry(ProtobufCService *service,
+                                 const Spool__V1__RetryRequest *input,
+                                 Spool__V1__RetryResponse_Closure closure,
+                                 void *closure_data)
+{
+  assert(service->descriptor == &spool__v1__job_queue__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void spool__v1__job_queue__update_queue(ProtobufCService *service,
+                                        const Spool__V1__UpdateQueueRequest *input,
+                                        Spool__V1__UpdateQueueResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &spool__v1__job_queue__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void spool__v1__job_queue__init (Spool__V1__JobQueue_Service *service,
                                  Spool__V1__JobQueue_ServiceDestroy destroy)

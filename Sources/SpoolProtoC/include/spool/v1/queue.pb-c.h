@@ -41,6 +41,14 @@ typedef struct Spool__V1__LockStatus Spool__V1__LockStatus;
 typedef struct Spool__V1__RemoteWorkerStatus Spool__V1__RemoteWorkerStatus;
 typedef struct Spool__V1__RemoteWorkerStatus__LabelsEntry Spool__V1__RemoteWorkerStatus__LabelsEntry;
 typedef struct Spool__V1__GetStatusResponse Spool__V1__GetStatusResponse;
+typedef struct Spool__V1__ListJobsRequest Spool__V1__ListJobsRequest;
+typedef struct Spool__V1__ListJobsRequest__LabelsEntry Spool__V1__ListJobsRequest__LabelsEntry;
+typedef struct Spool__V1__ListJobsResponse Spool__V1__ListJobsResponse;
+typedef struct Spool__V1__RetryRequest Spool__V1__RetryRequest;
+typedef struct Spool__V1__RetryResponse Spool__V1__RetryResponse;
+typedef struct Spool__V1__UpdateQueueRequest Spool__V1__UpdateQueueRequest;
+typedef struct Spool__V1__QueueRate Spool__V1__QueueRate;
+typedef struct Spool__V1__UpdateQueueResponse Spool__V1__UpdateQueueResponse;
 
 
 /* --- enums --- */
@@ -65,6 +73,12 @@ typedef enum _Spool__V1__ProgressEvent__Kind {
   SPOOL__V1__PROGRESS_EVENT__KIND__KIND_POSITION = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__PROGRESS_EVENT__KIND)
 } Spool__V1__ProgressEvent__Kind;
+typedef enum _Spool__V1__UpdateQueueRequest__Pause {
+  SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_UNCHANGED = 0,
+  SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_PAUSE = 1,
+  SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_RESUME = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE)
+} Spool__V1__UpdateQueueRequest__Pause;
 /*
  * The life of a job; see docs/design.md §2 for the transitions.
  */
@@ -505,10 +519,14 @@ struct  Spool__V1__QueueStatus
   int64_t mean_run_ms;
   size_t n_running_job_ids;
   char **running_job_ids;
+  /*
+   * accepts jobs, starts none
+   */
+  protobuf_c_boolean paused;
 };
 #define SPOOL__V1__QUEUE_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__queue_status__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0, 0,NULL, 0 }
 
 
 struct  Spool__V1__WorkerSlot
@@ -632,6 +650,158 @@ struct  Spool__V1__GetStatusResponse
 #define SPOOL__V1__GET_STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__get_status_response__descriptor) \
     , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL }
+
+
+struct  Spool__V1__ListJobsRequest__LabelsEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define SPOOL__V1__LIST_JOBS_REQUEST__LABELS_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__list_jobs_request__labels_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Spool__V1__ListJobsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * every filter set must match
+   */
+  char *queue;
+  /*
+   * empty: every state
+   */
+  size_t n_states;
+  Spool__V1__JobState *states;
+  char *type;
+  char *batch_id;
+  /*
+   * each must be one of the job's labels
+   */
+  size_t n_labels;
+  Spool__V1__ListJobsRequest__LabelsEntry **labels;
+  /*
+   * created at or after (0: no bound)
+   */
+  int64_t created_after_ms;
+  /*
+   * created before (0: no bound)
+   */
+  int64_t created_before_ms;
+  /*
+   * default: newest first
+   */
+  protobuf_c_boolean oldest_first;
+  /*
+   * 0: 50; at most 1000
+   */
+  uint32_t page_size;
+  /*
+   * the last answer's next_page_token
+   */
+  char *page_token;
+};
+#define SPOOL__V1__LIST_JOBS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__list_jobs_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Spool__V1__ListJobsResponse
+{
+  ProtobufCMessage base;
+  size_t n_jobs;
+  Spool__V1__Job **jobs;
+  /*
+   * empty on the last page
+   */
+  char *next_page_token;
+  /*
+   * every retained job the filters match
+   */
+  int64_t total;
+};
+#define SPOOL__V1__LIST_JOBS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__list_jobs_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Spool__V1__RetryRequest
+{
+  ProtobufCMessage base;
+  char *job_id;
+  /*
+   * in the event's note
+   */
+  char *reason;
+};
+#define SPOOL__V1__RETRY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__retry_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Spool__V1__RetryResponse
+{
+  ProtobufCMessage base;
+  /*
+   * QUEUED (or SCHEDULED), attempt 0
+   */
+  Spool__V1__Job *job;
+};
+#define SPOOL__V1__RETRY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__retry_response__descriptor) \
+    , NULL }
+
+
+struct  Spool__V1__UpdateQueueRequest
+{
+  ProtobufCMessage base;
+  char *queue;
+  Spool__V1__UpdateQueueRequest__Pause pause;
+  /*
+   * 0: unchanged
+   */
+  int32_t concurrency;
+  /*
+   * unset: unchanged
+   */
+  Spool__V1__QueueRate *rate;
+  /*
+   * first drop every earlier update: back to the config file
+   */
+  protobuf_c_boolean reset;
+};
+#define SPOOL__V1__UPDATE_QUEUE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__update_queue_request__descriptor) \
+    , (char *)protobuf_c_empty_string, SPOOL__V1__UPDATE_QUEUE_REQUEST__PAUSE__PAUSE_UNCHANGED, 0, NULL, 0 }
+
+
+struct  Spool__V1__QueueRate
+{
+  ProtobufCMessage base;
+  /*
+   * 0: no rate limit
+   */
+  double per_second;
+  /*
+   * 0: per_second (at least 1)
+   */
+  double burst;
+};
+#define SPOOL__V1__QUEUE_RATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__queue_rate__descriptor) \
+    , 0, 0 }
+
+
+struct  Spool__V1__UpdateQueueResponse
+{
+  ProtobufCMessage base;
+  Spool__V1__QueueStatus *queue;
+};
+#define SPOOL__V1__UPDATE_QUEUE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__update_queue_response__descriptor) \
+    , NULL }
 
 
 /* Spool__V1__JobSpec__LabelsEntry methods */
@@ -1064,6 +1234,142 @@ Spool__V1__GetStatusResponse *
 void   spool__v1__get_status_response__free_unpacked
                      (Spool__V1__GetStatusResponse *message,
                       ProtobufCAllocator *allocator);
+/* Spool__V1__ListJobsRequest__LabelsEntry methods */
+void   spool__v1__list_jobs_request__labels_entry__init
+                     (Spool__V1__ListJobsRequest__LabelsEntry         *message);
+/* Spool__V1__ListJobsRequest methods */
+void   spool__v1__list_jobs_request__init
+                     (Spool__V1__ListJobsRequest         *message);
+size_t spool__v1__list_jobs_request__get_packed_size
+                     (const Spool__V1__ListJobsRequest   *message);
+size_t spool__v1__list_jobs_request__pack
+                     (const Spool__V1__ListJobsRequest   *message,
+                      uint8_t             *out);
+size_t spool__v1__list_jobs_request__pack_to_buffer
+                     (const Spool__V1__ListJobsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__ListJobsRequest *
+       spool__v1__list_jobs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__list_jobs_request__free_unpacked
+                     (Spool__V1__ListJobsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__ListJobsResponse methods */
+void   spool__v1__list_jobs_response__init
+                     (Spool__V1__ListJobsResponse         *message);
+size_t spool__v1__list_jobs_response__get_packed_size
+                     (const Spool__V1__ListJobsResponse   *message);
+size_t spool__v1__list_jobs_response__pack
+                     (const Spool__V1__ListJobsResponse   *message,
+                      uint8_t             *out);
+size_t spool__v1__list_jobs_response__pack_to_buffer
+                     (const Spool__V1__ListJobsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__ListJobsResponse *
+       spool__v1__list_jobs_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__list_jobs_response__free_unpacked
+                     (Spool__V1__ListJobsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__RetryRequest methods */
+void   spool__v1__retry_request__init
+                     (Spool__V1__RetryRequest         *message);
+size_t spool__v1__retry_request__get_packed_size
+                     (const Spool__V1__RetryRequest   *message);
+size_t spool__v1__retry_request__pack
+                     (const Spool__V1__RetryRequest   *message,
+                      uint8_t             *out);
+size_t spool__v1__retry_request__pack_to_buffer
+                     (const Spool__V1__RetryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__RetryRequest *
+       spool__v1__retry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__retry_request__free_unpacked
+                     (Spool__V1__RetryRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__RetryResponse methods */
+void   spool__v1__retry_response__init
+                     (Spool__V1__RetryResponse         *message);
+size_t spool__v1__retry_response__get_packed_size
+                     (const Spool__V1__RetryResponse   *message);
+size_t spool__v1__retry_response__pack
+                     (const Spool__V1__RetryResponse   *message,
+                      uint8_t             *out);
+size_t spool__v1__retry_response__pack_to_buffer
+                     (const Spool__V1__RetryResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__RetryResponse *
+       spool__v1__retry_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__retry_response__free_unpacked
+                     (Spool__V1__RetryResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__UpdateQueueRequest methods */
+void   spool__v1__update_queue_request__init
+                     (Spool__V1__UpdateQueueRequest         *message);
+size_t spool__v1__update_queue_request__get_packed_size
+                     (const Spool__V1__UpdateQueueRequest   *message);
+size_t spool__v1__update_queue_request__pack
+                     (const Spool__V1__UpdateQueueRequest   *message,
+                      uint8_t             *out);
+size_t spool__v1__update_queue_request__pack_to_buffer
+                     (const Spool__V1__UpdateQueueRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__UpdateQueueRequest *
+       spool__v1__update_queue_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__update_queue_request__free_unpacked
+                     (Spool__V1__UpdateQueueRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__QueueRate methods */
+void   spool__v1__queue_rate__init
+                     (Spool__V1__QueueRate         *message);
+size_t spool__v1__queue_rate__get_packed_size
+                     (const Spool__V1__QueueRate   *message);
+size_t spool__v1__queue_rate__pack
+                     (const Spool__V1__QueueRate   *message,
+                      uint8_t             *out);
+size_t spool__v1__queue_rate__pack_to_buffer
+                     (const Spool__V1__QueueRate   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__QueueRate *
+       spool__v1__queue_rate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__queue_rate__free_unpacked
+                     (Spool__V1__QueueRate *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__UpdateQueueResponse methods */
+void   spool__v1__update_queue_response__init
+                     (Spool__V1__UpdateQueueResponse         *message);
+size_t spool__v1__update_queue_response__get_packed_size
+                     (const Spool__V1__UpdateQueueResponse   *message);
+size_t spool__v1__update_queue_response__pack
+                     (const Spool__V1__UpdateQueueResponse   *message,
+                      uint8_t             *out);
+size_t spool__v1__update_queue_response__pack_to_buffer
+                     (const Spool__V1__UpdateQueueResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__UpdateQueueResponse *
+       spool__v1__update_queue_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__update_queue_response__free_unpacked
+                     (Spool__V1__UpdateQueueResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Spool__V1__JobSpec__LabelsEntry_Closure)
@@ -1144,6 +1450,30 @@ typedef void (*Spool__V1__RemoteWorkerStatus_Closure)
 typedef void (*Spool__V1__GetStatusResponse_Closure)
                  (const Spool__V1__GetStatusResponse *message,
                   void *closure_data);
+typedef void (*Spool__V1__ListJobsRequest__LabelsEntry_Closure)
+                 (const Spool__V1__ListJobsRequest__LabelsEntry *message,
+                  void *closure_data);
+typedef void (*Spool__V1__ListJobsRequest_Closure)
+                 (const Spool__V1__ListJobsRequest *message,
+                  void *closure_data);
+typedef void (*Spool__V1__ListJobsResponse_Closure)
+                 (const Spool__V1__ListJobsResponse *message,
+                  void *closure_data);
+typedef void (*Spool__V1__RetryRequest_Closure)
+                 (const Spool__V1__RetryRequest *message,
+                  void *closure_data);
+typedef void (*Spool__V1__RetryResponse_Closure)
+                 (const Spool__V1__RetryResponse *message,
+                  void *closure_data);
+typedef void (*Spool__V1__UpdateQueueRequest_Closure)
+                 (const Spool__V1__UpdateQueueRequest *message,
+                  void *closure_data);
+typedef void (*Spool__V1__QueueRate_Closure)
+                 (const Spool__V1__QueueRate *message,
+                  void *closure_data);
+typedef void (*Spool__V1__UpdateQueueResponse_Closure)
+                 (const Spool__V1__UpdateQueueResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1171,6 +1501,18 @@ struct Spool__V1__JobQueue_Service
                      const Spool__V1__GetStatusRequest *input,
                      Spool__V1__GetStatusResponse_Closure closure,
                      void *closure_data);
+  void (*list_jobs)(Spool__V1__JobQueue_Service *service,
+                    const Spool__V1__ListJobsRequest *input,
+                    Spool__V1__ListJobsResponse_Closure closure,
+                    void *closure_data);
+  void (*retry)(Spool__V1__JobQueue_Service *service,
+                const Spool__V1__RetryRequest *input,
+                Spool__V1__RetryResponse_Closure closure,
+                void *closure_data);
+  void (*update_queue)(Spool__V1__JobQueue_Service *service,
+                       const Spool__V1__UpdateQueueRequest *input,
+                       Spool__V1__UpdateQueueResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Spool__V1__JobQueue_ServiceDestroy)(Spool__V1__JobQueue_Service *);
 void spool__v1__job_queue__init (Spool__V1__JobQueue_Service *service,
@@ -1183,7 +1525,10 @@ void spool__v1__job_queue__init (Spool__V1__JobQueue_Service *service,
       function_prefix__ ## enqueue_batch,\
       function_prefix__ ## cancel,\
       function_prefix__ ## stream_progress,\
-      function_prefix__ ## get_status  }
+      function_prefix__ ## get_status,\
+      function_prefix__ ## list_jobs,\
+      function_prefix__ ## retry,\
+      function_prefix__ ## update_queue  }
 void spool__v1__job_queue__enqueue(ProtobufCService *service,
                                    const Spool__V1__EnqueueRequest *input,
                                    Spool__V1__EnqueueResponse_Closure closure,
@@ -1204,6 +1549,18 @@ void spool__v1__job_queue__get_status(ProtobufCService *service,
                                       const Spool__V1__GetStatusRequest *input,
                                       Spool__V1__GetStatusResponse_Closure closure,
                                       void *closure_data);
+void spool__v1__job_queue__list_jobs(ProtobufCService *service,
+                                     const Spool__V1__ListJobsRequest *input,
+                                     Spool__V1__ListJobsResponse_Closure closure,
+                                     void *closure_data);
+void spool__v1__job_queue__retry(ProtobufCService *service,
+                                 const Spool__V1__RetryRequest *input,
+                                 Spool__V1__RetryResponse_Closure closure,
+                                 void *closure_data);
+void spool__v1__job_queue__update_queue(ProtobufCService *service,
+                                        const Spool__V1__UpdateQueueRequest *input,
+                                        Spool__V1__UpdateQueueResponse_Closure closure,
+                                        void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1235,6 +1592,15 @@ extern const ProtobufCMessageDescriptor spool__v1__lock_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__remote_worker_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__remote_worker_status__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__list_jobs_request__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__list_jobs_request__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__list_jobs_response__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__retry_request__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__retry_response__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__update_queue_request__descriptor;
+extern const ProtobufCEnumDescriptor    spool__v1__update_queue_request__pause__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__queue_rate__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__update_queue_response__descriptor;
 extern const ProtobufCServiceDescriptor spool__v1__job_queue__descriptor;
 
 PROTOBUF_C__END_DECLS
