@@ -278,16 +278,28 @@ function countsBar(counts) {
     h('span', { class: `c-${s}`, style: `width:${(100 * counts[s]) / total}%`, title: `${s}: ${counts[s]}` })));
 }
 
-function queueCard(queue) {
+function queueCard(queue, onChange) {
   const counts = queue.counts || {};
-  return h('section', { class: 'panel queue', 'data-testid': `queue-${queue.name}` },
+  const toggle = h('button', {
+    class: 'ghost small', 'data-testid': `pause-${queue.name}`,
+    onclick: async (e) => {
+      e.target.disabled = true;
+      try {
+        await api.post(`/api/v1/queues/${encodeURIComponent(queue.name)}/${queue.paused ? 'resume' : 'pause'}`);
+        onChange();
+      } catch (error) { showError(error); }
+    },
+  }, queue.paused ? 'Resume' : 'Pause');
+  return h('section', { class: `panel queue ${queue.paused ? 'paused' : ''}`, 'data-testid': `queue-${queue.name}` },
     h('header', {},
-      h('h3', {}, queue.name),
+      h('h3', {}, h('a', { href: `#/jobs?queue=${encodeURIComponent(queue.name)}` }, queue.name),
+        queue.paused ? h('span', { class: 'state s-paused', 'data-testid': 'paused' }, 'PAUSED') : ''),
       h('span', { class: 'meta' }, `${number(queue.throughputPerMinute)}/min · ${queue.runningJobIds.length}/${queue.concurrency} running`
-        + (queue.meanRunMs ? ` · ~${duration(queue.meanRunMs)} a job` : ''))),
+        + (queue.meanRunMs ? ` · ~${duration(queue.meanRunMs)} a job` : ''), ' ', toggle)),
     countsBar(counts),
     h('div', { class: 'counts' }, STATES.map((s) =>
-      h('span', { 'data-testid': `count-${s}` }, h('span', { class: `swatch c-${s}` }), `${s} `, h('b', {}, number(counts[s]))))));
+      h('a', { 'data-testid': `count-${s}`, class: 'count', href: `#/jobs?queue=${encodeURIComponent(queue.name)}&state=${s}` },
+        h('span', { class: `swatch c-${s}` }), `${s} `, h('b', {}, number(counts[s]))))));
 }
 
 async function overviewPage(main) {
@@ -315,7 +327,7 @@ async function overviewPage(main) {
       h('div', {}, h('h2', {}, 'Remote workers'), remote)),
     h('h2', {}, 'Live feed ', h('a', { href: '#/feed', class: 'note' }, '(all)')), live.panel);
 
-  every(1500, async () => {
+  const refresh = async () => {
     const status = await api.get('/api/v1/status');
     showError(null);
     serverSkewMs = Number(status.serverTimeMs) - Date.now();
@@ -332,7 +344,8 @@ async function overviewPage(main) {
       ['Remote workers', status.remoteWorkers.length, 'remote'],
     ].map(([label, value, id]) => h('div', { class: 'panel stat', 'data-testid': `stat-${id}` },
       h('div', { class: 'label' }, label), h('div', { class: 'value' }, typeof value === 'number' ? number(value) : value))));
-    queues.replaceChildren(...(status.queues.length ? status.queues.map(queueCard) : [h('div', { class: 'panel empty' }, 'No queues yet.')]));
+    queues.replaceChildren(...(status.queues.length ? status.queues.map((q) => queueCard(q, refresh))
+      : [h('div', { class: 'panel empty' }, 'No queues yet.')]));
 
     limiters.replaceChildren(status.rateLimiters.length ? h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, 'Key'), h('th', { class: 'num' }, 'Tokens'), h('th', { class: 'num' }, 'Rate /s'), h('th', { class: 'num' }, 'Used'))),
@@ -363,7 +376,8 @@ async function overviewPage(main) {
         h('td', { class: 'num' }, `${w.jobIds.length}/${w.capacity}`),
         h('td', {}, w.draining ? 'draining' : `${duration(serverNow() - Number(w.lastHeartbeatMs))} ago`)))))
       : h('div', { class: 'empty' }, 'No remote worker connected.'));
-  });
+  };
+  every(1500, refresh);
 }
 
 function feedPage(main) {
@@ -432,7 +446,17 @@ async function jobPage(main, id) {
         try { await api.post(`/api/v1/jobs/${encodeURIComponent(id)}/cancel`, { reason: 'cancelled from the dashboard' }); } catch (error) { showError(error); }
       },
     }, 'Cancel');
-    head.replaceChildren(h('h1', {}, job.id), badge(state), h('div', { class: 'actions' }, cancel));
+    const retry = (state === 'failed' || state === 'cancelled') && h('button', {
+      'data-testid': 'retry',
+      onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          await api.post(`/api/v1/jobs/${encodeURIComponent(id)}/retry`, { reason: 'retried from the dashboard' });
+          route(); // a new run: follow it from the start
+        } catch (error) { showError(error); }
+      },
+    }, 'Retry');
+    head.replaceChildren(h('h1', {}, job.id), badge(state), h('div', { class: 'actions' }, retry, cancel));
   };
   const renderBody = (state) => {
     const parts = [];
@@ -547,14 +571,70 @@ async function batchPage(main, id) {
   onLeave(() => stream.close());
 }
 
+/** #/jobs?queue=&state=&type=&label=k=v&batch=&order=: ListJobs, page by page. */
+async function jobsPage(main, params) {
+  const form = h('form', { class: 'panel filters', 'data-testid': 'filters' });
+  const results = h('div', { class: 'panel' });
+  const summary = h('p', { class: 'sub', 'data-testid': 'total' }, '');
+  const field = (name, label, placeholder) => h('label', {}, label,
+    h('input', { name, value: params.get(name) || '', placeholder, autocomplete: 'off' }));
+  const stateSelect = h('select', { name: 'state' }, h('option', { value: '' }, 'any state'),
+    STATES.map((s) => h('option', { value: s, selected: params.get('state') === s }, s)));
+  const orderSelect = h('select', { name: 'order' }, h('option', { value: 'newest' }, 'newest first'),
+    h('option', { value: 'oldest', selected: params.get('order') === 'oldest' }, 'oldest first'));
+  form.append(field('queue', 'Queue', 'any'), h('label', {}, 'State', stateSelect), field('type', 'Type', 'any'),
+    field('label', 'Label', 'key=value'), field('batch', 'Batch', 'id'), h('label', {}, 'Order', orderSelect),
+    h('button', { type: 'submit', 'data-testid': 'search' }, 'Search'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    for (const [key, value] of new FormData(form)) if (value && !(key === 'order' && value === 'newest')) next.set(key, value);
+    location.hash = `#/jobs?${next}`;
+  });
+  main.replaceChildren(h('h1', {}, 'Jobs'), summary, h('div', { id: 'page-error' }), form, results);
+
+  const tokens = [''];
+  const load = async (page) => {
+    const query = new URLSearchParams(params);
+    query.set('page_size', '25');
+    if (tokens[page]) query.set('page_token', tokens[page]);
+    let answer;
+    try {
+      answer = await api.get(`/api/v1/jobs?${query}`);
+    } catch (error) {
+      showError(error);
+      return;
+    }
+    showError(null);
+    tokens[page + 1] = answer.nextPageToken;
+    summary.textContent = `${number(answer.total)} job${answer.total === 1 ? '' : 's'} match`;
+    const rows = answer.jobs.map((job) => h('tr', {},
+      h('td', {}, jobLink(job.id)), h('td', {}, badge(stateName(job.state))), h('td', {}, job.queue), h('td', {}, job.type),
+      h('td', {}, Object.entries(job.labels || {}).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`))),
+      h('td', { class: 'num' }, `${job.attempt}/${job.maxAttempts}`),
+      h('td', { class: 'mono' }, new Date(Number(job.createdAtMs)).toLocaleString('en-GB')),
+      h('td', { class: 'note' }, stateName(job.state) === 'queued' ? `position ${job.position}` : (job.error ? job.error.message : ''))));
+    const pager = h('div', { class: 'pager' },
+      h('button', { class: 'ghost small', disabled: page === 0, onclick: () => load(page - 1) }, '← Newer'),
+      h('span', { class: 'note' }, `page ${page + 1}`),
+      h('button', { class: 'ghost small', disabled: !answer.nextPageToken, 'data-testid': 'next-page', onclick: () => load(page + 1) }, 'Older →'));
+    results.replaceChildren(answer.jobs.length ? h('table', { 'data-testid': 'jobs' },
+      h('thead', {}, h('tr', {}, ['Job', 'State', 'Queue', 'Type', 'Labels', 'Attempts', 'Created', ''].map((t) => h('th', {}, t)))),
+      h('tbody', {}, rows)) : h('div', { class: 'empty' }, 'No job matches.'), pager);
+  };
+  load(0);
+}
+
 // ---- routing -------------------------------------------------------------------
 
 function route() {
   for (const fn of cleanup) fn();
   cleanup = [];
   const main = document.getElementById('main');
-  const [, page, ...rest] = (location.hash || '#/').slice(1).split('/');
+  const [path, search] = (location.hash || '#/').slice(1).split('?');
+  const [, page, ...rest] = path.split('/');
   const arg = decodeURIComponent(rest.join('/'));
+  const params = new URLSearchParams(search || '');
   for (const link of document.querySelectorAll('[data-nav]')) {
     link.classList.toggle('active', link.dataset.nav === (page || 'overview'));
   }
@@ -563,6 +643,7 @@ function route() {
     case 'job': return jobPage(main, arg);
     case 'batch': return batchPage(main, arg);
     case 'feed': return feedPage(main);
+    case 'jobs': return jobsPage(main, params);
     default: return overviewPage(main);
   }
 }
@@ -587,6 +668,10 @@ document.addEventListener('DOMContentLoaded', () => {
     e.preventDefault();
     const id = document.getElementById('find-input').value.trim();
     if (!id) return;
+    if (id.includes('=')) { // key=value: the jobs with that label
+      location.hash = `#/jobs?${new URLSearchParams({ label: id })}`;
+      return;
+    }
     // A job id, else a batch id.
     try {
       await api.get(`/api/v1/jobs/${encodeURIComponent(id)}`);

@@ -18,7 +18,8 @@ struct Spoolctl: AsyncParsableCommand {
         discussion: "The server is --server or $SPOOL_SERVER (default 127.0.0.1:50051); the bearer token, when the "
             + "server needs one, is --token or $SPOOL_TOKEN. Exit status: 0 done, 1 the server refused or could not "
             + "be reached (the gRPC status is printed), 3 a watched job did not succeed.",
-        subcommands: [Enqueue.self, Batch.self, Cancel.self, Status.self, Watch.self, Work.self])
+        subcommands: [Enqueue.self, Batch.self, Cancel.self, Retry.self, Status.self, Jobs.self, Watch.self, Pause.self,
+                      Resume.self, Work.self])
 }
 
 /// Where the server is and how to authenticate; every subcommand takes these.

@@ -37,7 +37,7 @@ struct StatusReport {
                           "PER MIN", "MEAN RUN"],
                          status.queues.map { queue in
                              let counts = queue.counts ?? JobCounts()
-                             return [queue.name, "\(counts.scheduled)", "\(counts.queued)", "\(counts.running)",
+                             return [queue.name + (queue.paused ? " (paused)" : ""), "\(counts.scheduled)", "\(counts.queued)", "\(counts.running)",
                                      "\(counts.succeeded)", "\(counts.failed)", "\(counts.cancelled)",
                                      "\(queue.concurrency)", String(format: "%.0f", queue.throughputPerMinute),
                                      queue.meanRunMs > 0 ? duration(ms: queue.meanRunMs) : "-"]

@@ -73,7 +73,8 @@ def text(browser, selector):
 
 
 def console_errors(browser):
-    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    """The page's own errors (answers the API gave, 404s included, are the tests' business)."""
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE" and entry["source"] != "network"]
 
 
 def test_a_waiting_job_shows_its_position_then_finishes_live(server, browser, screenshots):
@@ -138,3 +139,38 @@ def test_an_unknown_job_says_so(server, browser):
     browser.get(f"http://127.0.0.1:{server.port}/#/job/no-such-job")
     wait_for(browser, lambda: "NOT_FOUND" in (text(browser, "#page-error") or ""))
     assert request(server, "GET", "/api/v1/jobs/no-such-job")[0].status == 404
+
+
+def test_the_pause_button_pauses_and_resumes_a_queue(server, browser):
+    browser.get(f"http://127.0.0.1:{server.port}/#/")
+    wait_for(browser, lambda: text(browser, "[data-testid=pause-render]") == "Pause")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=pause-render]").click()
+    wait_for(browser, lambda: text(browser, "[data-testid=queue-render] [data-testid=paused]") == "PAUSED")
+    assert next(q for q in get_json(server, "/api/v1/status")["queues"] if q["name"] == "render")["paused"]
+    wait_for(browser, lambda: text(browser, "[data-testid=pause-render]") == "Resume")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=pause-render]").click()
+    wait_for(browser, lambda: text(browser, "[data-testid=queue-render] [data-testid=paused]") is None)
+    assert not next(q for q in get_json(server, "/api/v1/status")["queues"] if q["name"] == "render")["paused"]
+
+
+def test_job_search_by_label_pages_through_the_matches(server, browser, screenshots):
+    ids = [enqueue(server, {"type": "spool.echo", "labels": {"repo": "acme/search", "n": str(n)}})["id"] for n in range(30)]
+    browser.get(f"http://127.0.0.1:{server.port}/#/jobs?label=repo%3Dacme%2Fsearch")
+    wait_for(browser, lambda: text(browser, "[data-testid=total]") == "30 jobs match")
+    first_page = browser.execute_script("return [...document.querySelectorAll('[data-testid=jobs] tbody tr td:first-child')].map(e => e.innerText)")
+    assert first_page == list(reversed(ids))[:25]
+    browser.save_screenshot(str(screenshots / "dashboard-jobs.png"))
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=next-page]").click()
+    wait_for(browser, lambda: browser.execute_script("return document.querySelectorAll('[data-testid=jobs] tbody tr').length") == 5)
+
+
+def test_the_retry_button_runs_a_cancelled_job_again(server, browser):
+    job = enqueue(server, sleep_job("crawl", steps=600, step_ms=100, runAtMs=4102444800000))
+    post_json(server, f"/api/v1/jobs/{job['id']}/cancel", {})
+    browser.get(f"http://127.0.0.1:{server.port}/#/job/{job['id']}")
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "CANCELLED")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=retry]").click()
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") in ("QUEUED", "RUNNING"))
+    assert get_json(server, f"/api/v1/jobs/{job['id']}")["state"] in ("JOB_STATE_QUEUED", "JOB_STATE_RUNNING")
+    post_json(server, f"/api/v1/jobs/{job['id']}/cancel", {})
+    assert console_errors(browser) == []

@@ -136,3 +136,27 @@ def test_watch_resumes_when_the_server_restarts(tmp_path):
     assert watch.returncode == 0, err
     assert "stream broke (UNAVAILABLE" in err and "resuming after seq" in err
     assert out.count("snapshot") == 1 and "SUCCEEDED" in out.splitlines()[-1] and "attempt 2/3" in out.splitlines()[-1]
+
+
+def test_jobs_lists_by_label_and_state_and_retry_runs_a_failed_job_again(server):
+    ids = [spoolctl(server, "enqueue", "spool.echo", "--label", "cli=list").stdout.strip() for _ in range(3)]
+    listed = spoolctl(server, "jobs", "--label", "cli=list", "--limit", "2")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ids[::-1][:2] and lines[-1] == "2 of 3 matching"
+    failed = spoolctl(server, "enqueue", "spool.fail", "--payload", '{"permanent": true}', "--max-attempts", "1",
+                      "--label", "cli=retry", "--watch")
+    assert failed.returncode == 3
+    job_id = spoolctl(server, "jobs", "--label", "cli=retry", "--state", "failed").stdout.split()[0]
+    retried = spoolctl(server, "retry", job_id, "--reason", "again")
+    assert retried.returncode == 0 and retried.stdout.split()[0] == job_id
+    bad = spoolctl(server, "jobs", "--state", "sideways")
+    assert bad.returncode != 0 and "--state must be one of" in bad.stderr
+
+
+def test_pause_and_resume_show_in_status(server):
+    paused = spoolctl(server, "pause", "cli-queue")
+    assert paused.returncode == 0 and paused.stdout.startswith("cli-queue  paused")
+    assert "cli-queue (paused)" in spoolctl(server, "status").stdout
+    resumed = spoolctl(server, "resume", "cli-queue")
+    assert resumed.returncode == 0 and resumed.stdout.startswith("cli-queue  running")

@@ -12,7 +12,7 @@ import grpc
 
 from spool_client._proto import queue_pb2, queue_pb2_grpc
 from spool_client._proto.queue_pb2 import (BatchSummary, EnqueueBatchResponse, GetStatusResponse, Job, JobSpec,
-                                           ProgressEvent)
+                                           ListJobsResponse, ProgressEvent, QueueStatus)
 
 Payload = Union[bytes, str, Mapping[str, Any]]
 """Bytes as they are, text as UTF-8, a mapping as JSON."""
@@ -151,6 +151,61 @@ class Client:
         """One job as it is now (`retry_for` as in status())."""
         return self.status([job_id], only_selected=True, retry_for=retry_for).jobs[0]
 
+    def list_jobs(self, *, queue: str = "", states: Iterable[JobState] = (), type: str = "", batch_id: str = "",
+                  labels: Mapping[str, str] | None = None, created_after_ms: int = 0, created_before_ms: int = 0,
+                  oldest_first: bool = False, page_size: int = 0, page_token: str = "",
+                  retry_for: float = 0.0) -> ListJobsResponse:
+        """One page of the retained jobs every given filter matches, newest first (or
+        oldest), with `total` (all that match) and `next_page_token` ("" on the last
+        page). `retry_for` as in status()."""
+        request = queue_pb2.ListJobsRequest(
+            queue=queue, states=[queue_pb2.JobState.Name(int(state)) for state in states], type=type, batch_id=batch_id, labels=dict(labels or {}),
+            created_after_ms=created_after_ms, created_before_ms=created_before_ms, oldest_first=oldest_first,
+            page_size=page_size, page_token=page_token)
+        answer: ListJobsResponse = self._call(self._stub.ListJobs, request, retry_for=retry_for)
+        return answer
+
+    def jobs(self, **filters: Any) -> Iterator[Job]:
+        """Every job list_jobs(**filters) matches, page after page."""
+        token = ""
+        while True:
+            page = self.list_jobs(**filters, page_token=token)
+            yield from page.jobs
+            token = page.next_page_token
+            if not token:
+                return
+
+    def retry(self, job_id: str, *, reason: str = "") -> Job:
+        """Runs a FAILED or CANCELLED job again, under its id, with fresh attempts; any
+        other state is FAILED_PRECONDITION. (Not retried on UNAVAILABLE by itself: a
+        second Retry of a job that the first one already queued is refused.)"""
+        answer = self._call(self._stub.Retry, queue_pb2.RetryRequest(job_id=job_id, reason=reason))
+        job: Job = answer.job
+        return job
+
+    def update_queue(self, queue: str, *, paused: bool | None = None, concurrency: int = 0,
+                     rate_per_second: float | None = None, burst: float = 0.0, reset: bool = False,
+                     retry_for: float = 0.0) -> QueueStatus:
+        """Pauses or resumes a queue, or sets its concurrency (0: unchanged) or rate
+        (0: no limit; None: unchanged), kept across restarts; `reset` first returns it
+        to the config file's settings. The same update may be repeated safely, so
+        `retry_for` (seconds) tries again while the server cannot be reached."""
+        request = queue_pb2.UpdateQueueRequest(queue=queue, concurrency=concurrency, reset=reset)
+        if paused is not None:
+            request.pause = queue_pb2.UpdateQueueRequest.PAUSE_PAUSE if paused else queue_pb2.UpdateQueueRequest.PAUSE_RESUME
+        if rate_per_second is not None:
+            request.rate.CopyFrom(queue_pb2.QueueRate(per_second=rate_per_second, burst=burst))
+        answer = self._call(self._stub.UpdateQueue, request, retry_for=retry_for)
+        status: QueueStatus = answer.queue
+        return status
+
+    def pause(self, queue: str, *, retry_for: float = 0.0) -> QueueStatus:
+        """The queue takes jobs and starts none until resume()."""
+        return self.update_queue(queue, paused=True, retry_for=retry_for)
+
+    def resume(self, queue: str, *, retry_for: float = 0.0) -> QueueStatus:
+        return self.update_queue(queue, paused=False, retry_for=retry_for)
+
     def watch(self, job_ids: Iterable[str] = (), *, batch_id: str = "", queue: str = "", after_seq: int = 0,
               reconnect_for: float = 60.0) -> Iterator[ProgressEvent]:
         """The progress events of the selected jobs (exactly one of job ids, a batch or a
@@ -209,5 +264,6 @@ class _Backoff:
         self._delay = min(1.0, self._delay * 2)
 
 
-__all__ = ["BatchSummary", "Client", "Enqueued", "Job", "JobSpec", "JobState", "Payload", "ProgressEvent",
+__all__ = ["BatchSummary", "Client", "Enqueued", "Job", "JobSpec", "JobState", "ListJobsResponse", "Payload",
+           "ProgressEvent", "QueueStatus",
            "SpoolError", "job_spec"]

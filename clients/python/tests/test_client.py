@@ -167,6 +167,8 @@ def test_status_job_and_cancel_retry_while_the_server_restarts(tmp_path, monkeyp
     failed = _signal_each_retry(monkeypatch)
     with Client(f"127.0.0.1:{port}") as spool:
         for call in (lambda: spool.status(retry_for=60).queues[0].name,
+                     lambda: spool.list_jobs(retry_for=60).total,
+                     lambda: spool.pause("default", retry_for=60).paused,
                      lambda: JobState(spool.job(job_id, retry_for=60).state),
                      lambda: JobState(spool.cancel(job_id, retry_for=60)[0].state)):
             failed.clear()
@@ -189,3 +191,28 @@ def test_status_job_and_cancel_retry_while_the_server_restarts(tmp_path, monkeyp
 def test_an_enqueue_retry_needs_an_idempotency_key(spool):
     with pytest.raises(ValueError, match="needs an idempotency_key"):
         spool.enqueue("spool.echo", retry_for=5)
+
+
+def test_jobs_are_listed_by_label_page_by_page_and_a_failed_one_retried(spool):
+    ids = [spool.enqueue("spool.echo", b"", labels={"suite": "list", "n": str(n)}).job.id for n in range(5)]
+    page = spool.list_jobs(labels={"suite": "list"}, page_size=2)
+    assert page.total == 5 and [job.id for job in page.jobs] == ids[::-1][:2] and page.next_page_token
+    assert [job.id for job in spool.jobs(labels={"suite": "list"}, page_size=2, oldest_first=True)] == ids
+    failed = spool.enqueue("spool.fail", {"permanent": True}, max_attempts=1, labels={"suite": "retry"}).job
+    assert JobState(spool.wait(failed.id).state) is JobState.FAILED
+    assert [job.id for job in spool.list_jobs(states=[JobState.FAILED], labels={"suite": "retry"}).jobs] == [failed.id]
+    retried = spool.retry(failed.id, reason="once more")
+    assert retried.id == failed.id and retried.attempt == 0
+    with pytest.raises(SpoolError) as raised:
+        spool.retry("no-such-job")
+    assert raised.value.code == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_queue_is_paused_resumed_and_given_a_rate(spool):
+    status = spool.update_queue("pausable", paused=True, concurrency=2, rate_per_second=3, burst=6)
+    assert status.paused and status.concurrency == 2
+    job = spool.enqueue("spool.echo", b"", queue="pausable").job
+    assert JobState(spool.job(job.id).state) is JobState.QUEUED and spool.job(job.id).position == 1
+    assert not spool.resume("pausable").paused
+    assert JobState(spool.wait(job.id).state) is JobState.SUCCEEDED
+    assert not spool.update_queue("pausable", reset=True).paused
