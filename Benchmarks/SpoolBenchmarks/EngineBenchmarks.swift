@@ -236,3 +236,64 @@ func benchSingleEnqueues(jobs: Int) async throws {
     print("engine: \(format(Double(jobs) / seconds)) single-job enqueues/s from \(callers) concurrent callers (\(store.commitCount) commits)")
     await engine.shutdown(gracePeriodMs: 0)
 }
+
+/// ListJobs on the SQLite store at JOBS retained jobs (10 queues, 5 types,
+/// every state, a label on one job in ten, batches of 1000): the time of
+/// one page of 50 for each kind of filter, and of the total that comes
+/// with a first page.
+func benchList(jobs: Int) async throws {
+    let (path, store) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+    var generator = JobIDGenerator(seed: 1)
+    var seq: Int64 = 0
+    let start = ContinuousClock.now
+    for _ in 0..<(jobs / 1000) {
+        let batchID = generator.next(nowMs: 1_800_000_000_000)
+        let batch = (0..<1000).map { _ -> NewJob in
+            seq += 1
+            let n = Int(seq)
+            var record = JobRecord(
+                id: generator.next(nowMs: 1_800_000_000_000 + seq, seq: seq), seq: seq, queue: "q\(n % 10)",
+                type: "t\(n % 5)", state: JobState.allCases[(n / 7) % 6], maxAttempts: 3, timeoutMs: 0, runAtMs: 0,
+                batchId: batchID, labels: n % 10 == 0 ? ["repo": "r\(n % 1000)"] : [:], createdAtMs: 1_800_000_000_000 + seq)
+            if record.state.isTerminal { record.finishedAtMs = record.createdAtMs }
+            return NewJob(record, payload: [1])
+        }
+        _ = try await store.insert(batch)
+    }
+    print("list: \(jobs) jobs stored in \(format(elapsed(since: start), 1)) s")
+    func query(_ body: (inout JobQuery) -> Void) -> JobQuery {
+        var query = JobQuery()
+        body(&query)
+        return query
+    }
+    let middle = 1_800_000_000_000 + Int64(jobs / 2)
+    let cases: [(String, JobQuery)] = [
+        ("no filter", query { _ in }),
+        ("queue", query { $0.queue = "q3" }),
+        ("queue + state", query { $0.queue = "q3"; $0.states = [.failed] }),
+        ("two states", query { $0.states = [.failed, .cancelled] }),
+        ("type", query { $0.type = "t2" }),
+        ("label", query { $0.labels = ["repo": "r470"] }),
+        ("label + state", query { $0.labels = ["repo": "r470"]; $0.states = [.queued] }),
+        ("batch", query { $0.batchID = "nope" }),
+        ("created in a minute", query { $0.createdAfterMs = middle; $0.createdBeforeMs = middle + 60_000 }),
+        ("queue, oldest first", query { $0.queue = "q3"; $0.oldestFirst = true }),
+    ]
+    for (name, base) in cases {
+        // A later page (from the first page's token) is what paging costs; the first carries the count.
+        let first = try await store.jobs(matching: base)
+        var next = base
+        next.afterSeq = first.nextAfterSeq
+        next.knownTotal = first.total
+        let rounds = 200
+        let pageStart = ContinuousClock.now
+        for _ in 0..<rounds { _ = try await store.jobs(matching: next) }
+        let perPage = elapsed(since: pageStart) / Double(rounds)
+        let countStart = ContinuousClock.now
+        for _ in 0..<5 { _ = try await store.jobs(matching: base) }
+        let perFirst = elapsed(since: countStart) / 5
+        print("list: \(name): a page of \(first.jobs.count) in \(format(perPage * 1e6, 0)) µs; "
+              + "the first page with the total (\(first.total)) in \(format(perFirst * 1e3, 2)) ms")
+    }
+}

@@ -1,6 +1,6 @@
 // Spool's in-process benchmarks: each prints its figures; none is a test.
 //
-//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | remote [JOBS [CAPACITY]] | recover DATABASE]
+//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | recover DATABASE]
 import Foundation
 import SpoolCore
 import SpoolWire
@@ -96,6 +96,8 @@ case "enqueues":
     try await benchSingleEnqueues(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 200_000)
 case "store":
     try await benchStore(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 200_000)
+case "list":
+    try await benchList(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
 case "status":
     try await benchStatus(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 1_000_000)
 case "remote":
@@ -104,5 +106,5 @@ case "remote":
 case "recover" where arguments.count == 2:
     try await benchRecovery(path: arguments.last!)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | remote [JOBS [CAPACITY]] | recover DATABASE]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | recover DATABASE]")
 }

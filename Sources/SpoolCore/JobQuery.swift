@@ -17,6 +17,8 @@ public struct JobQuery: Sendable, Equatable {
     public var pageSize = JobQuery.defaultPageSize
     /// Continue after this seq (in the query's order).
     public var afterSeq: Int64?
+    /// The total a first page gave: later pages answer it instead of counting again.
+    public var knownTotal: Int?
 
     public static let defaultPageSize = 50
     public static let maxPageSize = 1000
@@ -42,7 +44,7 @@ public struct JobPage: Sendable, Equatable {
     public var jobs: [JobRecord]
     /// The seq to continue after; nil on the last page.
     public var nextAfterSeq: Int64?
-    /// Every stored job the filters match.
+    /// Every stored job the filters match (as the first page counted them).
     public var total: Int
 
     public init(jobs: [JobRecord], nextAfterSeq: Int64?, total: Int) {

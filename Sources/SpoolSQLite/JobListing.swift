@@ -24,34 +24,35 @@ struct JobListing {
 
     func page(_ query: JobQuery) throws -> JobPage {
         let columns = Row.columns.map { "jobs.\($0)" }.joined(separator: ", ")
+        var labels = query.labels.sorted { $0.key < $1.key }
+        let drivenByLabel = !labels.isEmpty && query.queue == nil && query.type == nil
+        let driver = drivenByLabel ? labels.removeFirst() : nil
+        // The seq the scan is ordered by: a range on it is a range of the scan's index.
+        let seq = drivenByLabel ? "l.seq" : "jobs.seq"
+
         var filters = Conditions()
         if let queue = query.queue { filters.add("jobs.queue = ?", .text(queue)) }
         if let type = query.type { filters.add("jobs.type = ?", .text(type)) }
         if let batch = query.batchID {
             // A batch's jobs lie in its range of seqs (table batches).
             filters.add("""
-                jobs.seq BETWEEN coalesce((SELECT first_seq FROM batches WHERE id = ?), 1)
+                \(seq) BETWEEN coalesce((SELECT first_seq FROM batches WHERE id = ?), 1)
                 AND coalesce((SELECT last_seq FROM batches WHERE id = ?), 0) AND jobs.batch_id = ?
                 """, .text(batch), .text(batch), .text(batch))
         }
         if let after = query.createdAfterMs {
-            filters.add("jobs.seq >= ?", .integer(try firstSeq(createdAtOrAfter: after)))
+            filters.add("\(seq) >= ?", .integer(try firstSeq(createdAtOrAfter: after)))
             filters.add("jobs.created_at_ms >= ?", .integer(after))
         }
         if let before = query.createdBeforeMs {
-            filters.add("jobs.seq < ?", .integer(try firstSeq(createdAtOrAfter: before)))
+            filters.add("\(seq) < ?", .integer(try firstSeq(createdAtOrAfter: before)))
             filters.add("jobs.created_at_ms < ?", .integer(before))
         }
-        var labels = query.labels.sorted { $0.key < $1.key }
-        let drivenByLabel = !labels.isEmpty && query.queue == nil && query.type == nil
-        let driver = drivenByLabel ? labels.removeFirst() : nil
         for (key, value) in labels {
-            filters.add("EXISTS (SELECT 1 FROM job_labels AS l WHERE l.key = ? AND l.value = ? AND l.seq = jobs.seq)",
+            filters.add("EXISTS (SELECT 1 FROM job_labels AS other WHERE other.key = ? AND other.value = ? AND other.seq = jobs.seq)",
                         .text(key), .text(value))
         }
         let states = query.states.isEmpty ? JobState.allCases : Array(Set(query.states)).sorted { $0.rawValue < $1.rawValue }
-        let order = query.oldestFirst ? "ASC" : "DESC"
-        let limit = Int64(query.pageSize + 1)
 
         // (FROM, conditions) of each scan; their rows are merged by seq.
         var scans: [(from: String, conditions: Conditions)] = []
@@ -72,23 +73,29 @@ struct JobListing {
             scans.append(("jobs", filters))
         }
 
-        var total = 0
         var rows: [JobRecord] = []
         for scan in scans {
-            let count = try database.prepare("SELECT count(*) FROM \(scan.from)\(scan.conditions.whereClause)")
-            try count.bind(scan.conditions.values)
-            if try count.step() { total += Int(count.integer(0)) }
-
             var conditions = scan.conditions
-            if let cursor = query.afterSeq { conditions.add(query.oldestFirst ? "jobs.seq > ?" : "jobs.seq < ?", .integer(cursor)) }
+            if let cursor = query.afterSeq { conditions.add(query.oldestFirst ? "\(seq) > ?" : "\(seq) < ?", .integer(cursor)) }
             let select = try database.prepare("""
-                SELECT \(columns) FROM \(scan.from)\(conditions.whereClause) ORDER BY jobs.seq \(order) LIMIT ?
+                SELECT \(columns) FROM \(scan.from)\(conditions.whereClause) ORDER BY \(seq) \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?
                 """)
-            try select.bind(conditions.values + [.integer(limit)])
+            try select.bind(conditions.values + [.integer(Int64(query.pageSize + 1))])
             while try select.step() { rows.append(try Row.record(from: select)) }
         }
         rows.sort { query.oldestFirst ? $0.seq < $1.seq : $0.seq > $1.seq }
         let page = Array(rows.prefix(query.pageSize))
+
+        // The total: counted for a first page (each match read once from the
+        // scan's index); later pages carry the first page's.
+        var total = query.knownTotal ?? 0
+        if query.knownTotal == nil {
+            for scan in scans {
+                let count = try database.prepare("SELECT count(*) FROM \(scan.from)\(scan.conditions.whereClause)")
+                try count.bind(scan.conditions.values)
+                if try count.step() { total += Int(count.integer(0)) }
+            }
+        }
         return JobPage(jobs: page, nextAfterSeq: rows.count > page.count ? page.last?.seq : nil, total: total)
     }
 
@@ -105,9 +112,11 @@ struct JobListing {
             try atOrAfter.bind([.integer(seq)])
             return try atOrAfter.step() ? (atOrAfter.integer(0), atOrAfter.integer(1)) : nil
         }
-        let bounds = try database.prepare("SELECT coalesce(min(seq), 1), coalesce(max(seq), 0) FROM jobs")
-        guard try bounds.step() else { return 1 }
-        var low = bounds.integer(0), high = bounds.integer(1) + 1  // the answer is in low...high
+        // Two statements: SQLite reads min() or max() of the rowid in O(1) only alone.
+        let first = try database.prepare("SELECT seq FROM jobs ORDER BY seq LIMIT 1")
+        let last = try database.prepare("SELECT seq FROM jobs ORDER BY seq DESC LIMIT 1")
+        guard try first.step(), try last.step() else { return 1 }
+        var low = first.integer(0), high = last.integer(0) + 1  // the answer is in low...high
         while low < high {
             let middle = low + (high - low) / 2
             guard let found = try probe(middle) else { high = middle; continue }

@@ -28,13 +28,16 @@ struct AdminCalls: Sendable {
         }
         query.pageSize = request.pageSize == 0 ? JobQuery.defaultPageSize : Int(request.pageSize)
         if !request.pageToken.isEmpty {
-            guard let seq = Int64(request.pageToken), seq > 0 else {
+            // "SEQ.TOTAL": where the last page ended, and the first page's total.
+            let parts = request.pageToken.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let seq = Int64(parts[0]), seq > 0, let total = Int(parts[1]), total >= 0 else {
                 throw GRPCStatus(.invalidArgument, "page_token is not one a ListJobs answer gave")
             }
             query.afterSeq = seq
+            query.knownTotal = total
         }
         let page = try await mapped { try await engine.listJobs(query) }
-        return ListJobsResponse(jobs: page.jobs.map(Job.init), nextPageToken: page.nextAfterSeq.map(String.init) ?? "",
+        return ListJobsResponse(jobs: page.jobs.map(Job.init), nextPageToken: page.nextAfterSeq.map { "\($0).\(page.total)" } ?? "",
                                 total: Int64(page.total))
     }
 

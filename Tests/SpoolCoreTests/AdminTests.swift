@@ -68,8 +68,8 @@ struct AdminTests {
         #expect(try await h.view(second).position == 2)
         #expect(try await h.engine.status().queues[0].counts[.running] == 0)
         _ = try await h.engine.updateQueue("default", paused: false)
-        #expect(await h.nextStart() == first)
-        #expect(await h.nextStart() == second)
+        // Both start (their handlers' tasks may report in either order).
+        #expect(Set([await h.nextStart(), await h.nextStart()]) == [first, second])
         h.gate.open(first)
         h.gate.open(second)
         try await h.until(second, is: .succeeded)

@@ -81,6 +81,7 @@ struct JobListingTests {
                 pages += 1
                 guard let next = answer.nextAfterSeq, pages <= 700 else { break }
                 page.afterSeq = next
+                page.knownTotal = answer.total
             }
             #expect(seen.map(\.seq) == expected.map(\.seq), "\(query)")
             #expect(seen == expected)

@@ -96,7 +96,8 @@ final class InMemoryJobStore: JobStore {
             return query.oldestFirst ? record.seq > cursor : record.seq < cursor
         }
         let page = Array(after.prefix(query.pageSize))
-        return JobPage(jobs: page, nextAfterSeq: after.count > page.count ? page.last?.seq : nil, total: matching.count)
+        return JobPage(jobs: page, nextAfterSeq: after.count > page.count ? page.last?.seq : nil,
+                       total: query.knownTotal ?? matching.count)
     }
     func job(id: String) async throws -> JobRecord? {
         await pauseIfAsked(at: .jobRead)
