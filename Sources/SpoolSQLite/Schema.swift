@@ -120,7 +120,6 @@ public enum Schema {
             CREATE INDEX jobs_state ON jobs (state);
             DROP INDEX jobs_unfinished;
             CREATE INDEX jobs_queue_state ON jobs (queue, state);
-            CREATE INDEX jobs_type_state ON jobs (type, state);
             CREATE TABLE job_labels (
                 key             TEXT NOT NULL,
                 value           TEXT NOT NULL,
