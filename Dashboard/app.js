@@ -64,6 +64,15 @@ function decodeBase64(text) {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
+/** A WaitReason for people, its times shown as clock times. */
+function waitText(wait) {
+  switch (wait.kind) {
+    case 'KIND_RUN_AT': return `scheduled for ${clockTime(wait.untilMs)}`;
+    case 'KIND_RATE': return `rate limit ${wait.key}: next token ${eta(wait.untilMs)}`;
+    default: return wait.text;
+  }
+}
+
 /** Bytes as text for people: pretty JSON, UTF-8 text, or a hex dump's start. */
 function preview(bytes) {
   if (bytes.length === 0) return '(empty)';
@@ -465,7 +474,10 @@ async function jobPage(main, id) {
         state === 'queued'
           ? h('div', {}, h('div', { class: 'note' }, 'Position'), h('div', { class: 'big', 'data-testid': 'position' }, `#${number(job.position)}`))
           : h('div', {}, h('div', { class: 'note' }, 'Runs at'), h('div', { class: 'big' }, clockTime(job.runAtMs))),
-        h('div', {}, h('div', { class: 'note' }, 'Expected done'), h('div', { class: 'big' }, eta(job.etaMs)))));
+        h('div', {}, h('div', { class: 'note' }, 'Expected done'), h('div', { class: 'big' }, eta(job.etaMs))),
+        job.wait ? h('div', { class: 'why' }, h('div', { class: 'note' }, 'Why it waits'),
+          h('div', { class: 'reason', 'data-testid': 'wait-reason' }, waitText(job.wait)),
+          (job.wait.holderJobIds || []).length ? h('div', { class: 'note' }, 'held by ', job.wait.holderJobIds.map((id) => jobLink(id))) : '') : ''));
     }
     const p = job.progress || {};
     const fraction = state === 'succeeded' ? 1 : p.fraction || 0;
@@ -613,7 +625,8 @@ async function jobsPage(main, params) {
       h('td', {}, Object.entries(job.labels || {}).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`))),
       h('td', { class: 'num' }, `${job.attempt}/${job.maxAttempts}`),
       h('td', { class: 'mono' }, new Date(Number(job.createdAtMs)).toLocaleString('en-GB')),
-      h('td', { class: 'note' }, stateName(job.state) === 'queued' ? `position ${job.position}` : (job.error ? job.error.message : ''))));
+      h('td', { class: 'note' }, job.wait ? (job.wait.kind === 'KIND_BEHIND' ? `position ${job.position}` : waitText(job.wait))
+        : (job.error ? job.error.message : ''))));
     const pager = h('div', { class: 'pager' },
       h('button', { class: 'ghost small', disabled: page === 0, onclick: () => load(page - 1) }, '← Newer'),
       h('span', { class: 'note' }, `page ${page + 1}`),

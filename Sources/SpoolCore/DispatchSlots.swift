@@ -31,6 +31,10 @@ struct DispatchSlots {
     /// The lane a job of `type` waits in when no place is free: "" for
     /// spoold's own slots, else its (remote) type.
     func lane(of type: String) -> String {
+        Self.lane(ofType: type, remoteTypes: remoteTypes)
+    }
+
+    static func lane(ofType type: String, remoteTypes: [String: RemoteTypeConfiguration]) -> String {
         remoteTypes[type] == nil ? "" : type
     }
 

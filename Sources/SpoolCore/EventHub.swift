@@ -5,6 +5,13 @@
 /// in a ring of the last `replayLimit`, so a stream resuming with
 /// `after_seq` first gets what it missed.
 struct EventHub {
+    /// What a position event told a stream of one job.
+    struct PositionMark: Equatable {
+        var position: Int
+        var wait: WaitReason.Kind?
+        var key: String
+    }
+
     struct Subscriber {
         let selection: Selection
         let subscription: Subscription
@@ -12,7 +19,7 @@ struct EventHub {
         var open: Set<JobID>
         let positionIntervalMs: Int64
         var nextPositionMs: Int64 = 0
-        var sentPositions: [JobID: Int] = [:]
+        var sentPositions: [JobID: PositionMark] = [:]
     }
 
     private(set) var lastSeq: UInt64

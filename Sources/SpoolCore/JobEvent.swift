@@ -6,11 +6,54 @@ public struct JobView: Sendable, Equatable {
     public var position: Int
     /// Estimated finish time in ms since the epoch; 0: unknown.
     public var etaMs: Int64
+    /// Why a SCHEDULED or QUEUED job is not running yet; nil otherwise.
+    public var wait: WaitReason?
 
-    public init(record: JobRecord, position: Int = 0, etaMs: Int64 = 0) {
+    public init(record: JobRecord, position: Int = 0, etaMs: Int64 = 0, wait: WaitReason? = nil) {
         self.record = record
         self.position = position
         self.etaMs = etaMs
+        self.wait = wait
+    }
+}
+
+/// Why a waiting job does not run yet, as the engine sees it now (docs/api.md:
+/// Why a job waits): the first thing that holds it back.
+public struct WaitReason: Sendable, Equatable {
+    public enum Kind: Int32, Sendable, CaseIterable {
+        /// SCHEDULED: its run time is not reached (`untilMs`).
+        case runAt = 1
+        /// Jobs of its queue come first (`ahead`); nothing else holds it.
+        case behind = 2
+        /// Its queue already runs its concurrency's worth (`ahead` jobs before it).
+        case queueConcurrency = 3
+        /// Every place that can run its type is taken (spoold's worker slots, or its remote workers' capacity).
+        case workers = 4
+        /// A lock key it needs is held (`key`, `holders`; `ahead` waiters before it).
+        case lock = 5
+        /// A rate limiter has no token (`key`: the rate key or "queue:NAME"; the next at `untilMs`).
+        case rate = 6
+        /// Its queue is paused.
+        case paused = 7
+        /// Its type runs on remote workers and none is connected.
+        case noWorker = 8
+    }
+
+    public var kind: Kind
+    /// For people: "lock repo:acme held by 1 job, 2 waiting before it".
+    public var text: String
+    public var key = ""
+    public var holders: [String] = []
+    public var ahead = 0
+    public var untilMs: Int64 = 0
+
+    public init(_ kind: Kind, _ text: String, key: String = "", holders: [String] = [], ahead: Int = 0, untilMs: Int64 = 0) {
+        self.kind = kind
+        self.text = text
+        self.key = key
+        self.holders = holders
+        self.ahead = ahead
+        self.untilMs = untilMs
     }
 }
 

@@ -81,6 +81,16 @@ public struct LockTable {
 
     public func holders(of key: String) -> Set<QueueKey> { locks[key]?.holders ?? [] }
 
+    /// Whether `job` could take `key` now.
+    func isAvailable(_ key: String, to job: QueueKey) -> Bool {
+        locks[key]?.isAvailable(to: job) ?? true
+    }
+
+    /// How many of `key`'s waiters come before `job` (nil: it does not wait for it).
+    func waitersAhead(of job: QueueKey, for key: String) -> Int? {
+        locks[key]?.waiters.position(of: job).map { $0 - 1 }
+    }
+
     /// Every key in use, for status pages.
     public var keys: [String] { locks.keys.sorted() }
 

@@ -9,7 +9,27 @@ extension QueueEngine {
     func view(_ record: JobRecord, atMs now: Int64) -> JobView {
         // Only a QUEUED job has a position; asking the scheduler costs a copy of it.
         let position = record.state == .queued ? scheduler.position(of: record) : 0
-        return JobView(record: record, position: position, etaMs: eta(of: record, position: position, atMs: now))
+        return JobView(record: record, position: position, etaMs: eta(of: record, position: position, atMs: now),
+                       wait: waitReason(record, atMs: now))
+    }
+
+    /// Why `record` waits, if it does (`Scheduler.waitReason`).
+    func waitReason(_ record: JobRecord, atMs now: Int64) -> WaitReason? {
+        guard record.state == .queued || record.state == .scheduled else { return nil }
+        return scheduler.waitReason(
+            record, atMs: now, holderIDs: { keys in keys.compactMap { self.table[$0.seq]?.id } },
+            noPlace: { lane in self.noPlaceReason(lane: lane) })
+    }
+
+    /// Why no place is free in `lane` ("": spoold's own slots), if none is.
+    private func noPlaceReason(lane: String) -> WaitReason? {
+        if lane.isEmpty {
+            return freeWorkers.isEmpty ? WaitReason(.workers, "all \(workers.count) of spoold's worker slots are busy") : nil
+        }
+        let serving = remoteWorkers.values.filter { $0.takesWork && $0.types.contains(lane) }
+        if serving.isEmpty { return WaitReason(.noWorker, "no worker for type \(lane) is connected") }
+        let free = serving.reduce(0) { $0 + $1.free }
+        return free == 0 ? WaitReason(.workers, "all \(serving.count) workers for type \(lane) are busy") : nil
     }
 
     /// When the job should finish: from its progress while it runs, else
@@ -268,7 +288,7 @@ extension QueueEngine {
     }
 
     /// Sends each job and batch stream the positions of its QUEUED jobs that
-    /// moved since it last heard, at most once per its interval. Answers
+    /// moved, or whose reason to wait changed, since it last heard, at most once per its interval. Answers
     /// when to look again (nil: no such stream is left; the ticker stops).
     func publishPositions() -> Int64? {
         let now = clock.nowMs
@@ -284,10 +304,12 @@ extension QueueEngine {
                 var sent = subscriber.sentPositions
                 for seq in seqs {
                     guard let record = table[seq], record.state == .queued else { continue }
-                    let position = scheduler.position(of: record)
-                    guard sent[record.jobID] != position else { continue }
-                    sent[record.jobID] = position
                     var event = event(.position, record, note: "", atMs: now)
+                    // A new position, or a new reason to wait (a lock taken, a queue paused).
+                    let mark = EventHub.PositionMark(position: event.job.position, wait: event.job.wait?.kind,
+                                                     key: event.job.wait?.key ?? "")
+                    guard sent[record.jobID] != mark else { continue }
+                    sent[record.jobID] = mark
                     event.seq = hub.nextSeq()
                     subscriber.subscription.push(event)
                 }

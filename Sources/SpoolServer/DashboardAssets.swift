@@ -84,6 +84,15 @@ function decodeBase64(text) {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
+/** A WaitReason for people, its times shown as clock times. */
+function waitText(wait) {
+  switch (wait.kind) {
+    case 'KIND_RUN_AT': return `scheduled for ${clockTime(wait.untilMs)}`;
+    case 'KIND_RATE': return `rate limit ${wait.key}: next token ${eta(wait.untilMs)}`;
+    default: return wait.text;
+  }
+}
+
 /** Bytes as text for people: pretty JSON, UTF-8 text, or a hex dump's start. */
 function preview(bytes) {
   if (bytes.length === 0) return '(empty)';
@@ -485,7 +494,10 @@ async function jobPage(main, id) {
         state === 'queued'
           ? h('div', {}, h('div', { class: 'note' }, 'Position'), h('div', { class: 'big', 'data-testid': 'position' }, `#${number(job.position)}`))
           : h('div', {}, h('div', { class: 'note' }, 'Runs at'), h('div', { class: 'big' }, clockTime(job.runAtMs))),
-        h('div', {}, h('div', { class: 'note' }, 'Expected done'), h('div', { class: 'big' }, eta(job.etaMs)))));
+        h('div', {}, h('div', { class: 'note' }, 'Expected done'), h('div', { class: 'big' }, eta(job.etaMs))),
+        job.wait ? h('div', { class: 'why' }, h('div', { class: 'note' }, 'Why it waits'),
+          h('div', { class: 'reason', 'data-testid': 'wait-reason' }, waitText(job.wait)),
+          (job.wait.holderJobIds || []).length ? h('div', { class: 'note' }, 'held by ', job.wait.holderJobIds.map((id) => jobLink(id))) : '') : ''));
     }
     const p = job.progress || {};
     const fraction = state === 'succeeded' ? 1 : p.fraction || 0;
@@ -633,7 +645,8 @@ async function jobsPage(main, params) {
       h('td', {}, Object.entries(job.labels || {}).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`))),
       h('td', { class: 'num' }, `${job.attempt}/${job.maxAttempts}`),
       h('td', { class: 'mono' }, new Date(Number(job.createdAtMs)).toLocaleString('en-GB')),
-      h('td', { class: 'note' }, stateName(job.state) === 'queued' ? `position ${job.position}` : (job.error ? job.error.message : ''))));
+      h('td', { class: 'note' }, job.wait ? (job.wait.kind === 'KIND_BEHIND' ? `position ${job.position}` : waitText(job.wait))
+        : (job.error ? job.error.message : ''))));
     const pager = h('div', { class: 'pager' },
       h('button', { class: 'ghost small', disabled: page === 0, onclick: () => load(page - 1) }, '← Newer'),
       h('span', { class: 'note' }, `page ${page + 1}`),
@@ -905,5 +918,7 @@ button.small { padding: 3px 10px; font-size: 12.5px; }
 .filters input, .filters select { font: inherit; padding: 6px 8px; border: 1px solid var(--line); border-radius: 6px; min-width: 130px; color: var(--ink); background: #fff; }
 .pager { display: flex; align-items: center; justify-content: flex-end; gap: 12px; padding: 10px 12px; border-top: 1px solid var(--line); }
 .pager .ghost { color: var(--ink); border-color: var(--line); }
+.waiting .why { flex: 1; }
+.waiting .reason { font-size: 16px; font-weight: 600; color: #92400e; margin-top: 4px; }
 """###)
 }

@@ -50,6 +50,19 @@ extension Job {
         updatedAtMs = r.updatedAtMs
         etaMs = view.etaMs
         timeoutMs = r.timeoutMs
+        wait = view.wait.map(SpoolWire.WaitReason.init)
+    }
+}
+
+extension SpoolWire.WaitReason {
+    init(_ reason: SpoolCore.WaitReason) {
+        self.init()
+        kind = Kind(rawValue: UInt32(reason.kind.rawValue)) ?? .unspecified
+        text = reason.text
+        key = reason.key
+        holderJobIds = reason.holders
+        ahead = Int64(reason.ahead)
+        untilMs = reason.untilMs
     }
 }
 

@@ -73,6 +73,76 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
     }
 }
 
+/// spool.v1.WaitReason
+public struct WaitReason: Equatable, Sendable, ProtobufCBridged {
+    public enum Kind: UInt32, Sendable, CaseIterable {
+        case unspecified = 0
+        case runAt = 1
+        case behind = 2
+        case queueConcurrency = 3
+        case workers = 4
+        case lock = 5
+        case rate = 6
+        case paused = 7
+        case noWorker = 8
+
+        /// The proto's value name: "KIND_LOCK".
+        public var protoName: String {
+            switch self {
+            case .unspecified: "KIND_UNSPECIFIED"
+            case .runAt: "KIND_RUN_AT"
+            case .behind: "KIND_BEHIND"
+            case .queueConcurrency: "KIND_QUEUE_CONCURRENCY"
+            case .workers: "KIND_WORKERS"
+            case .lock: "KIND_LOCK"
+            case .rate: "KIND_RATE"
+            case .paused: "KIND_PAUSED"
+            case .noWorker: "KIND_NO_WORKER"
+            }
+        }
+    }
+
+    public var kind = Kind.unspecified
+    public var text = ""
+    public var key = ""
+    public var holderJobIds: [String] = []
+    public var ahead: Int64 = 0
+    public var untilMs: Int64 = 0
+
+    public init() {}
+
+    typealias CMessage = Spool__V1__WaitReason
+    static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { spool__v1__wait_reason__init }
+
+    init(c: UnsafePointer<CMessage>) {
+        kind = Kind(rawValue: c.pointee.kind.rawValue) ?? .unspecified
+        text = CRead.string(c.pointee.text)
+        key = CRead.string(c.pointee.key)
+        holderJobIds = CRead.strings(c.pointee.n_holder_job_ids, c.pointee.holder_job_ids)
+        ahead = c.pointee.ahead
+        untilMs = c.pointee.until_ms
+    }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.kind = Spool__V1__WaitReason__Kind(rawValue: kind.rawValue)
+        c.pointee.text = arena.string(text)
+        c.pointee.key = arena.string(key)
+        c.pointee.n_holder_job_ids = holderJobIds.count
+        c.pointee.holder_job_ids = arena.strings(holderJobIds)
+        c.pointee.ahead = ahead
+        c.pointee.until_ms = untilMs
+    }
+}
+
+extension WaitReason.Kind: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(protoName)
+    }
+}
+
+extension WaitReason: Encodable {}
+
 /// spool.v1.JobProgress
 public struct JobProgress: Equatable, Sendable, ProtobufCBridged {
     public var fraction = 0.0
@@ -154,6 +224,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
     public var updatedAtMs: Int64 = 0
     public var etaMs: Int64 = 0
     public var timeoutMs: Int64 = 0
+    public var wait: WaitReason?
 
     public init() {}
 
@@ -185,6 +256,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         updatedAtMs = m.updated_at_ms
         etaMs = m.eta_ms
         timeoutMs = m.timeout_ms
+        wait = CRead.message(m.wait, as: WaitReason.self)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -213,6 +285,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         c.pointee.updated_at_ms = updatedAtMs
         c.pointee.eta_ms = etaMs
         c.pointee.timeout_ms = timeoutMs
+        c.pointee.wait = wait.map(arena.message)
     }
 }
 
@@ -249,7 +322,7 @@ extension Job: Encodable {
     private enum CodingKeys: String, CodingKey {
         case id, queue, type, state, priority, attempt, maxAttempts, position, progress, result, error, batchId,
              idempotencyKey, lockKeys, rateKey, labels, runAtMs, createdAtMs, startedAtMs, finishedAtMs, updatedAtMs,
-             etaMs, timeoutMs
+             etaMs, timeoutMs, wait
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -277,6 +350,7 @@ extension Job: Encodable {
         try c.encode(updatedAtMs, forKey: .updatedAtMs)
         try c.encode(etaMs, forKey: .etaMs)
         try c.encode(timeoutMs, forKey: .timeoutMs)
+        try c.encodeIfPresent(wait, forKey: .wait)
     }
 }
 

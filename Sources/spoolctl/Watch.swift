@@ -159,7 +159,10 @@ struct JobLine {
         var parts: [String] = []
         if let step = job.progress?.step, !step.isEmpty { parts.append(step) }
         switch job.state {
-        case .queued: parts.append("position \(job.position)")
+        case .queued:
+            parts.append("position \(job.position)")
+            // Why it waits, unless only the jobs before it hold it (the position says that).
+            if let wait = job.wait, wait.kind != .behind { parts.append("(\(wait.text))") }
         case .scheduled where job.runAtMs > nowMs: parts.append("runs in \(duration(ms: job.runAtMs - nowMs))")
         case .running where job.etaMs > nowMs: parts.append("ETA \(duration(ms: job.etaMs - nowMs))")
         case .succeeded where job.startedAtMs > 0: parts.append("took \(duration(ms: job.finishedAtMs - job.startedAtMs))")

@@ -184,3 +184,25 @@ def test_grpcurl_lists_jobs_through_reflection(admin_server, grpcurl):
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
     assert len(answer["jobs"]) == 2 and int(answer["total"]) >= 2 and answer["nextPageToken"]
+
+
+def test_a_waiting_job_says_why_it_waits(stub, admin_server):
+    queue_pb2, client = stub
+    holder = client.Enqueue(queue_pb2.EnqueueRequest(job=queue_pb2.JobSpec(
+        type="spool.sleep", payload=b'{"steps": 600, "step_ms": 100}', lock_keys=["repo:why"]))).job
+    waiting = client.Enqueue(queue_pb2.EnqueueRequest(job=queue_pb2.JobSpec(type="spool.echo", lock_keys=["repo:why"]))).job
+    # Once the holder runs, it holds the lock.
+    for event in client.StreamProgress(queue_pb2.StreamProgressRequest(job_ids=[holder.id]), timeout=30):
+        if event.job.state == queue_pb2.JOB_STATE_RUNNING:
+            break
+    job = client.GetStatus(queue_pb2.GetStatusRequest(job_ids=[waiting.id], only_selected=True)).jobs[0]
+    assert job.wait.kind == queue_pb2.WaitReason.KIND_LOCK and job.wait.key == "repo:why"
+    assert list(job.wait.holder_job_ids) == [holder.id] and job.wait.text == "lock repo:why held by 1 job"
+    as_json = get_json(admin_server, f"/api/v1/jobs/{waiting.id}")
+    assert as_json["wait"]["kind"] == "KIND_LOCK" and as_json["wait"]["holderJobIds"] == [holder.id]
+    scheduled = client.Enqueue(queue_pb2.EnqueueRequest(job=queue_pb2.JobSpec(type="spool.echo", run_at_ms=4102444800000))).job
+    assert scheduled.wait.kind == queue_pb2.WaitReason.KIND_RUN_AT and scheduled.wait.until_ms == 4102444800000
+    client.Cancel(queue_pb2.CancelRequest(job_id=holder.id))
+    assert finished(stub, waiting.id).state == queue_pb2.JOB_STATE_SUCCEEDED
+    assert not finished(stub, waiting.id).HasField("wait")
+    client.Cancel(queue_pb2.CancelRequest(job_id=scheduled.id))

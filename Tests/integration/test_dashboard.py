@@ -85,6 +85,7 @@ def test_a_waiting_job_shows_its_position_then_finishes_live(server, browser, sc
     browser.get(f"http://127.0.0.1:{server.port}/#/job/{job['id']}")
     wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "QUEUED")
     assert text(browser, "[data-testid=position]") == "#1"
+    assert text(browser, "[data-testid=wait-reason]") == "queue render runs 1 at once, all busy"
     assert "steps" in text(browser, "[data-testid=payload]")
     browser.save_screenshot(str(screenshots / "job-waiting.png"))
 

@@ -78,7 +78,7 @@ class JobError(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ..., retryable: _Optional[bool] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "queue", "type", "state", "priority", "attempt", "max_attempts", "position", "progress", "result", "error", "batch_id", "idempotency_key", "lock_keys", "rate_key", "labels", "run_at_ms", "created_at_ms", "started_at_ms", "finished_at_ms", "updated_at_ms", "eta_ms", "timeout_ms")
+    __slots__ = ("id", "queue", "type", "state", "priority", "attempt", "max_attempts", "position", "progress", "result", "error", "batch_id", "idempotency_key", "lock_keys", "rate_key", "labels", "run_at_ms", "created_at_ms", "started_at_ms", "finished_at_ms", "updated_at_ms", "eta_ms", "timeout_ms", "wait")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +109,7 @@ class Job(_message.Message):
     UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ETA_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
     id: str
     queue: str
     type: str
@@ -132,7 +133,44 @@ class Job(_message.Message):
     updated_at_ms: int
     eta_ms: int
     timeout_ms: int
-    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    wait: WaitReason
+    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ...) -> None: ...
+
+class WaitReason(_message.Message):
+    __slots__ = ("kind", "text", "key", "holder_job_ids", "ahead", "until_ms")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[WaitReason.Kind]
+        KIND_RUN_AT: _ClassVar[WaitReason.Kind]
+        KIND_BEHIND: _ClassVar[WaitReason.Kind]
+        KIND_QUEUE_CONCURRENCY: _ClassVar[WaitReason.Kind]
+        KIND_WORKERS: _ClassVar[WaitReason.Kind]
+        KIND_LOCK: _ClassVar[WaitReason.Kind]
+        KIND_RATE: _ClassVar[WaitReason.Kind]
+        KIND_PAUSED: _ClassVar[WaitReason.Kind]
+        KIND_NO_WORKER: _ClassVar[WaitReason.Kind]
+    KIND_UNSPECIFIED: WaitReason.Kind
+    KIND_RUN_AT: WaitReason.Kind
+    KIND_BEHIND: WaitReason.Kind
+    KIND_QUEUE_CONCURRENCY: WaitReason.Kind
+    KIND_WORKERS: WaitReason.Kind
+    KIND_LOCK: WaitReason.Kind
+    KIND_RATE: WaitReason.Kind
+    KIND_PAUSED: WaitReason.Kind
+    KIND_NO_WORKER: WaitReason.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    AHEAD_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_MS_FIELD_NUMBER: _ClassVar[int]
+    kind: WaitReason.Kind
+    text: str
+    key: str
+    holder_job_ids: _containers.RepeatedScalarFieldContainer[str]
+    ahead: int
+    until_ms: int
+    def __init__(self, kind: _Optional[_Union[WaitReason.Kind, str]] = ..., text: _Optional[str] = ..., key: _Optional[str] = ..., holder_job_ids: _Optional[_Iterable[str]] = ..., ahead: _Optional[int] = ..., until_ms: _Optional[int] = ...) -> None: ...
 
 class EnqueueRequest(_message.Message):
     __slots__ = ("job",)

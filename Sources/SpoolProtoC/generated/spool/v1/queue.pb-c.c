@@ -199,6 +199,51 @@ void   spool__v1__job__free_unpacked
   assert(message->base.descriptor == &spool__v1__job__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__wait_reason__init
+                     (Spool__V1__WaitReason         *message)
+{
+  static const Spool__V1__WaitReason init_value = SPOOL__V1__WAIT_REASON__INIT;
+  *message = init_value;
+}
+size_t spool__v1__wait_reason__get_packed_size
+                     (const Spool__V1__WaitReason *message)
+{
+  assert(message->base.descriptor == &spool__v1__wait_reason__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__wait_reason__pack
+                     (const Spool__V1__WaitReason *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__wait_reason__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__wait_reason__pack_to_buffer
+                     (const Spool__V1__WaitReason *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__wait_reason__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__WaitReason *
+       spool__v1__wait_reason__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__WaitReason *)
+     protobuf_c_message_unpack (&spool__v1__wait_reason__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__wait_reason__free_unpacked
+                     (Spool__V1__WaitReason *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__wait_reason__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   spool__v1__enqueue_request__init
                      (Spool__V1__EnqueueRequest         *message)
 {
@@ -1740,7 +1785,7 @@ const ProtobufCMessageDescriptor spool__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[23] =
+static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[24] =
 {
   {
     "id",
@@ -2018,6 +2063,18 @@ static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[23] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "wait",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__Job, wait),
+    &spool__v1__wait_reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job__field_indices_by_name[] = {
   5,   /* field[5] = attempt */
@@ -2043,11 +2100,12 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
   22,   /* field[22] = timeout_ms */
   2,   /* field[2] = type */
   20,   /* field[20] = updated_at_ms */
+  23,   /* field[23] = wait */
 };
 static const ProtobufCIntRange spool__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 23 }
+  { 0, 24 }
 };
 const ProtobufCMessageDescriptor spool__v1__job__descriptor =
 {
@@ -2057,11 +2115,156 @@ const ProtobufCMessageDescriptor spool__v1__job__descriptor =
   "Spool__V1__Job",
   "spool.v1",
   sizeof(Spool__V1__Job),
-  23,
+  24,
   spool__v1__job__field_descriptors,
   spool__v1__job__field_indices_by_name,
   1,  spool__v1__job__number_ranges,
   (ProtobufCMessageInit) spool__v1__job__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue spool__v1__wait_reason__kind__enum_values_by_number[9] =
+{
+  { "KIND_UNSPECIFIED", "SPOOL__V1__WAIT_REASON__KIND__KIND_UNSPECIFIED", 0 },
+  { "KIND_RUN_AT", "SPOOL__V1__WAIT_REASON__KIND__KIND_RUN_AT", 1 },
+  { "KIND_BEHIND", "SPOOL__V1__WAIT_REASON__KIND__KIND_BEHIND", 2 },
+  { "KIND_QUEUE_CONCURRENCY", "SPOOL__V1__WAIT_REASON__KIND__KIND_QUEUE_CONCURRENCY", 3 },
+  { "KIND_WORKERS", "SPOOL__V1__WAIT_REASON__KIND__KIND_WORKERS", 4 },
+  { "KIND_LOCK", "SPOOL__V1__WAIT_REASON__KIND__KIND_LOCK", 5 },
+  { "KIND_RATE", "SPOOL__V1__WAIT_REASON__KIND__KIND_RATE", 6 },
+  { "KIND_PAUSED", "SPOOL__V1__WAIT_REASON__KIND__KIND_PAUSED", 7 },
+  { "KIND_NO_WORKER", "SPOOL__V1__WAIT_REASON__KIND__KIND_NO_WORKER", 8 },
+};
+static const ProtobufCIntRange spool__v1__wait_reason__kind__value_ranges[] = {
+{0, 0},{0, 9}
+};
+static const ProtobufCEnumValueIndex spool__v1__wait_reason__kind__enum_values_by_name[9] =
+{
+  { "KIND_BEHIND", 2 },
+  { "KIND_LOCK", 5 },
+  { "KIND_NO_WORKER", 8 },
+  { "KIND_PAUSED", 7 },
+  { "KIND_QUEUE_CONCURRENCY", 3 },
+  { "KIND_RATE", 6 },
+  { "KIND_RUN_AT", 1 },
+  { "KIND_UNSPECIFIED", 0 },
+  { "KIND_WORKERS", 4 },
+};
+const ProtobufCEnumDescriptor spool__v1__wait_reason__kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "spool.v1.WaitReason.Kind",
+  "Kind",
+  "Spool__V1__WaitReason__Kind",
+  "spool.v1",
+  9,
+  spool__v1__wait_reason__kind__enum_values_by_number,
+  9,
+  spool__v1__wait_reason__kind__enum_values_by_name,
+  1,
+  spool__v1__wait_reason__kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor spool__v1__wait_reason__field_descriptors[6] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WaitReason, kind),
+    &spool__v1__wait_reason__kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WaitReason, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WaitReason, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holder_job_ids",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__WaitReason, n_holder_job_ids),
+    offsetof(Spool__V1__WaitReason, holder_job_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ahead",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WaitReason, ahead),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "until_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WaitReason, until_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__wait_reason__field_indices_by_name[] = {
+  4,   /* field[4] = ahead */
+  3,   /* field[3] = holder_job_ids */
+  2,   /* field[2] = key */
+  0,   /* field[0] = kind */
+  1,   /* field[1] = text */
+  5,   /* field[5] = until_ms */
+};
+static const ProtobufCIntRange spool__v1__wait_reason__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor spool__v1__wait_reason__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.WaitReason",
+  "WaitReason",
+  "Spool__V1__WaitReason",
+  "spool.v1",
+  sizeof(Spool__V1__WaitReason),
+  6,
+  spool__v1__wait_reason__field_descriptors,
+  spool__v1__wait_reason__field_indices_by_name,
+  1,  spool__v1__wait_reason__number_ranges,
+  (ProtobufCMessageInit) spool__v1__wait_reason__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor spool__v1__enqueue_request__field_descriptors[1] =

@@ -21,6 +21,7 @@ typedef struct Spool__V1__JobProgress Spool__V1__JobProgress;
 typedef struct Spool__V1__JobError Spool__V1__JobError;
 typedef struct Spool__V1__Job Spool__V1__Job;
 typedef struct Spool__V1__Job__LabelsEntry Spool__V1__Job__LabelsEntry;
+typedef struct Spool__V1__WaitReason Spool__V1__WaitReason;
 typedef struct Spool__V1__EnqueueRequest Spool__V1__EnqueueRequest;
 typedef struct Spool__V1__EnqueueResponse Spool__V1__EnqueueResponse;
 typedef struct Spool__V1__EnqueueBatchRequest Spool__V1__EnqueueBatchRequest;
@@ -53,6 +54,42 @@ typedef struct Spool__V1__UpdateQueueResponse Spool__V1__UpdateQueueResponse;
 
 /* --- enums --- */
 
+typedef enum _Spool__V1__WaitReason__Kind {
+  SPOOL__V1__WAIT_REASON__KIND__KIND_UNSPECIFIED = 0,
+  /*
+   * SCHEDULED until until_ms
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_RUN_AT = 1,
+  /*
+   * `ahead` jobs of its queue come first (0: next to start)
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_BEHIND = 2,
+  /*
+   * its queue runs its concurrency's worth already
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_QUEUE_CONCURRENCY = 3,
+  /*
+   * every place that runs its type is busy
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_WORKERS = 4,
+  /*
+   * lock `key` is held by `holder_job_ids`; `ahead` wait before it
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_LOCK = 5,
+  /*
+   * rate limiter `key` (a rate key or "queue:NAME") is empty until until_ms
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_RATE = 6,
+  /*
+   * its queue is paused
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_PAUSED = 7,
+  /*
+   * its type runs on remote workers and none is connected
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_NO_WORKER = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__WAIT_REASON__KIND)
+} Spool__V1__WaitReason__Kind;
 typedef enum _Spool__V1__ProgressEvent__Kind {
   SPOOL__V1__PROGRESS_EVENT__KIND__KIND_UNSPECIFIED = 0,
   /*
@@ -272,10 +309,38 @@ struct  Spool__V1__Job
    */
   int64_t eta_ms;
   int64_t timeout_ms;
+  /*
+   * why a SCHEDULED or QUEUED job does not run yet
+   */
+  Spool__V1__WaitReason *wait;
 };
 #define SPOOL__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL }
+
+
+/*
+ * What holds a waiting job back, as the engine sees it now: the first of
+ * its run time, its queue's pause, a lock key, a rate limiter, a place to
+ * run, its queue's concurrency, the jobs before it.
+ */
+struct  Spool__V1__WaitReason
+{
+  ProtobufCMessage base;
+  Spool__V1__WaitReason__Kind kind;
+  /*
+   * for people
+   */
+  char *text;
+  char *key;
+  size_t n_holder_job_ids;
+  char **holder_job_ids;
+  int64_t ahead;
+  int64_t until_ms;
+};
+#define SPOOL__V1__WAIT_REASON__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__wait_reason__descriptor) \
+    , SPOOL__V1__WAIT_REASON__KIND__KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
 
 
 struct  Spool__V1__EnqueueRequest
@@ -886,6 +951,25 @@ Spool__V1__Job *
 void   spool__v1__job__free_unpacked
                      (Spool__V1__Job *message,
                       ProtobufCAllocator *allocator);
+/* Spool__V1__WaitReason methods */
+void   spool__v1__wait_reason__init
+                     (Spool__V1__WaitReason         *message);
+size_t spool__v1__wait_reason__get_packed_size
+                     (const Spool__V1__WaitReason   *message);
+size_t spool__v1__wait_reason__pack
+                     (const Spool__V1__WaitReason   *message,
+                      uint8_t             *out);
+size_t spool__v1__wait_reason__pack_to_buffer
+                     (const Spool__V1__WaitReason   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__WaitReason *
+       spool__v1__wait_reason__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__wait_reason__free_unpacked
+                     (Spool__V1__WaitReason *message,
+                      ProtobufCAllocator *allocator);
 /* Spool__V1__EnqueueRequest methods */
 void   spool__v1__enqueue_request__init
                      (Spool__V1__EnqueueRequest         *message);
@@ -1390,6 +1474,9 @@ typedef void (*Spool__V1__Job__LabelsEntry_Closure)
 typedef void (*Spool__V1__Job_Closure)
                  (const Spool__V1__Job *message,
                   void *closure_data);
+typedef void (*Spool__V1__WaitReason_Closure)
+                 (const Spool__V1__WaitReason *message,
+                  void *closure_data);
 typedef void (*Spool__V1__EnqueueRequest_Closure)
                  (const Spool__V1__EnqueueRequest *message,
                   void *closure_data);
@@ -1571,6 +1658,8 @@ extern const ProtobufCMessageDescriptor spool__v1__job_progress__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__job_error__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__job__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__job__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__wait_reason__descriptor;
+extern const ProtobufCEnumDescriptor    spool__v1__wait_reason__kind__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__enqueue_request__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__enqueue_response__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__enqueue_batch_request__descriptor;
