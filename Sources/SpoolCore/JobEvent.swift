@@ -40,20 +40,43 @@ public struct WaitReason: Sendable, Equatable {
     }
 
     public var kind: Kind
-    /// For people: "lock repo:acme held by 1 job, 2 waiting before it".
-    public var text: String
     public var key = ""
     public var holders: [String] = []
     public var ahead = 0
     public var untilMs: Int64 = 0
+    /// The job's queue, and its concurrency (`queueConcurrency`) or the
+    /// number of busy places (`workers`), for `text`.
+    public var queue = ""
+    public var limit = 0
 
-    public init(_ kind: Kind, _ text: String, key: String = "", holders: [String] = [], ahead: Int = 0, untilMs: Int64 = 0) {
+    public init(_ kind: Kind, key: String = "", holders: [String] = [], ahead: Int = 0, untilMs: Int64 = 0,
+                queue: String = "", limit: Int = 0) {
         self.kind = kind
-        self.text = text
         self.key = key
         self.holders = holders
         self.ahead = ahead
         self.untilMs = untilMs
+        self.queue = queue
+        self.limit = limit
+    }
+
+    /// For people: "lock repo:acme held by 1 job, 2 waiting before it". Made
+    /// when asked: every waiting job's view carries a reason, few are read.
+    public var text: String {
+        switch kind {
+        case .runAt: return "scheduled to run at \(untilMs)"
+        case .behind: return ahead == 0 ? "next to start" : "\(ahead) job\(ahead == 1 ? "" : "s") of queue \(queue) before it"
+        case .queueConcurrency:
+            return "queue \(queue) runs \(limit) at once, all busy" + (ahead > 0 ? "; \(ahead) before it" : "")
+        case .workers:
+            return key.isEmpty ? "all \(limit) of spoold's worker slots are busy" : "all \(limit) workers for type \(key) are busy"
+        case .lock:
+            return "lock \(key) held by \(holders.count == 1 ? "1 job" : "\(holders.count) jobs")"
+                + (ahead > 0 ? ", \(ahead) waiting before it" : "")
+        case .rate: return "rate limit \(key): next token at \(untilMs)"
+        case .paused: return "queue \(queue) is paused"
+        case .noWorker: return "no worker for type \(key) is connected"
+        }
     }
 }
 

@@ -219,6 +219,8 @@ extension QueueEngine {
             if let batchID, batchCounts.total > 0 { batches[batchID] = batchCounts }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
             let batch = batchID.flatMap { batchSummary($0, atMs: added) }
+            // A batch's answer names its jobs only: their reasons to wait matter to streams alone.
+            let withWait = calls[index].jobs.count == 1 || !hub.subscribers.isEmpty
             // The jobs of a call mostly share their run_at: one note for them all.
             var scheduledNote = (runAtMs: Int64.min, note: "")
             for (position, outcome) in outcomes.enumerated() where outcome == .inserted {
@@ -227,7 +229,8 @@ extension QueueEngine {
                     scheduledNote = (record.runAtMs, "enqueued to run at \(record.runAtMs)")
                 }
                 let note = record.state == .scheduled ? scheduledNote.note : "enqueued"
-                let event = JobEvent(seq: 0, timeMs: added, kind: .state, job: view(record, atMs: added), note: note, batch: batch)
+                let event = JobEvent(seq: 0, timeMs: added, kind: .state, job: view(record, atMs: added, withWait: withWait),
+                                     note: note, batch: batch)
                 hub.publish(event)
                 calls[index].items[calls[index].requestIndex(ofJob: position)] = .init(job: event.job, deduplicated: false)
             }

@@ -6,30 +6,32 @@ extension QueueEngine {
     /// many of its waiting jobs, best placed first.
     public static let queueSnapshotLimit = 1_000
 
-    func view(_ record: JobRecord, atMs now: Int64) -> JobView {
+    /// `withWait: false` leaves out why it waits, for a view no one will read
+    /// that far (a big batch's enqueue events with no stream to see them).
+    func view(_ record: JobRecord, atMs now: Int64, withWait: Bool = true) -> JobView {
         // Only a QUEUED job has a position; asking the scheduler costs a copy of it.
         let position = record.state == .queued ? scheduler.position(of: record) : 0
         return JobView(record: record, position: position, etaMs: eta(of: record, position: position, atMs: now),
-                       wait: waitReason(record, atMs: now))
+                       wait: withWait ? waitReason(record, position: position, atMs: now) : nil)
     }
 
     /// Why `record` waits, if it does (`Scheduler.waitReason`).
-    func waitReason(_ record: JobRecord, atMs now: Int64) -> WaitReason? {
+    func waitReason(_ record: JobRecord, position: Int, atMs now: Int64) -> WaitReason? {
         guard record.state == .queued || record.state == .scheduled else { return nil }
         return scheduler.waitReason(
-            record, atMs: now, holderIDs: { keys in keys.compactMap { self.table[$0.seq]?.id } },
+            record, position: position, atMs: now, holderIDs: { keys in keys.compactMap { self.table[$0.seq]?.id } },
             noPlace: { lane in self.noPlaceReason(lane: lane) })
     }
 
     /// Why no place is free in `lane` ("": spoold's own slots), if none is.
     private func noPlaceReason(lane: String) -> WaitReason? {
         if lane.isEmpty {
-            return freeWorkers.isEmpty ? WaitReason(.workers, "all \(workers.count) of spoold's worker slots are busy") : nil
+            return freeWorkers.isEmpty ? WaitReason(.workers, limit: workers.count) : nil
         }
         let serving = remoteWorkers.values.filter { $0.takesWork && $0.types.contains(lane) }
-        if serving.isEmpty { return WaitReason(.noWorker, "no worker for type \(lane) is connected") }
+        if serving.isEmpty { return WaitReason(.noWorker, key: lane) }
         let free = serving.reduce(0) { $0 + $1.free }
-        return free == 0 ? WaitReason(.workers, "all \(serving.count) workers for type \(lane) are busy") : nil
+        return free == 0 ? WaitReason(.workers, key: lane, limit: serving.count) : nil
     }
 
     /// When the job should finish: from its progress while it runs, else

@@ -373,48 +373,42 @@ extension JobRecord {
 
 extension Scheduler {
     /// What holds a waiting job back, from what the scheduler keeps: its
-    /// parking (lock, rate key, no place), its queue's pause, concurrency
-    /// and token bucket, its rank. O(log n): no scan. `place` says whether
-    /// a free place for its type exists, and why not (the engine knows).
+    /// queue's pause, the lock and rate tables, its parking for want of a
+    /// place, its queue's concurrency and bucket, its rank (`position`,
+    /// already known to the caller). O(log n): no scan. `noPlace` tells why
+    /// no place for a lane is free, if none is (the engine knows).
     func waitReason(
-        _ job: JobRecord, atMs nowMs: Int64, holderIDs: ([QueueKey]) -> [String],
+        _ job: JobRecord, position: Int, atMs nowMs: Int64, holderIDs: ([QueueKey]) -> [String],
         noPlace: (String) -> WaitReason?
     ) -> WaitReason? {
         switch job.state {
         case .scheduled:
-            return WaitReason(.runAt, "scheduled to run at \(job.runAtMs)", untilMs: job.runAtMs)
+            return WaitReason(.runAt, untilMs: job.runAtMs)
         case .queued:
             break
         default:
             return nil
         }
         guard let queue = queues[job.queue] else { return nil }
-        let ahead = max(0, (queue.waiting.position(of: job.key) ?? 1) - 1)
-        if queue.paused { return WaitReason(.paused, "queue \(job.queue) is paused", ahead: ahead) }
+        let ahead = max(0, position - 1)
+        if queue.paused { return WaitReason(.paused, ahead: ahead, queue: job.queue) }
         // Parked for a lock or a token, or not tried since one was taken: the same answer.
         for key in job.lockKeys where !locks.isAvailable(key, to: job.key) {
-            let holders = holderIDs(locks.holders(of: key).sorted())
-            let before = locks.waitersAhead(of: job.key, for: key) ?? 0
-            return WaitReason(.lock, "lock \(key) held by \(holders.count == 1 ? "1 job" : "\(holders.count) jobs")"
-                              + (before > 0 ? ", \(before) waiting before it" : ""),
-                              key: key, holders: holders, ahead: before)
+            return WaitReason(.lock, key: key, holders: holderIDs(locks.holders(of: key).sorted()),
+                              ahead: locks.waitersAhead(of: job.key, for: key) ?? 0)
         }
         if let key = job.rateKey, let bucket = rateBuckets[key], bucket.tokens(atMs: nowMs) < 1 {
-            let next = bucket.nextTokenMs(atMs: nowMs)
-            return WaitReason(.rate, "rate limit \(key): next token at \(next)", key: key, untilMs: next)
+            return WaitReason(.rate, key: key, untilMs: bucket.nextTokenMs(atMs: nowMs))
         }
         if case .slot(let lane, _)? = parked[job.seq], let reason = noPlace(lane) { return reason }
         if queue.running >= queue.configuration.concurrency {
-            return WaitReason(.queueConcurrency, "queue \(job.queue) runs \(queue.configuration.concurrency) at once, all busy"
-                              + (ahead > 0 ? "; \(ahead) before it" : ""), ahead: ahead)
+            return WaitReason(.queueConcurrency, ahead: ahead, queue: job.queue, limit: queue.configuration.concurrency)
         }
         if let bucket = queue.bucket, bucket.tokens(atMs: nowMs) < 1 {
-            let next = bucket.nextTokenMs(atMs: nowMs)
-            return WaitReason(.rate, "rate limit queue:\(job.queue): next token at \(next)", key: "queue:" + job.queue,
-                              ahead: ahead, untilMs: next)
+            return WaitReason(.rate, key: "queue:" + job.queue, ahead: ahead, untilMs: bucket.nextTokenMs(atMs: nowMs))
         }
-        if ahead > 0 { return WaitReason(.behind, "\(ahead) job\(ahead == 1 ? "" : "s") of queue \(job.queue) before it", ahead: ahead) }
+        if ahead > 0 { return WaitReason(.behind, ahead: ahead, queue: job.queue) }
         if let reason = noPlace(DispatchSlots.lane(ofType: job.type, remoteTypes: configuration.remoteTypes)) { return reason }
-        return WaitReason(.behind, "next to start", ahead: 0)
+        return WaitReason(.behind, queue: job.queue)
     }
 }
