@@ -86,6 +86,7 @@ enum FuzzTarget: String, CaseIterable {
         case 8: decode(ListJobsRequest.self, limits.listJobs)
         case 9: decode(RetryRequest.self)
         case 10: decode(UpdateQueueRequest.self)
+        case 11: decode(EnqueueStreamRequest.self, limits.enqueueStream)
         default: decode(WorkerMessage.self)
         }
     }

@@ -113,7 +113,8 @@ public struct Router: Sendable {
         })
     }
 
-    static func decode<Message: GRPCMessage>(_ bytes: [UInt8], path: String, precheck: Precheck? = nil) throws(GRPCStatus) -> Message {
+    /// A request message of `path`, after `precheck`: INVALID_ARGUMENT if it does not decode.
+    public static func decode<Message: GRPCMessage>(_ bytes: [UInt8], path: String, precheck: Precheck? = nil) throws(GRPCStatus) -> Message {
         try precheck?(bytes)
         do {
             return try Message(grpcPayload: bytes)

@@ -60,6 +60,10 @@ public struct JobQueueService: Sendable {
                                         onlySelected: request.onlySelected)
             })
         }
+        let stream = EnqueueStreamCall(engine: engine, limits: limits.enqueueStream)
+        router.register("/spool.v1.JobQueue/EnqueueStream", .bidirectionalStreaming { requests, _, writer in
+            try await stream.run(requests, writer)
+        })
         let admin = AdminCalls(engine: engine)
         router.unary("/spool.v1.JobQueue/ListJobs", precheck: limits.listJobs.precheck) { (request: ListJobsRequest, _) in
             try await admin.listJobs(request)

@@ -16,6 +16,7 @@ struct RequestLimits: Sendable {
     let getStatus: RepeatedFieldLimits
     let streamProgress: RepeatedFieldLimits
     let listJobs: RepeatedFieldLimits
+    let enqueueStream: RepeatedFieldLimits
 
     init(maxBatchSize: Int) {
         var job = RepeatedFieldLimits()
@@ -25,6 +26,10 @@ struct RequestLimits: Sendable {
         var enqueue = RepeatedFieldLimits()
         enqueue.lookInto(field: 1, "job", job)
         self.enqueue = enqueue
+
+        var streamed = RepeatedFieldLimits()
+        streamed.lookInto(field: 2, "job", job)
+        enqueueStream = streamed
 
         var batch = RepeatedFieldLimits()
         batch.limit(field: 1, "jobs", to: maxBatchSize, setting: "max_batch_size")

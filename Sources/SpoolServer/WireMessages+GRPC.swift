@@ -30,3 +30,5 @@ extension RetryRequest: GRPCMessage {}
 extension RetryResponse: GRPCMessage {}
 extension UpdateQueueRequest: GRPCMessage {}
 extension UpdateQueueResponse: GRPCMessage {}
+extension EnqueueStreamRequest: GRPCMessage {}
+extension EnqueueStreamResponse: GRPCMessage {}

@@ -227,3 +227,70 @@ public struct UpdateQueueResponse: Equatable, WireMessage, ProtobufCBridged, Enc
         c.pointee.queue = queue.map(arena.message)
     }
 }
+
+/// spool.v1.EnqueueStreamRequest: one job on an EnqueueStream.
+public struct EnqueueStreamRequest: Equatable, WireMessage, ProtobufCBridged {
+    public init(serializedBytes bytes: [UInt8]) throws(WireDecodingError) { try self.init(unpacking: bytes) }
+    public func serializedBytes() -> [UInt8] { packed() }
+
+    public var correlationId: UInt64 = 0
+    public var job: JobSpec?
+
+    public init(correlationId: UInt64 = 0, job: JobSpec? = nil) {
+        self.correlationId = correlationId
+        self.job = job
+    }
+
+    typealias CMessage = Spool__V1__EnqueueStreamRequest
+    static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { spool__v1__enqueue_stream_request__init }
+
+    init(c: UnsafePointer<CMessage>) {
+        correlationId = c.pointee.correlation_id
+        job = CRead.message(c.pointee.job, as: JobSpec.self)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.correlation_id = correlationId
+        c.pointee.job = job.map(arena.message)
+    }
+}
+
+/// spool.v1.EnqueueStreamResponse: one job's answer on an EnqueueStream.
+public struct EnqueueStreamResponse: Equatable, WireMessage, ProtobufCBridged {
+    public init(serializedBytes bytes: [UInt8]) throws(WireDecodingError) { try self.init(unpacking: bytes) }
+    public func serializedBytes() -> [UInt8] { packed() }
+
+    public var correlationId: UInt64 = 0
+    public var job: Job?
+    public var deduplicated = false
+    public var errorCode: Int32 = 0
+    public var errorMessage = ""
+
+    public init(correlationId: UInt64 = 0, job: Job? = nil, deduplicated: Bool = false, errorCode: Int32 = 0,
+                errorMessage: String = "") {
+        self.correlationId = correlationId
+        self.job = job
+        self.deduplicated = deduplicated
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+    }
+
+    typealias CMessage = Spool__V1__EnqueueStreamResponse
+    static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { spool__v1__enqueue_stream_response__init }
+
+    init(c: UnsafePointer<CMessage>) {
+        correlationId = c.pointee.correlation_id
+        job = CRead.message(c.pointee.job, as: Job.self)
+        deduplicated = c.pointee.deduplicated != 0
+        errorCode = c.pointee.error_code
+        errorMessage = CRead.string(c.pointee.error_message)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.correlation_id = correlationId
+        c.pointee.job = job.map(arena.message)
+        c.pointee.deduplicated = deduplicated ? 1 : 0
+        c.pointee.error_code = errorCode
+        c.pointee.error_message = arena.string(errorMessage)
+    }
+}

@@ -11,6 +11,7 @@ from typing import Any, Union
 import grpc
 
 from spool_client._proto import queue_pb2, queue_pb2_grpc
+from spool_client._stream import EnqueueStream, StreamBroken, StreamUnsupported
 from spool_client._proto.queue_pb2 import (BatchSummary, EnqueueBatchResponse, GetStatusResponse, Job, JobSpec,
                                            ListJobsResponse, ProgressEvent, QueueStatus)
 
@@ -78,15 +79,21 @@ class Client:
     ANSWER_LOST = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, timeout: float = 30.0,
-                 credentials: grpc.ChannelCredentials | None = None):
+                 credentials: grpc.ChannelCredentials | None = None, stream_enqueues: bool = False):
         self._channel = (grpc.secure_channel(address, credentials) if credentials is not None
                          else grpc.insecure_channel(address))
         # grpcio-tools writes the stub without annotations; every call through it is typed below.
         self._stub = queue_pb2_grpc.JobQueueStub(self._channel)  # type: ignore[no-untyped-call]
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._timeout = timeout
+        # With stream_enqueues, enqueue() rides one shared EnqueueStream. Not the default:
+        # through grpcio's synchronous API it measured slower than unary calls
+        # (scripts/bench-enqueue-python.sh: 3,140 against 5,088 jobs/s, 8 threads).
+        self._stream = EnqueueStream(self._stub, self._metadata) if stream_enqueues else None
 
     def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
         self._channel.close()
 
     def __enter__(self) -> Client:
@@ -117,9 +124,30 @@ class Client:
         if retry_for > 0 and not spec.get("idempotency_key"):
             raise ValueError("enqueue(retry_for=…) needs an idempotency_key: "
                              "without one, a retry after a lost answer would store the job twice")
-        request = queue_pb2.EnqueueRequest(job=job_spec(type, payload, **spec))
-        answer = self._call(self._stub.Enqueue, request, retry_for=retry_for)
+        job = job_spec(type, payload, **spec)
+        if self._stream is not None and not self._stream.unsupported:
+            try:
+                return self._enqueue_streamed(job, retry_for)
+            except StreamUnsupported:
+                pass  # an older server: unary from now on
+        answer = self._call(self._stub.Enqueue, queue_pb2.EnqueueRequest(job=job), retry_for=retry_for)
         return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
+
+    def _enqueue_streamed(self, job: JobSpec, retry_for: float) -> Enqueued:
+        """enqueue() on the shared stream, with the same retries and errors as unary."""
+        assert self._stream is not None
+        backoff = _Backoff(retry_for)
+        while True:
+            try:
+                answer = self._stream.enqueue(job, self._timeout)
+            except StreamBroken as broken:
+                if broken.code not in self.ANSWER_LOST or retry_for <= 0:
+                    raise SpoolError(broken.code, broken.details) from None
+                backoff.wait_or_give_up_on(broken.code, broken.details, "retrying")
+                continue
+            if answer.error_code:
+                raise SpoolError(_status_code(answer.error_code), answer.error_message)
+            return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
 
     def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None
                       ) -> EnqueueBatchResponse:
@@ -256,12 +284,23 @@ class _Backoff:
         self._delay = 0.05
 
     def wait_or_give_up(self, error: grpc.RpcError, doing: str) -> None:
+        self.wait_or_give_up_on(error.code(), error.details() or "", doing)
+
+    def wait_or_give_up_on(self, code: grpc.StatusCode, details: str, doing: str) -> None:
         now = time.monotonic()
         self._failing_since = self._failing_since or now
         if now - self._failing_since > self._limit:
-            raise SpoolError(error.code(), f"gave up {doing} after {self._limit:g} s: {error.details() or ''}") from None
+            raise SpoolError(code, f"gave up {doing} after {self._limit:g} s: {details}") from None
         time.sleep(self._delay)
         self._delay = min(1.0, self._delay * 2)
+
+
+def _status_code(number: int) -> grpc.StatusCode:
+    """The grpc.StatusCode of an EnqueueStream answer's number (UNKNOWN for one it does not know)."""
+    for code in grpc.StatusCode:
+        if code.value[0] == number:
+            return code
+    return grpc.StatusCode.UNKNOWN
 
 
 __all__ = ["BatchSummary", "Client", "Enqueued", "Job", "JobSpec", "JobState", "ListJobsResponse", "Payload",

@@ -123,15 +123,16 @@ def test_watch_resumes_across_a_server_restart(tmp_path):
     assert live == sorted(set(live)), "seqs went backwards or repeated across the resume"
 
 
-def test_an_enqueue_with_a_key_is_retried_until_the_server_is_back(tmp_path, monkeypatch):
+@pytest.mark.parametrize("streamed", [False, True])
+def test_an_enqueue_with_a_key_is_retried_until_the_server_is_back(tmp_path, monkeypatch, streamed):
     """No server on the port at the first try: the call waits and tries again, and
-    is answered by the server started once it has failed."""
+    is answered by the server started once it has failed (unary, or on the stream)."""
     spoold = Spoold(tmp_path)
     port = spoold.port
     assert spoold.stop() == 0
     failed = _signal_each_retry(monkeypatch)
     answers = []
-    with Client(f"127.0.0.1:{port}") as spool:
+    with Client(f"127.0.0.1:{port}", stream_enqueues=streamed) as spool:
         caller = threading.Thread(target=lambda: answers.append(
             spool.enqueue("spool.echo", "kept", idempotency_key="retried-1", retry_for=60)))
         caller.start()
@@ -216,3 +217,58 @@ def test_a_queue_is_paused_resumed_and_given_a_rate(spool):
     assert not spool.resume("pausable").paused
     assert JobState(spool.wait(job.id).state) is JobState.SUCCEEDED
     assert not spool.update_queue("pausable", reset=True).paused
+
+
+def test_enqueues_from_many_threads_share_one_stream_and_a_bad_one_fails_alone(server):
+    spool = Client(server.address, stream_enqueues=True)
+    ids, errors = [], []
+
+    def producer(n):
+        for m in range(50):
+            try:
+                ids.append(spool.enqueue("spool.echo", {"n": n, "m": m}, labels={"suite": "threads"}).job.id)
+            except SpoolError as error:
+                errors.append(error)
+        try:
+            spool.enqueue("no.such.type")
+        except SpoolError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=producer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 400
+    assert [error.code for error in errors] == [grpc.StatusCode.INVALID_ARGUMENT] * 8
+    assert all("no handler for job type" in error.message for error in errors)
+    assert spool.list_jobs(labels={"suite": "threads"}).total == 400
+    spool.close()
+
+
+def test_against_a_server_without_enqueue_stream_enqueue_falls_back_to_unary():
+    """An older server (here a grpcio one that knows only Enqueue) answers UNIMPLEMENTED
+    to the stream: the job goes by unary Enqueue instead, and so do the next ones."""
+    from concurrent import futures
+    from spool_client._proto import queue_pb2
+
+    calls = []
+
+    def enqueue(request, context):
+        calls.append(request.job.type)
+        return queue_pb2.EnqueueResponse(job=queue_pb2.Job(id=f"old-{len(calls)}", type=request.job.type))
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("spool.v1.JobQueue", {
+        "Enqueue": grpc.unary_unary_rpc_method_handler(
+            enqueue, request_deserializer=queue_pb2.EnqueueRequest.FromString,
+            response_serializer=queue_pb2.EnqueueResponse.SerializeToString)})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with Client(f"127.0.0.1:{port}", stream_enqueues=True) as old:
+            assert old.enqueue("spool.echo").job.id == "old-1"
+            assert old.enqueue("spool.echo").job.id == "old-2"
+        assert calls == ["spool.echo", "spool.echo"]
+    finally:
+        server.stop(None)

@@ -524,3 +524,25 @@ class UpdateQueueResponse(_message.Message):
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     queue: QueueStatus
     def __init__(self, queue: _Optional[_Union[QueueStatus, _Mapping]] = ...) -> None: ...
+
+class EnqueueStreamRequest(_message.Message):
+    __slots__ = ("correlation_id", "job")
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    correlation_id: int
+    job: JobSpec
+    def __init__(self, correlation_id: _Optional[int] = ..., job: _Optional[_Union[JobSpec, _Mapping]] = ...) -> None: ...
+
+class EnqueueStreamResponse(_message.Message):
+    __slots__ = ("correlation_id", "job", "deduplicated", "error_code", "error_message")
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    correlation_id: int
+    job: Job
+    deduplicated: bool
+    error_code: int
+    error_message: str
+    def __init__(self, correlation_id: _Optional[int] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., deduplicated: _Optional[bool] = ..., error_code: _Optional[int] = ..., error_message: _Optional[str] = ...) -> None: ...

@@ -74,6 +74,11 @@ class JobQueueStub:
                 request_serializer=spool_dot_v1_dot_queue__pb2.UpdateQueueRequest.SerializeToString,
                 response_deserializer=spool_dot_v1_dot_queue__pb2.UpdateQueueResponse.FromString,
                 _registered_method=True)
+        self.EnqueueStream = channel.stream_stream(
+                '/spool.v1.JobQueue/EnqueueStream',
+                request_serializer=spool_dot_v1_dot_queue__pb2.EnqueueStreamRequest.SerializeToString,
+                response_deserializer=spool_dot_v1_dot_queue__pb2.EnqueueStreamResponse.FromString,
+                _registered_method=True)
 
 
 class JobQueueServicer:
@@ -137,6 +142,15 @@ class JobQueueServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnqueueStream(self, request_iterator, context):
+        """Enqueue, one job per message on one stream: each job is answered once
+        committed (in any order, by the correlation id its request chose), a
+        bad job with its own error while the stream goes on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobQueueServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +193,11 @@ def add_JobQueueServicer_to_server(servicer, server):
                     servicer.UpdateQueue,
                     request_deserializer=spool_dot_v1_dot_queue__pb2.UpdateQueueRequest.FromString,
                     response_serializer=spool_dot_v1_dot_queue__pb2.UpdateQueueResponse.SerializeToString,
+            ),
+            'EnqueueStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.EnqueueStream,
+                    request_deserializer=spool_dot_v1_dot_queue__pb2.EnqueueStreamRequest.FromString,
+                    response_serializer=spool_dot_v1_dot_queue__pb2.EnqueueStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -397,6 +416,33 @@ class JobQueue:
             '/spool.v1.JobQueue/UpdateQueue',
             spool_dot_v1_dot_queue__pb2.UpdateQueueRequest.SerializeToString,
             spool_dot_v1_dot_queue__pb2.UpdateQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnqueueStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/spool.v1.JobQueue/EnqueueStream',
+            spool_dot_v1_dot_queue__pb2.EnqueueStreamRequest.SerializeToString,
+            spool_dot_v1_dot_queue__pb2.EnqueueStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

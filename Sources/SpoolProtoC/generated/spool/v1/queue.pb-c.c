@@ -1387,6 +1387,96 @@ void   spool__v1__update_queue_response__free_unpacked
   assert(message->base.descriptor == &spool__v1__update_queue_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__enqueue_stream_request__init
+                     (Spool__V1__EnqueueStreamRequest         *message)
+{
+  static const Spool__V1__EnqueueStreamRequest init_value = SPOOL__V1__ENQUEUE_STREAM_REQUEST__INIT;
+  *message = init_value;
+}
+size_t spool__v1__enqueue_stream_request__get_packed_size
+                     (const Spool__V1__EnqueueStreamRequest *message)
+{
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__enqueue_stream_request__pack
+                     (const Spool__V1__EnqueueStreamRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__enqueue_stream_request__pack_to_buffer
+                     (const Spool__V1__EnqueueStreamRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__EnqueueStreamRequest *
+       spool__v1__enqueue_stream_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__EnqueueStreamRequest *)
+     protobuf_c_message_unpack (&spool__v1__enqueue_stream_request__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__enqueue_stream_request__free_unpacked
+                     (Spool__V1__EnqueueStreamRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   spool__v1__enqueue_stream_response__init
+                     (Spool__V1__EnqueueStreamResponse         *message)
+{
+  static const Spool__V1__EnqueueStreamResponse init_value = SPOOL__V1__ENQUEUE_STREAM_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t spool__v1__enqueue_stream_response__get_packed_size
+                     (const Spool__V1__EnqueueStreamResponse *message)
+{
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__enqueue_stream_response__pack
+                     (const Spool__V1__EnqueueStreamResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__enqueue_stream_response__pack_to_buffer
+                     (const Spool__V1__EnqueueStreamResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__EnqueueStreamResponse *
+       spool__v1__enqueue_stream_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__EnqueueStreamResponse *)
+     protobuf_c_message_unpack (&spool__v1__enqueue_stream_response__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__enqueue_stream_response__free_unpacked
+                     (Spool__V1__EnqueueStreamResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__enqueue_stream_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor spool__v1__job_spec__labels_entry__field_descriptors[2] =
 {
   {
@@ -4487,6 +4577,147 @@ const ProtobufCMessageDescriptor spool__v1__update_queue_response__descriptor =
   (ProtobufCMessageInit) spool__v1__update_queue_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_request__field_descriptors[2] =
+{
+  {
+    "correlation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamRequest, correlation_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "job",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamRequest, job),
+    &spool__v1__job_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__enqueue_stream_request__field_indices_by_name[] = {
+  0,   /* field[0] = correlation_id */
+  1,   /* field[1] = job */
+};
+static const ProtobufCIntRange spool__v1__enqueue_stream_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor spool__v1__enqueue_stream_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.EnqueueStreamRequest",
+  "EnqueueStreamRequest",
+  "Spool__V1__EnqueueStreamRequest",
+  "spool.v1",
+  sizeof(Spool__V1__EnqueueStreamRequest),
+  2,
+  spool__v1__enqueue_stream_request__field_descriptors,
+  spool__v1__enqueue_stream_request__field_indices_by_name,
+  1,  spool__v1__enqueue_stream_request__number_ranges,
+  (ProtobufCMessageInit) spool__v1__enqueue_stream_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_response__field_descriptors[5] =
+{
+  {
+    "correlation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamResponse, correlation_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "job",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamResponse, job),
+    &spool__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deduplicated",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamResponse, deduplicated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error_code",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamResponse, error_code),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error_message",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamResponse, error_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__enqueue_stream_response__field_indices_by_name[] = {
+  0,   /* field[0] = correlation_id */
+  2,   /* field[2] = deduplicated */
+  3,   /* field[3] = error_code */
+  4,   /* field[4] = error_message */
+  1,   /* field[1] = job */
+};
+static const ProtobufCIntRange spool__v1__enqueue_stream_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor spool__v1__enqueue_stream_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.EnqueueStreamResponse",
+  "EnqueueStreamResponse",
+  "Spool__V1__EnqueueStreamResponse",
+  "spool.v1",
+  sizeof(Spool__V1__EnqueueStreamResponse),
+  5,
+  spool__v1__enqueue_stream_response__field_descriptors,
+  spool__v1__enqueue_stream_response__field_indices_by_name,
+  1,  spool__v1__enqueue_stream_response__number_ranges,
+  (ProtobufCMessageInit) spool__v1__enqueue_stream_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue spool__v1__job_state__enum_values_by_number[7] =
 {
   { "JOB_STATE_UNSPECIFIED", "SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED", 0 },
@@ -4525,7 +4756,7 @@ const ProtobufCEnumDescriptor spool__v1__job_state__descriptor =
   spool__v1__job_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor spool__v1__job_queue__method_descriptors[8] =
+static const ProtobufCMethodDescriptor spool__v1__job_queue__method_descriptors[9] =
 {
   { "Enqueue", &spool__v1__enqueue_request__descriptor, &spool__v1__enqueue_response__descriptor },
   { "EnqueueBatch", &spool__v1__enqueue_batch_request__descriptor, &spool__v1__enqueue_batch_response__descriptor },
@@ -4535,11 +4766,13 @@ static const ProtobufCMethodDescriptor spool__v1__job_queue__method_descriptors[
   { "ListJobs", &spool__v1__list_jobs_request__descriptor, &spool__v1__list_jobs_response__descriptor },
   { "Retry", &spool__v1__retry_request__descriptor, &spool__v1__retry_response__descriptor },
   { "UpdateQueue", &spool__v1__update_queue_request__descriptor, &spool__v1__update_queue_response__descriptor },
+  { "EnqueueStream", &spool__v1__enqueue_stream_request__descriptor, &spool__v1__enqueue_stream_response__descriptor },
 };
 const unsigned spool__v1__job_queue__method_indices_by_name[] = {
   2,        /* Cancel */
   0,        /* Enqueue */
   1,        /* EnqueueBatch */
+  8,        /* EnqueueStream */
   4,        /* GetStatus */
   5,        /* ListJobs */
   6,        /* Retry */
@@ -4553,7 +4786,7 @@ const ProtobufCServiceDescriptor spool__v1__job_queue__descriptor =
   "JobQueue",
   "Spool__V1__JobQueue",
   "spool.v1",
-  8,
+  9,
   spool__v1__job_queue__method_descriptors,
   spool__v1__job_queue__method_indices_by_name
 };
@@ -4620,6 +4853,14 @@ void spool__v1__job_queue__update_queue(ProtobufCService *service,
 {
   assert(service->descriptor == &spool__v1__job_queue__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void spool__v1__job_queue__enqueue_stream(ProtobufCService *service,
+                                          const Spool__V1__EnqueueStreamRequest *input,
+                                          Spool__V1__EnqueueStreamResponse_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &spool__v1__job_queue__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void spool__v1__job_queue__init (Spool__V1__JobQueue_Service *service,
                                  Spool__V1__JobQueue_ServiceDestroy destroy)

@@ -50,6 +50,8 @@ typedef struct Spool__V1__RetryResponse Spool__V1__RetryResponse;
 typedef struct Spool__V1__UpdateQueueRequest Spool__V1__UpdateQueueRequest;
 typedef struct Spool__V1__QueueRate Spool__V1__QueueRate;
 typedef struct Spool__V1__UpdateQueueResponse Spool__V1__UpdateQueueResponse;
+typedef struct Spool__V1__EnqueueStreamRequest Spool__V1__EnqueueStreamRequest;
+typedef struct Spool__V1__EnqueueStreamResponse Spool__V1__EnqueueStreamResponse;
 
 
 /* --- enums --- */
@@ -869,6 +871,40 @@ struct  Spool__V1__UpdateQueueResponse
     , NULL }
 
 
+struct  Spool__V1__EnqueueStreamRequest
+{
+  ProtobufCMessage base;
+  /*
+   * chosen by the client, echoed in the answer
+   */
+  uint64_t correlation_id;
+  Spool__V1__JobSpec *job;
+};
+#define SPOOL__V1__ENQUEUE_STREAM_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__enqueue_stream_request__descriptor) \
+    , 0, NULL }
+
+
+struct  Spool__V1__EnqueueStreamResponse
+{
+  ProtobufCMessage base;
+  uint64_t correlation_id;
+  /*
+   * unset when refused
+   */
+  Spool__V1__Job *job;
+  protobuf_c_boolean deduplicated;
+  /*
+   * a gRPC status code; 0: accepted
+   */
+  int32_t error_code;
+  char *error_message;
+};
+#define SPOOL__V1__ENQUEUE_STREAM_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__enqueue_stream_response__descriptor) \
+    , 0, NULL, 0, 0, (char *)protobuf_c_empty_string }
+
+
 /* Spool__V1__JobSpec__LabelsEntry methods */
 void   spool__v1__job_spec__labels_entry__init
                      (Spool__V1__JobSpec__LabelsEntry         *message);
@@ -1454,6 +1490,44 @@ Spool__V1__UpdateQueueResponse *
 void   spool__v1__update_queue_response__free_unpacked
                      (Spool__V1__UpdateQueueResponse *message,
                       ProtobufCAllocator *allocator);
+/* Spool__V1__EnqueueStreamRequest methods */
+void   spool__v1__enqueue_stream_request__init
+                     (Spool__V1__EnqueueStreamRequest         *message);
+size_t spool__v1__enqueue_stream_request__get_packed_size
+                     (const Spool__V1__EnqueueStreamRequest   *message);
+size_t spool__v1__enqueue_stream_request__pack
+                     (const Spool__V1__EnqueueStreamRequest   *message,
+                      uint8_t             *out);
+size_t spool__v1__enqueue_stream_request__pack_to_buffer
+                     (const Spool__V1__EnqueueStreamRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__EnqueueStreamRequest *
+       spool__v1__enqueue_stream_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__enqueue_stream_request__free_unpacked
+                     (Spool__V1__EnqueueStreamRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__EnqueueStreamResponse methods */
+void   spool__v1__enqueue_stream_response__init
+                     (Spool__V1__EnqueueStreamResponse         *message);
+size_t spool__v1__enqueue_stream_response__get_packed_size
+                     (const Spool__V1__EnqueueStreamResponse   *message);
+size_t spool__v1__enqueue_stream_response__pack
+                     (const Spool__V1__EnqueueStreamResponse   *message,
+                      uint8_t             *out);
+size_t spool__v1__enqueue_stream_response__pack_to_buffer
+                     (const Spool__V1__EnqueueStreamResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__EnqueueStreamResponse *
+       spool__v1__enqueue_stream_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__enqueue_stream_response__free_unpacked
+                     (Spool__V1__EnqueueStreamResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Spool__V1__JobSpec__LabelsEntry_Closure)
@@ -1561,6 +1635,12 @@ typedef void (*Spool__V1__QueueRate_Closure)
 typedef void (*Spool__V1__UpdateQueueResponse_Closure)
                  (const Spool__V1__UpdateQueueResponse *message,
                   void *closure_data);
+typedef void (*Spool__V1__EnqueueStreamRequest_Closure)
+                 (const Spool__V1__EnqueueStreamRequest *message,
+                  void *closure_data);
+typedef void (*Spool__V1__EnqueueStreamResponse_Closure)
+                 (const Spool__V1__EnqueueStreamResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1600,6 +1680,10 @@ struct Spool__V1__JobQueue_Service
                        const Spool__V1__UpdateQueueRequest *input,
                        Spool__V1__UpdateQueueResponse_Closure closure,
                        void *closure_data);
+  void (*enqueue_stream)(Spool__V1__JobQueue_Service *service,
+                         const Spool__V1__EnqueueStreamRequest *input,
+                         Spool__V1__EnqueueStreamResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Spool__V1__JobQueue_ServiceDestroy)(Spool__V1__JobQueue_Service *);
 void spool__v1__job_queue__init (Spool__V1__JobQueue_Service *service,
@@ -1615,7 +1699,8 @@ void spool__v1__job_queue__init (Spool__V1__JobQueue_Service *service,
       function_prefix__ ## get_status,\
       function_prefix__ ## list_jobs,\
       function_prefix__ ## retry,\
-      function_prefix__ ## update_queue  }
+      function_prefix__ ## update_queue,\
+      function_prefix__ ## enqueue_stream  }
 void spool__v1__job_queue__enqueue(ProtobufCService *service,
                                    const Spool__V1__EnqueueRequest *input,
                                    Spool__V1__EnqueueResponse_Closure closure,
@@ -1648,6 +1733,10 @@ void spool__v1__job_queue__update_queue(ProtobufCService *service,
                                         const Spool__V1__UpdateQueueRequest *input,
                                         Spool__V1__UpdateQueueResponse_Closure closure,
                                         void *closure_data);
+void spool__v1__job_queue__enqueue_stream(ProtobufCService *service,
+                                          const Spool__V1__EnqueueStreamRequest *input,
+                                          Spool__V1__EnqueueStreamResponse_Closure closure,
+                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1690,6 +1779,8 @@ extern const ProtobufCMessageDescriptor spool__v1__update_queue_request__descrip
 extern const ProtobufCEnumDescriptor    spool__v1__update_queue_request__pause__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__queue_rate__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__update_queue_response__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__enqueue_stream_request__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__enqueue_stream_response__descriptor;
 extern const ProtobufCServiceDescriptor spool__v1__job_queue__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,83 @@
+"""Python producers enqueuing one job per call against a release spoold: unary
+Enqueue against the shared EnqueueStream (Client(stream_enqueues=...)), with 1
+and 8 processes of 8 threads each. Prints jobs/s; asserts nothing.
+
+    .venv/bin/python scripts/bench-enqueue-python.py SPOOLD [JOBS_PER_PROCESS]
+"""
+import multiprocessing
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from spool_client import Client
+
+THREADS = 8
+
+
+def produce(address, jobs, streamed, ready, go, done):
+    with Client(address, stream_enqueues=streamed) as spool:
+        spool.enqueue("spool.echo", run_at_ms=4102444800000)  # connected, and the stream open
+        ready.set()
+        go.wait()
+        per_thread = jobs // THREADS
+
+        def loop():
+            for _ in range(per_thread):
+                spool.enqueue("spool.echo", b"x", run_at_ms=4102444800000)
+
+        threads = [threading.Thread(target=loop) for _ in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    done.put(per_thread * THREADS)
+
+
+def run(address, processes, jobs, streamed):
+    context = multiprocessing.get_context("fork")
+    go = context.Event()
+    readies, results = [], context.Queue()
+    workers = []
+    for _ in range(processes):
+        ready = context.Event()
+        readies.append(ready)
+        workers.append(context.Process(target=produce, args=(address, jobs, streamed, ready, go, results)))
+    for worker in workers:
+        worker.start()
+    for ready in readies:
+        ready.wait()
+    start = time.monotonic()
+    go.set()
+    total = sum(results.get() for _ in workers)
+    seconds = time.monotonic() - start
+    for worker in workers:
+        worker.join()
+    return total / seconds
+
+
+def main():
+    spoold = sys.argv[1]
+    jobs = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
+    with tempfile.TemporaryDirectory() as directory:
+        server = subprocess.Popen([spoold, "--listen", "127.0.0.1:0", "--db", str(pathlib.Path(directory) / "spool.db"),
+                                   "--max-depth", "0"], stdout=subprocess.PIPE, text=True)
+        try:
+            while not (line := server.stdout.readline()).startswith("spoold: listening on "):
+                if not line:
+                    raise SystemExit("spoold did not start")
+            address = line.removeprefix("spoold: listening on ").strip()
+            for processes in (1, 8):
+                for streamed in (False, True):
+                    rate = run(address, processes, jobs, streamed)
+                    print(f"bench-enqueue-python: {processes} process{'es' if processes > 1 else ''} x {THREADS} threads, "
+                          f"{'EnqueueStream' if streamed else 'unary Enqueue'}: {rate:,.0f} jobs/s", flush=True)
+        finally:
+            server.terminate()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
