@@ -1,6 +1,7 @@
-"""Python producers enqueuing one job per call against a release spoold: unary
-Enqueue against the shared EnqueueStream (Client(stream_enqueues=...)), with 1
-and 8 processes of 8 threads each. Prints jobs/s; asserts nothing.
+"""Python producers enqueuing one job per call against a release spoold: Client's
+unary Enqueue and its shared EnqueueStream (Client(stream_enqueues=...)), 8
+threads a process; and AsyncClient with 256 enqueues in flight a process; with 1
+and 8 processes. Prints jobs/s; asserts nothing.
 
     .venv/bin/python scripts/bench-enqueue-python.py SPOOLD [JOBS_PER_PROCESS]
 """
@@ -12,12 +13,36 @@ import tempfile
 import threading
 import time
 
-from spool_client import Client
+import asyncio
+
+from spool_client import AsyncClient, Client
 
 THREADS = 8
+IN_FLIGHT = 256
+
+
+def produce_async(address, jobs, ready, go, done):
+    async def main():
+        async with AsyncClient(address) as spool:
+            await spool.enqueue("spool.echo", run_at_ms=4102444800000)
+            ready.set()
+            await asyncio.to_thread(go.wait)
+            left = jobs
+
+            async def loop():
+                nonlocal left
+                while left > 0:
+                    left -= 1
+                    await spool.enqueue("spool.echo", b"x", run_at_ms=4102444800000)
+
+            await asyncio.gather(*(loop() for _ in range(IN_FLIGHT)))
+    asyncio.run(main())
+    done.put(jobs)
 
 
 def produce(address, jobs, streamed, ready, go, done):
+    if streamed is None:
+        return produce_async(address, jobs, ready, go, done)
     with Client(address, stream_enqueues=streamed) as spool:
         spool.enqueue("spool.echo", run_at_ms=4102444800000)  # connected, and the stream open
         ready.set()
@@ -70,10 +95,12 @@ def main():
                     raise SystemExit("spoold did not start")
             address = line.removeprefix("spoold: listening on ").strip()
             for processes in (1, 8):
-                for streamed in (False, True):
+                for streamed in (False, True, None):
                     rate = run(address, processes, jobs, streamed)
-                    print(f"bench-enqueue-python: {processes} process{'es' if processes > 1 else ''} x {THREADS} threads, "
-                          f"{'EnqueueStream' if streamed else 'unary Enqueue'}: {rate:,.0f} jobs/s", flush=True)
+                    how = (f"AsyncClient, {IN_FLIGHT} in flight" if streamed is None
+                           else f"Client, {THREADS} threads, {'EnqueueStream' if streamed else 'unary Enqueue'}")
+                    print(f"bench-enqueue-python: {processes} process{'es' if processes > 1 else ''}, {how}: "
+                          f"{rate:,.0f} jobs/s", flush=True)
         finally:
             server.terminate()
             server.wait()

@@ -287,12 +287,17 @@ class _Backoff:
         self.wait_or_give_up_on(error.code(), error.details() or "", doing)
 
     def wait_or_give_up_on(self, code: grpc.StatusCode, details: str, doing: str) -> None:
+        time.sleep(self.next_delay(code, details, doing))
+
+    def next_delay(self, code: grpc.StatusCode, details: str, doing: str) -> float:
+        """How long to wait before the next attempt; raises SpoolError once `limit` has passed."""
         now = time.monotonic()
         self._failing_since = self._failing_since or now
         if now - self._failing_since > self._limit:
             raise SpoolError(code, f"gave up {doing} after {self._limit:g} s: {details}") from None
-        time.sleep(self._delay)
+        delay = self._delay
         self._delay = min(1.0, self._delay * 2)
+        return delay
 
 
 def _status_code(number: int) -> grpc.StatusCode:
