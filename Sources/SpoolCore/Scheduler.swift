@@ -131,10 +131,6 @@ struct Scheduler {
         queues.values[index] = queue
     }
 
-    func isPaused(_ name: String) -> Bool {
-        queues[name]?.paused ?? false
-    }
-
     /// How many of the queue's jobs may run at once (0 for a queue not seen yet).
     func concurrency(ofQueue name: String) -> Int {
         queues[name]?.configuration.concurrency ?? 0

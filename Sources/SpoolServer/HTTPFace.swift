@@ -203,7 +203,7 @@ struct HTTPFace: Sendable {
         case (.GET, 1, "jobs"):
             return .full(try .json(try await admin.listJobs(try Self.listRequest(request.query))))
         case (.POST, 3, "jobs") where route[2] == "retry":
-            let reason = try request.decodeIfPresent(CancelBody.self)?.reason ?? ""
+            let reason = try request.decodeIfPresent(ReasonBody.self)?.reason ?? ""
             return .full(try .json(try await admin.retry(RetryRequest(jobId: route[1], reason: reason))))
         case (.POST, 2, "queues"), (.POST, 3, "queues"):
             var update = UpdateQueueRequest()
@@ -229,13 +229,13 @@ struct HTTPFace: Sendable {
             let payload = try await engine.payload(ofJob: route[1])
             return .full(HTTPResponse(status: .ok, contentType: "application/octet-stream", body: payload))
         case (.POST, 3, "jobs") where route[2] == "cancel":
-            let reason = try request.decodeIfPresent(CancelBody.self)?.reason ?? ""
+            let reason = try request.decodeIfPresent(ReasonBody.self)?.reason ?? ""
             return .full(try .json(CancelResponse(jobs: [Job(try await engine.cancel(jobID: route[1], reason: reason))])))
         case (.GET, 2, "batches"):
             let status = try await engine.status(batchID: route[1], onlySelected: true)
             return .full(try .json(status.batch.map(SpoolWire.BatchSummary.init) ?? SpoolWire.BatchSummary()))
         case (.POST, 3, "batches") where route[2] == "cancel":
-            let reason = try request.decodeIfPresent(CancelBody.self)?.reason ?? ""
+            let reason = try request.decodeIfPresent(ReasonBody.self)?.reason ?? ""
             return .full(try .json(CancelResponse(jobs: try await engine.cancel(batchID: route[1], reason: reason).map(Job.init))))
         case (.GET, 1, "events"):
             return .events(try await subscribe(request))
@@ -246,7 +246,8 @@ struct HTTPFace: Sendable {
         }
     }
 
-    private struct CancelBody: Decodable {
+    /// The optional body of a cancel or a retry.
+    private struct ReasonBody: Decodable {
         var reason: String?
     }
 
