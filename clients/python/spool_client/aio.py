@@ -12,7 +12,7 @@ import grpc.aio
 from spool_client._proto import queue_pb2, queue_pb2_grpc
 from spool_client._proto.queue_pb2 import (EnqueueBatchResponse, GetStatusResponse, Job, JobSpec, ListJobsResponse,
                                            ProgressEvent, QueueStatus)
-from spool_client.client import Client, Enqueued, JobState, Payload, SpoolError, job_spec
+from spool_client.client import CHANNEL_OPTIONS, Client, Enqueued, JobState, Payload, SpoolError, job_spec
 from spool_client.client import _Backoff as _SyncBackoff
 
 T = TypeVar("T")
@@ -36,8 +36,8 @@ class AsyncClient:
 
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, timeout: float = 30.0,
                  credentials: grpc.ChannelCredentials | None = None):
-        self._channel = (grpc.aio.secure_channel(address, credentials) if credentials is not None
-                         else grpc.aio.insecure_channel(address))
+        self._channel = (grpc.aio.secure_channel(address, credentials, CHANNEL_OPTIONS) if credentials is not None
+                         else grpc.aio.insecure_channel(address, CHANNEL_OPTIONS))
         self._stub = queue_pb2_grpc.JobQueueStub(self._channel)  # type: ignore[no-untyped-call]
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._timeout = timeout

@@ -66,6 +66,13 @@ def _bytes(payload: Payload) -> bytes:
     return json.dumps(dict(payload), separators=(",", ":")).encode()
 
 
+#: Every channel keeps its own connections. grpcio otherwise shares them between
+#: channels to the same address, so a Client made just after a server restart
+#: would inherit another channel's reconnect backoff and fail its first calls with
+#: UNAVAILABLE although the server is up.
+CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+
+
 class Client:
     """spool.v1.JobQueue on `address` (HOST:PORT): h2c, or TLS with `credentials`
     (grpc.ssl_channel_credentials(...)). With `token`, every call sends
@@ -80,8 +87,8 @@ class Client:
 
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, timeout: float = 30.0,
                  credentials: grpc.ChannelCredentials | None = None, stream_enqueues: bool = False):
-        self._channel = (grpc.secure_channel(address, credentials) if credentials is not None
-                         else grpc.insecure_channel(address))
+        self._channel = (grpc.secure_channel(address, credentials, CHANNEL_OPTIONS) if credentials is not None
+                         else grpc.insecure_channel(address, CHANNEL_OPTIONS))
         # grpcio-tools writes the stub without annotations; every call through it is typed below.
         self._stub = queue_pb2_grpc.JobQueueStub(self._channel)  # type: ignore[no-untyped-call]
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()

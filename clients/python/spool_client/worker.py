@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 import grpc
 
 from spool_client._proto import queue_pb2, worker_pb2, worker_pb2_grpc
-from spool_client.client import Payload, SpoolError, _bytes
+from spool_client.client import CHANNEL_OPTIONS, Payload, SpoolError, _bytes
 
 log = logging.getLogger("spool_client.worker")
 
@@ -189,8 +189,8 @@ class Worker:
 
     def _channel(self) -> grpc.Channel:
         if self._credentials is not None:
-            return grpc.secure_channel(self._address, self._credentials)
-        return grpc.insecure_channel(self._address)
+            return grpc.secure_channel(self._address, self._credentials, CHANNEL_OPTIONS)
+        return grpc.insecure_channel(self._address, CHANNEL_OPTIONS)
 
     def _serve_one_stream(self, pool: ThreadPoolExecutor) -> bool:
         """One connection, until it ends. Answers whether it got as far as a welcome."""

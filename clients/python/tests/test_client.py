@@ -158,6 +158,24 @@ def test_an_enqueue_retry_gives_up_after_retry_for(tmp_path):
     assert raised.value.message.startswith("gave up retrying after 0.2 s: "), raised.value
 
 
+def test_a_client_made_after_a_restart_does_not_inherit_another_clients_failed_connection(tmp_path):
+    """grpcio shares connections between channels unless told not to: a new Client
+    then failed at once while an older one waited out its reconnect backoff."""
+    spoold = Spoold(tmp_path)
+    port = spoold.port
+    assert spoold.stop() == 0
+    with Client(f"127.0.0.1:{port}") as older:
+        with pytest.raises(SpoolError) as raised:
+            older.status()
+        assert raised.value.code == grpc.StatusCode.UNAVAILABLE
+        restarted = Spoold(tmp_path, port=port)
+        try:
+            with Client(restarted.address) as newer:
+                assert newer.status().queues
+        finally:
+            assert restarted.stop() == 0
+
+
 def test_status_job_and_cancel_retry_while_the_server_restarts(tmp_path, monkeypatch):
     """The server is down when each call starts: with retry_for, each waits for it."""
     spoold = Spoold(tmp_path)
