@@ -102,7 +102,7 @@ final class BenchWorker: Sendable {
                     case .welcome: welcome.finish()
                     case .assign(let assignment):
                         let now = ContinuousClock.now
-                        requests.send(WorkerMessage(.outcome(assignment.lease, .result([]))).serializedBytes())
+                        requests.send(WorkerMessage(.outcome(.init(assignment.lease, .result([])))).serializedBytes())
                         worker.arrived(assignment.lease.jobId, at: now)
                     default: break
                     }

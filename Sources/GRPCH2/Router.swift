@@ -105,11 +105,11 @@ public struct Router: Sendable {
     }
 
     public mutating func bidirectionalStreaming<Request: GRPCMessage, Response: GRPCMessage>(
-        _ path: String,
+        _ path: String, precheck: Precheck? = nil,
         _ body: @escaping @Sendable (RequestMessages<Request>, RPCContext, MessageWriter<Response>) async throws -> Void
     ) {
         register(path, .bidirectionalStreaming { requests, context, writer in
-            try await body(RequestMessages(raw: requests, path: path), context, MessageWriter(writer))
+            try await body(RequestMessages(raw: requests, path: path, precheck: precheck), context, MessageWriter(writer))
         })
     }
 
@@ -126,25 +126,27 @@ public struct Router: Sendable {
     }
 }
 
-/// The typed request messages of a streaming call; a message that does not
-/// decode ends the iteration with INVALID_ARGUMENT.
+/// The typed request messages of a streaming call; a message that fails the
+/// precheck or does not decode ends the iteration with INVALID_ARGUMENT.
 public struct RequestMessages<Message: GRPCMessage>: AsyncSequence, Sendable {
     public typealias Element = Message
     let raw: RequestStream
     let path: String
+    var precheck: Router.Precheck?
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var raw: RequestStream.AsyncIterator
         let path: String
+        let precheck: Router.Precheck?
 
         public mutating func next() async throws -> Message? {
             guard let bytes = try await raw.next() else { return nil }
-            return try Router.decode(bytes, path: path)
+            return try Router.decode(bytes, path: path, precheck: precheck)
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(raw: raw.makeAsyncIterator(), path: path)
+        AsyncIterator(raw: raw.makeAsyncIterator(), path: path, precheck: precheck)
     }
 }
 

@@ -24,6 +24,20 @@ public struct WorkersService: Sendable {
     static let maxTextBytes = 4_096
     static let maxFailureBytes = 64 * 1024
 
+    /// How many elements a worker's message may hold, checked before it is
+    /// unpacked (the numbers are the fields' in proto/spool/v1/worker.proto).
+    static let messageLimits: RepeatedFieldLimits = {
+        var hello = RepeatedFieldLimits()
+        hello.limit(field: 2, "types", to: WorkerHello.maxTypes)
+        hello.limit(field: 4, "labels", to: JobLimits.maxLabels)
+        var outcomes = RepeatedFieldLimits()
+        outcomes.limit(field: 1, "outcomes", to: WorkerHello.maxCapacity)
+        var message = RepeatedFieldLimits()
+        message.lookInto(field: 1, "hello", hello)
+        message.lookInto(field: 6, "outcomes", outcomes)
+        return message
+    }()
+
     let engine: QueueEngine
     private let limits: Limits
 
@@ -34,7 +48,7 @@ public struct WorkersService: Sendable {
 
     public func register(in router: inout Router) {
         router.limitOpenCalls(of: Self.workPath, perConnection: limits.perConnection, total: limits.total)
-        router.bidirectionalStreaming(Self.workPath) {
+        router.bidirectionalStreaming(Self.workPath, precheck: Self.messageLimits.precheck) {
             (requests: RequestMessages<WorkerMessage>, context: RPCContext, writer: MessageWriter<WorkerCommandMessage>) in
             try await serve(requests, context: context, writer: writer)
         }
@@ -58,15 +72,15 @@ public struct WorkersService: Sendable {
             group.addTask {
                 // What the engine said meanwhile goes out together, in one flush.
                 while let commands = await outbox.next() {
-                    var messages: [WorkerCommandMessage] = []
+                    var messages = CommandMessages(batchingAssignments: connection.batches)
                     for command in commands {
                         if case .close(let error) = command {
-                            try await writer.send(contentsOf: messages)
+                            try await writer.send(contentsOf: messages.done())
                             throw GRPCStatus(error)
                         }
-                        messages.append(WorkerCommandMessage(command))
+                        messages.append(command)
                     }
-                    try await writer.send(contentsOf: messages)
+                    try await writer.send(contentsOf: messages.done())
                 }
                 try Task.checkCancellation()
                 throw GRPCStatus(.resourceExhausted, "this worker did not read its commands: more than "
@@ -86,6 +100,7 @@ public struct WorkersService: Sendable {
         guard case .hello(let hello) = first.body else {
             throw GRPCStatus(.invalidArgument, "a worker's first message must be a hello (name, types, capacity)")
         }
+        connection.batches = hello.batches
         let number: Int64
         do {
             number = try await engine.connectWorker(WorkerHello(
@@ -97,54 +112,107 @@ public struct WorkersService: Sendable {
         let inbox = Inbox(engine: engine, number: number)
         connection.inbox = inbox
         while let message = try await messages.next() {
-            await inbox.add(try report(message))
+            await inbox.add(try reports(message))
         }
     }
 
     /// What the engine is told of one message after the hello.
-    private static func report(_ message: WorkerMessage) throws(GRPCStatus) -> WorkerReport {
+    private static func reports(_ message: WorkerMessage) throws(GRPCStatus) -> [WorkerReport] {
         switch message.body {
+        case .outcome(let outcome):
+            return [try report(outcome)]
+        case .outcomes(let outcomes):
+            guard !outcomes.isEmpty else { throw GRPCStatus(.invalidArgument, "outcomes holds no outcome") }
+            var reports: [WorkerReport] = []
+            reports.reserveCapacity(outcomes.count)
+            for outcome in outcomes { reports.append(try report(outcome)) }
+            return reports
         case .heartbeat:
-            return .heartbeat
+            return [.heartbeat]
         case .progress(let lease, let progress):
             guard let lease, let progress else {
                 throw GRPCStatus(.invalidArgument, "a progress message needs lease and progress")
             }
             let fraction = progress.fraction.isNaN ? 0 : min(1, max(0, progress.fraction))
-            return .progress(LeaseRef(lease), JobRecord.Progress(
+            return [.progress(LeaseRef(lease), JobRecord.Progress(
                 fraction: fraction, step: progress.step.truncated(toUTF8Bytes: maxStepBytes),
-                message: progress.message.truncated(toUTF8Bytes: maxTextBytes)))
-        case .outcome(let lease, let outcome):
-            guard let lease else { throw GRPCStatus(.invalidArgument, "an outcome needs its lease") }
-            switch outcome {
-            case .none:
-                throw GRPCStatus(.invalidArgument, "an outcome needs one of result, failure and released")
-            case .result(let bytes):
-                return .finished(LeaseRef(lease), .succeeded(result: bytes))
-            case .failure(let text, let permanent, let retryAfterMs):
-                return .finished(LeaseRef(lease), .failed(
-                    message: text.truncated(toUTF8Bytes: maxFailureBytes), permanent: permanent,
-                    retryAfterMs: retryAfterMs > 0 ? retryAfterMs : nil))
-            case .released(let reason):
-                return .finished(LeaseRef(lease), .released(reason: reason.truncated(toUTF8Bytes: maxTextBytes)))
-            }
+                message: progress.message.truncated(toUTF8Bytes: maxTextBytes)))]
         case .draining:
-            return .draining
+            return [.draining]
         case .hello:
             throw GRPCStatus(.invalidArgument, "a stream takes one hello, first")
         case .none:
-            throw GRPCStatus(.invalidArgument, "an empty worker message (set one of heartbeat, progress, outcome, draining)")
+            throw GRPCStatus(.invalidArgument,
+                             "an empty worker message (set one of heartbeat, progress, outcome, outcomes, draining)")
+        }
+    }
+
+    private static func report(_ leased: WorkerMessage.LeasedOutcome) throws(GRPCStatus) -> WorkerReport {
+        guard let lease = leased.lease else { throw GRPCStatus(.invalidArgument, "an outcome needs its lease") }
+        switch leased.outcome {
+        case .none:
+            throw GRPCStatus(.invalidArgument, "an outcome needs one of result, failure and released")
+        case .result(let bytes):
+            return .finished(LeaseRef(lease), .succeeded(result: bytes))
+        case .failure(let text, let permanent, let retryAfterMs):
+            return .finished(LeaseRef(lease), .failed(
+                message: text.truncated(toUTF8Bytes: maxFailureBytes), permanent: permanent,
+                retryAfterMs: retryAfterMs > 0 ? retryAfterMs : nil))
+        case .released(let reason):
+            return .finished(LeaseRef(lease), .released(reason: reason.truncated(toUTF8Bytes: maxTextBytes)))
         }
     }
 }
 
-/// A stream's inbox, once its hello is taken.
+/// One flush's messages to a worker. For a worker that reads `assignments`,
+/// assignments in a row go out as one message.
+struct CommandMessages {
+    let batchingAssignments: Bool
+    private var messages: [WorkerCommandMessage] = []
+    private var assignments: [WorkerCommandMessage.Assignment] = []
+
+    init(batchingAssignments: Bool) {
+        self.batchingAssignments = batchingAssignments
+    }
+
+    mutating func append(_ command: WorkerCommand) {
+        let message = WorkerCommandMessage(command)
+        if batchingAssignments, case .assign(let assignment) = message.body {
+            assignments.append(assignment)
+            return
+        }
+        flushAssignments()
+        messages.append(message)
+    }
+
+    mutating func done() -> [WorkerCommandMessage] {
+        flushAssignments()
+        return messages
+    }
+
+    private mutating func flushAssignments() {
+        switch assignments.count {
+        case 0: return
+        case 1: messages.append(WorkerCommandMessage(.assign(assignments[0])))
+        default: messages.append(WorkerCommandMessage(.assignments(assignments)))
+        }
+        assignments = []
+    }
+}
+
+/// What a stream's hello settled: whether the worker reads `assignments`,
+/// and its inbox.
 private final class Connection: Sendable {
-    private let stored = Mutex<Inbox?>(nil)
+    private let stored = Mutex<(batches: Bool, inbox: Inbox?)>((false, nil))
+
+    var batches: Bool {
+        get { stored.withLock { $0.batches } }
+        set { stored.withLock { $0.batches = newValue } }
+    }
 
     var inbox: Inbox? {
-        get { stored.withLock { $0 } }
-        set { stored.withLock { $0 = newValue } }
+        get { stored.withLock { $0.inbox } }
+        set { stored.withLock { $0.inbox = newValue } }
     }
 }
 
@@ -172,8 +240,8 @@ final class Inbox: Sendable {
         self.number = number
     }
 
-    func add(_ report: WorkerReport) async {
-        guard append(report) else { return }
+    func add(_ reports: [WorkerReport]) async {
+        guard append(reports) else { return }
         await withCheckedContinuation { reader in
             let room = state.withLock { state in
                 if state.reports.count < Self.limit { return true }
@@ -187,14 +255,14 @@ final class Inbox: Sendable {
     /// The stream ended: tells the engine after everything before, and
     /// returns once it is told.
     func finish() async {
-        await withCheckedContinuation { done in _ = append(.disconnected, whenDelivered: done) }
+        await withCheckedContinuation { done in _ = append([.disconnected], whenDelivered: done) }
     }
 
-    /// Adds a report, and starts delivering if no delivery runs. True when
+    /// Adds reports, and starts delivering if no delivery runs. True when
     /// the inbox is full.
-    private func append(_ report: WorkerReport, whenDelivered done: CheckedContinuation<Void, Never>? = nil) -> Bool {
+    private func append(_ reports: [WorkerReport], whenDelivered done: CheckedContinuation<Void, Never>? = nil) -> Bool {
         let (start, full) = state.withLock { state in
-            state.reports.append(report)
+            state.reports.append(contentsOf: reports)
             if let done { state.finished.append(done) }
             defer { state.delivering = true }
             return (!state.delivering, state.reports.count >= Self.limit)
@@ -306,7 +374,8 @@ extension WorkerCommandMessage {
     init(_ command: WorkerCommand) {
         switch command {
         case .welcome(let session):
-            self.init(.welcome(workerId: session.workerID, heartbeatIntervalMs: session.heartbeatIntervalMs))
+            // Every server that knows the field takes `outcomes`.
+            self.init(.welcome(workerId: session.workerID, heartbeatIntervalMs: session.heartbeatIntervalMs, batches: true))
         case .assign(let job):
             var assignment = Assignment()
             assignment.lease = WireLease(job.lease)

@@ -40,12 +40,16 @@ public struct WorkerMessage: Equatable, WireMessage, ProtobufCBridged {
         public var types: [String] = []
         public var capacity: Int32 = 0
         public var labels: [String: String] = [:]
+        /// Reads `assignments` and may send `outcomes` (after a welcome saying so).
+        public var batches = false
 
-        public init(name: String = "", types: [String] = [], capacity: Int32 = 0, labels: [String: String] = [:]) {
+        public init(name: String = "", types: [String] = [], capacity: Int32 = 0, labels: [String: String] = [:],
+                    batches: Bool = false) {
             self.name = name
             self.types = types
             self.capacity = capacity
             self.labels = labels
+            self.batches = batches
         }
     }
 
@@ -57,14 +61,67 @@ public struct WorkerMessage: Equatable, WireMessage, ProtobufCBridged {
         case released(String)
     }
 
+    /// spool.v1.JobOutcome: how one run ended.
+    public struct LeasedOutcome: Equatable, Sendable, ProtobufCBridged {
+        public var lease: WireLease?
+        public var outcome: Outcome
+
+        public init(_ lease: WireLease?, _ outcome: Outcome) {
+            self.lease = lease
+            self.outcome = outcome
+        }
+
+        typealias CMessage = Spool__V1__JobOutcome
+        static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { spool__v1__job_outcome__init }
+
+        init(c: UnsafePointer<CMessage>) {
+            let o = c.pointee
+            lease = CRead.message(o.lease, as: WireLease.self)
+            switch o.outcome_case {
+            case SPOOL__V1__JOB_OUTCOME__OUTCOME_RESULT:
+                outcome = .result(CRead.bytes(o.result))
+            case SPOOL__V1__JOB_OUTCOME__OUTCOME_FAILURE:
+                let failure = o.failure?.pointee
+                outcome = .failure(message: CRead.string(failure?.message), permanent: (failure?.permanent ?? 0) != 0,
+                                   retryAfterMs: failure?.retry_after_ms ?? 0)
+            case SPOOL__V1__JOB_OUTCOME__OUTCOME_RELEASED:
+                outcome = .released(CRead.string(o.released))
+            default:
+                outcome = .none
+            }
+        }
+
+        func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+            c.pointee.lease = lease.map(arena.message)
+            switch outcome {
+            case .none:
+                break
+            case .result(let bytes):
+                c.pointee.outcome_case = SPOOL__V1__JOB_OUTCOME__OUTCOME_RESULT
+                c.pointee.result = arena.bytes(bytes)
+            case .failure(let message, let permanent, let retryAfterMs):
+                c.pointee.outcome_case = SPOOL__V1__JOB_OUTCOME__OUTCOME_FAILURE
+                let f = arena.cStruct(spool__v1__job_failure__init)
+                f.pointee.message = arena.string(message)
+                f.pointee.permanent = permanent ? 1 : 0
+                f.pointee.retry_after_ms = retryAfterMs
+                c.pointee.failure = f
+            case .released(let reason):
+                c.pointee.outcome_case = SPOOL__V1__JOB_OUTCOME__OUTCOME_RELEASED
+                c.pointee.released = arena.string(reason)
+            }
+        }
+    }
+
     public enum Body: Equatable, Sendable {
         /// No field of the oneof was set (or one this version does not know).
         case none
         case hello(Hello)
         case heartbeat
         case progress(WireLease?, JobProgress?)
-        case outcome(WireLease?, Outcome)
+        case outcome(LeasedOutcome)
         case draining
+        case outcomes([LeasedOutcome])
     }
 
     public var body: Body
@@ -81,27 +138,18 @@ public struct WorkerMessage: Equatable, WireMessage, ProtobufCBridged {
             guard let hello = m.hello?.pointee else { body = .none; return }
             body = .hello(Hello(
                 name: CRead.string(hello.name), types: CRead.strings(hello.n_types, hello.types), capacity: hello.capacity,
-                labels: CRead.map(hello.n_labels, hello.labels, key: \.key, value: \.value)))
+                labels: CRead.map(hello.n_labels, hello.labels, key: \.key, value: \.value), batches: hello.batches != 0))
         case SPOOL__V1__WORKER_MESSAGE__MESSAGE_HEARTBEAT:
             body = .heartbeat
         case SPOOL__V1__WORKER_MESSAGE__MESSAGE_PROGRESS:
             let update = m.progress?.pointee
             body = .progress(CRead.message(update?.lease, as: WireLease.self), CRead.message(update?.progress, as: JobProgress.self))
         case SPOOL__V1__WORKER_MESSAGE__MESSAGE_OUTCOME:
-            guard let outcome = m.outcome?.pointee else { body = .none; return }
-            let lease = CRead.message(outcome.lease, as: WireLease.self)
-            switch outcome.outcome_case {
-            case SPOOL__V1__JOB_OUTCOME__OUTCOME_RESULT:
-                body = .outcome(lease, .result(CRead.bytes(outcome.result)))
-            case SPOOL__V1__JOB_OUTCOME__OUTCOME_FAILURE:
-                let failure = outcome.failure?.pointee
-                body = .outcome(lease, .failure(message: CRead.string(failure?.message), permanent: (failure?.permanent ?? 0) != 0,
-                                                retryAfterMs: failure?.retry_after_ms ?? 0))
-            case SPOOL__V1__JOB_OUTCOME__OUTCOME_RELEASED:
-                body = .outcome(lease, .released(CRead.string(outcome.released)))
-            default:
-                body = .outcome(lease, .none)
-            }
+            guard let outcome = m.outcome else { body = .none; return }
+            body = .outcome(LeasedOutcome(c: outcome))
+        case SPOOL__V1__WORKER_MESSAGE__MESSAGE_OUTCOMES:
+            let outcomes = m.outcomes?.pointee
+            body = .outcomes(CRead.messages(outcomes?.n_outcomes ?? 0, outcomes?.outcomes, as: LeasedOutcome.self))
         case SPOOL__V1__WORKER_MESSAGE__MESSAGE_DRAINING:
             body = .draining
         default:
@@ -120,6 +168,7 @@ public struct WorkerMessage: Equatable, WireMessage, ProtobufCBridged {
             h.pointee.n_types = hello.types.count
             h.pointee.types = arena.strings(hello.types)
             h.pointee.capacity = hello.capacity
+            h.pointee.batches = hello.batches ? 1 : 0
             (h.pointee.n_labels, h.pointee.labels) = arena.map(
                 hello.labels, initialize: spool__v1__worker_hello__labels_entry__init, key: \.key, value: \.value)
             c.pointee.hello = h
@@ -132,31 +181,18 @@ public struct WorkerMessage: Equatable, WireMessage, ProtobufCBridged {
             p.pointee.lease = lease.map(arena.message)
             p.pointee.progress = progress.map(arena.message)
             c.pointee.progress = p
-        case .outcome(let lease, let outcome):
+        case .outcome(let outcome):
             c.pointee.message_case = SPOOL__V1__WORKER_MESSAGE__MESSAGE_OUTCOME
-            let o = arena.cStruct(spool__v1__job_outcome__init)
-            o.pointee.lease = lease.map(arena.message)
-            switch outcome {
-            case .none:
-                break
-            case .result(let bytes):
-                o.pointee.outcome_case = SPOOL__V1__JOB_OUTCOME__OUTCOME_RESULT
-                o.pointee.result = arena.bytes(bytes)
-            case .failure(let message, let permanent, let retryAfterMs):
-                o.pointee.outcome_case = SPOOL__V1__JOB_OUTCOME__OUTCOME_FAILURE
-                let f = arena.cStruct(spool__v1__job_failure__init)
-                f.pointee.message = arena.string(message)
-                f.pointee.permanent = permanent ? 1 : 0
-                f.pointee.retry_after_ms = retryAfterMs
-                o.pointee.failure = f
-            case .released(let reason):
-                o.pointee.outcome_case = SPOOL__V1__JOB_OUTCOME__OUTCOME_RELEASED
-                o.pointee.released = arena.string(reason)
-            }
-            c.pointee.outcome = o
+            c.pointee.outcome = arena.message(outcome)
         case .draining:
             c.pointee.message_case = SPOOL__V1__WORKER_MESSAGE__MESSAGE_DRAINING
             c.pointee.draining = arena.cStruct(spool__v1__worker_draining__init)
+        case .outcomes(let outcomes):
+            c.pointee.message_case = SPOOL__V1__WORKER_MESSAGE__MESSAGE_OUTCOMES
+            let o = arena.cStruct(spool__v1__job_outcomes__init)
+            o.pointee.n_outcomes = outcomes.count
+            o.pointee.outcomes = arena.messages(outcomes)
+            c.pointee.outcomes = o
         }
     }
 }
@@ -166,7 +202,7 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
     public init(serializedBytes bytes: [UInt8]) throws(WireDecodingError) { try self.init(unpacking: bytes) }
     public func serializedBytes() -> [UInt8] { packed() }
 
-    public struct Assignment: Equatable, Sendable {
+    public struct Assignment: Equatable, Sendable, ProtobufCBridged {
         public var lease = WireLease()
         public var type = ""
         public var queue = ""
@@ -179,6 +215,37 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
         public var batchId = ""
 
         public init() {}
+
+        typealias CMessage = Spool__V1__JobAssignment
+        static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { spool__v1__job_assignment__init }
+
+        init(c: UnsafePointer<CMessage>) {
+            let a = c.pointee
+            lease = CRead.message(a.lease, as: WireLease.self) ?? WireLease()
+            type = CRead.string(a.type)
+            queue = CRead.string(a.queue)
+            payload = CRead.bytes(a.payload)
+            maxAttempts = a.max_attempts
+            priority = a.priority
+            deadlineMs = a.deadline_ms
+            leaseMs = a.lease_ms
+            labels = CRead.map(a.n_labels, a.labels, key: \.key, value: \.value)
+            batchId = CRead.string(a.batch_id)
+        }
+
+        func fill(_ a: UnsafeMutablePointer<CMessage>, arena: CArena) {
+            a.pointee.lease = arena.message(lease)
+            a.pointee.type = arena.string(type)
+            a.pointee.queue = arena.string(queue)
+            a.pointee.payload = arena.bytes(payload)
+            a.pointee.max_attempts = maxAttempts
+            a.pointee.priority = priority
+            a.pointee.deadline_ms = deadlineMs
+            a.pointee.lease_ms = leaseMs
+            (a.pointee.n_labels, a.pointee.labels) = arena.map(
+                labels, initialize: spool__v1__job_assignment__labels_entry__init, key: \.key, value: \.value)
+            a.pointee.batch_id = arena.string(batchId)
+        }
     }
 
     /// spool.v1.JobCancel.Cause
@@ -199,8 +266,9 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
 
     public enum Body: Equatable, Sendable {
         case none
-        case welcome(workerId: String, heartbeatIntervalMs: Int64)
+        case welcome(workerId: String, heartbeatIntervalMs: Int64, batches: Bool)
         case assign(Assignment)
+        case assignments([Assignment])
         case cancel(WireLease, CancelCause, message: String)
         case drain(deadlineMs: Int64, message: String)
         case ack(WireLease, Refusal, message: String)
@@ -218,21 +286,14 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
         switch m.command_case {
         case SPOOL__V1__WORKER_COMMAND__COMMAND_WELCOME:
             body = .welcome(workerId: CRead.string(m.welcome?.pointee.worker_id),
-                            heartbeatIntervalMs: m.welcome?.pointee.heartbeat_interval_ms ?? 0)
+                            heartbeatIntervalMs: m.welcome?.pointee.heartbeat_interval_ms ?? 0,
+                            batches: (m.welcome?.pointee.batches ?? 0) != 0)
         case SPOOL__V1__WORKER_COMMAND__COMMAND_ASSIGN:
-            guard let a = m.assign?.pointee else { body = .none; return }
-            var assignment = Assignment()
-            assignment.lease = CRead.message(a.lease, as: WireLease.self) ?? WireLease()
-            assignment.type = CRead.string(a.type)
-            assignment.queue = CRead.string(a.queue)
-            assignment.payload = CRead.bytes(a.payload)
-            assignment.maxAttempts = a.max_attempts
-            assignment.priority = a.priority
-            assignment.deadlineMs = a.deadline_ms
-            assignment.leaseMs = a.lease_ms
-            assignment.labels = CRead.map(a.n_labels, a.labels, key: \.key, value: \.value)
-            assignment.batchId = CRead.string(a.batch_id)
-            body = .assign(assignment)
+            guard let a = m.assign else { body = .none; return }
+            body = .assign(Assignment(c: a))
+        case SPOOL__V1__WORKER_COMMAND__COMMAND_ASSIGNMENTS:
+            let a = m.assignments?.pointee
+            body = .assignments(CRead.messages(a?.n_assignments ?? 0, a?.assignments, as: Assignment.self))
         case SPOOL__V1__WORKER_COMMAND__COMMAND_CANCEL:
             let cancel = m.cancel?.pointee
             body = .cancel(CRead.message(cancel?.lease, as: WireLease.self) ?? WireLease(),
@@ -253,27 +314,22 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
         switch body {
         case .none:
             break
-        case .welcome(let workerId, let interval):
+        case .welcome(let workerId, let interval, let batches):
             c.pointee.command_case = SPOOL__V1__WORKER_COMMAND__COMMAND_WELCOME
             let w = arena.cStruct(spool__v1__worker_welcome__init)
             w.pointee.worker_id = arena.string(workerId)
             w.pointee.heartbeat_interval_ms = interval
+            w.pointee.batches = batches ? 1 : 0
             c.pointee.welcome = w
         case .assign(let assignment):
             c.pointee.command_case = SPOOL__V1__WORKER_COMMAND__COMMAND_ASSIGN
-            let a = arena.cStruct(spool__v1__job_assignment__init)
-            a.pointee.lease = arena.message(assignment.lease)
-            a.pointee.type = arena.string(assignment.type)
-            a.pointee.queue = arena.string(assignment.queue)
-            a.pointee.payload = arena.bytes(assignment.payload)
-            a.pointee.max_attempts = assignment.maxAttempts
-            a.pointee.priority = assignment.priority
-            a.pointee.deadline_ms = assignment.deadlineMs
-            a.pointee.lease_ms = assignment.leaseMs
-            (a.pointee.n_labels, a.pointee.labels) = arena.map(
-                assignment.labels, initialize: spool__v1__job_assignment__labels_entry__init, key: \.key, value: \.value)
-            a.pointee.batch_id = arena.string(assignment.batchId)
-            c.pointee.assign = a
+            c.pointee.assign = arena.message(assignment)
+        case .assignments(let assignments):
+            c.pointee.command_case = SPOOL__V1__WORKER_COMMAND__COMMAND_ASSIGNMENTS
+            let a = arena.cStruct(spool__v1__job_assignments__init)
+            a.pointee.n_assignments = assignments.count
+            a.pointee.assignments = arena.messages(assignments)
+            c.pointee.assignments = a
         case .cancel(let lease, let cause, let message):
             c.pointee.command_case = SPOOL__V1__WORKER_COMMAND__COMMAND_CANCEL
             let x = arena.cStruct(spool__v1__job_cancel__init)

@@ -190,7 +190,7 @@ final class RemoteExecWorker: Sendable {
         for try await bytes in responses {
             let command = try WorkerCommandMessage(serializedBytes: bytes)
             switch command.body {
-            case .welcome(let workerId, let intervalMs):
+            case .welcome(let workerId, let intervalMs, _):
                 welcomed = true
                 note("spoolctl work: connected to \(options.server) as \(workerId) (\(hello.types.joined(separator: ", ")))")
                 heartbeat = Task {
@@ -199,6 +199,8 @@ final class RemoteExecWorker: Sendable {
                 }
             case .assign(let assignment):
                 start(assignment, requests: requests)
+            case .assignments(let assignments):
+                for assignment in assignments { start(assignment, requests: requests) }
             case .cancel(let lease, _, let message):
                 note("spoolctl work: job \(lease.jobId): \(message)")
                 state.withLock { $0.running[lease.leaseId] }?.cancel()
@@ -242,7 +244,7 @@ final class RemoteExecWorker: Sendable {
             } catch {
                 outcome = .failure(message: "\(error)", permanent: false, retryAfterMs: 0)
             }
-            requests.send(WorkerMessage(.outcome(lease, outcome)).serializedBytes())
+            requests.send(WorkerMessage(.outcome(.init(lease, outcome))).serializedBytes())
             self.state.withLock { _ = $0.running.removeValue(forKey: lease.leaseId) }
             self.finishIfIdle()
         }
@@ -253,7 +255,7 @@ final class RemoteExecWorker: Sendable {
             return false
         }
         if stopping {
-            requests.send(WorkerMessage(.outcome(lease, .released("the worker is stopping"))).serializedBytes())
+            requests.send(WorkerMessage(.outcome(.init(lease, .released("the worker is stopping")))).serializedBytes())
         }
     }
 

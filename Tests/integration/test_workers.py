@@ -12,7 +12,7 @@ import grpc
 import pytest
 
 from conftest import ROOT, Spoold
-from spool_client import Client, JobState, PermanentError, RetryableError, SpoolError, Worker
+from spool_client import Client, JobState, PermanentError, RetryableError, SpoolError, Worker, job_spec
 from spool_client._proto import queue_pb2, worker_pb2, worker_pb2_grpc
 
 CONFIG = """
@@ -92,8 +92,15 @@ def raw_stream(address, messages, metadata=()):
     return outbox, call, channel
 
 
-def hello(*types, capacity=1, name="raw"):
-    return worker_pb2.WorkerMessage(hello=worker_pb2.WorkerHello(name=name, types=list(types), capacity=capacity))
+def hello(*types, capacity=1, name="raw", batches=False):
+    return worker_pb2.WorkerMessage(hello=worker_pb2.WorkerHello(
+        name=name, types=list(types), capacity=capacity, batches=batches))
+
+
+def assignments_of(command):
+    kind = command.WhichOneof("command")
+    assert kind in ("assign", "assignments"), command
+    return [command.assign] if kind == "assign" else list(command.assignments.assignments)
 
 
 def test_a_python_worker_runs_jobs_enqueued_before_and_after_it_connects(remote):
@@ -289,6 +296,71 @@ def test_a_second_hello_or_an_empty_outcome_ends_the_stream(remote):
         channel.close()
     with Client(remote.address) as client:
         assert client.status().remote_workers == []
+
+
+def test_a_batching_worker_gets_every_job_once_and_its_outcomes_are_taken_together(remote):
+    outbox, call, channel = raw_stream(remote.address, [hello("py.echo", capacity=6, batches=True)])
+    commands = iter(call)
+    assert next(commands).welcome.batches
+    with Client(remote.address) as client:
+        ids = [job.id for job in client.enqueue_batch([job_spec("py.echo", {"n": n}) for n in range(6)]).jobs]
+        assigned = []
+        while len(assigned) < 6:
+            assigned += assignments_of(next(commands))
+        assert sorted(a.lease.job_id for a in assigned) == sorted(ids)
+        forged = worker_pb2.Lease(job_id=ids[0], attempt=1, lease_id="forged")
+        outcomes = [worker_pb2.JobOutcome(lease=a.lease, result=a.payload) for a in assigned]
+        outbox.put(worker_pb2.WorkerMessage(outcomes=worker_pb2.JobOutcomes(
+            outcomes=outcomes + [worker_pb2.JobOutcome(lease=forged, result=b"forged")])))
+        ack = next(commands).ack
+        assert ack.refusal == worker_pb2.OutcomeAck.REFUSAL_UNKNOWN_LEASE and ack.lease.lease_id == "forged"
+        for n, job_id in enumerate(ids):
+            job = client.wait(job_id)
+            assert job.state == JobState.SUCCEEDED and json.loads(job.result) == {"n": n}
+    outbox.put(None)
+    channel.close()
+
+
+def test_a_worker_that_does_not_batch_gets_one_assignment_a_message(remote):
+    outbox, call, channel = raw_stream(remote.address, [hello("py.echo", capacity=6)])
+    commands = iter(call)
+    assert next(commands).WhichOneof("command") == "welcome"
+    with Client(remote.address) as client:
+        ids = [job.id for job in client.enqueue_batch([job_spec("py.echo")] * 6).jobs]
+        kinds = [next(commands).WhichOneof("command") for _ in ids]
+        assert kinds == ["assign"] * 6
+    outbox.put(None)
+    channel.close()
+
+
+@pytest.mark.parametrize("message, expected", [
+    (hello(*[f"t{n}" for n in range(257)]), "hello.types has more than 256 elements"),
+    (worker_pb2.WorkerMessage(hello=worker_pb2.WorkerHello(
+        name="raw", types=["py.echo"], labels={f"k{n}": "v" for n in range(65)})), "hello.labels has more than 64"),
+    (worker_pb2.WorkerMessage(outcomes=worker_pb2.JobOutcomes(outcomes=[worker_pb2.JobOutcome()] * 10_001)),
+     "outcomes.outcomes has more than 10000 elements"),
+])
+def test_a_worker_message_past_its_limits_is_refused_before_it_is_unpacked(remote, message, expected):
+    outbox, call, channel = raw_stream(remote.address, [message])
+    with pytest.raises(grpc.RpcError) as refused:
+        list(call)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert expected in refused.value.details(), refused.value.details()
+    outbox.put(None)
+    channel.close()
+
+
+def test_empty_or_unleased_outcomes_end_the_stream(remote):
+    unleased = worker_pb2.JobOutcome(result=b"x")
+    for bad, expected in [(worker_pb2.JobOutcomes(), "outcomes holds no outcome"),
+                          (worker_pb2.JobOutcomes(outcomes=[unleased]), "an outcome needs its lease")]:
+        outbox, call, channel = raw_stream(remote.address, [hello("py.echo"), worker_pb2.WorkerMessage(outcomes=bad)])
+        with pytest.raises(grpc.RpcError) as refused:
+            list(call)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert expected in refused.value.details()
+        outbox.put(None)
+        channel.close()
 
 
 def test_locks_are_held_across_local_and_remote_jobs(remote):

@@ -38,8 +38,8 @@ class PermanentError(Exception):
     """Raise when no attempt can succeed (bad input): the job fails now."""
 
 
-class JobContext:
-    """One attempt of a job, as its handler sees it."""
+class _Attempt:
+    """What a handler sees of one attempt of a job, sync or async."""
 
     def __init__(self, assignment: worker_pb2.JobAssignment, send: Callable[[worker_pb2.WorkerMessage], None]):
         self.id: str = assignment.lease.job_id
@@ -55,7 +55,7 @@ class JobContext:
         self._lease = worker_pb2.Lease()
         self._lease.CopyFrom(assignment.lease)
         self._send = send
-        self._cancelled = threading.Event()
+        self._is_cancelled = False
         self.cancel_reason = ""
         self._last_progress = 0.0
 
@@ -77,18 +77,55 @@ class JobContext:
     def cancelled(self) -> bool:
         """True once the server asked this attempt to stop (a cancel, its timeout, a
         shutdown, a lost lease): a handler should return or raise soon."""
-        return self._cancelled.is_set()
+        return self._is_cancelled
+
+    def _cancel(self, reason: str) -> None:
+        self.cancel_reason = reason
+        self._is_cancelled = True
+
+
+class JobContext(_Attempt):
+    """One attempt of a job, as a Worker's handler sees it."""
+
+    def __init__(self, assignment: worker_pb2.JobAssignment, send: Callable[[worker_pb2.WorkerMessage], None]):
+        super().__init__(assignment, send)
+        self._cancelled = threading.Event()
 
     def wait_cancelled(self, timeout: float | None = None) -> bool:
         """Sleeps up to `timeout` seconds, waking early if the attempt is cancelled."""
         return self._cancelled.wait(timeout)
 
     def _cancel(self, reason: str) -> None:
-        self.cancel_reason = reason
+        super()._cancel(reason)
         self._cancelled.set()
 
 
+def outcome(lease: worker_pb2.Lease, result: Result = None, error: BaseException | None = None) -> worker_pb2.JobOutcome:
+    """The answer for a run that returned `result` or raised `error`."""
+    if error is None:
+        return worker_pb2.JobOutcome(lease=lease, result=b"" if result is None else _bytes(result))
+    if isinstance(error, PermanentError):
+        return worker_pb2.JobOutcome(lease=lease, failure=worker_pb2.JobFailure(
+            message=str(error) or type(error).__name__, permanent=True))
+    if isinstance(error, RetryableError):
+        after = int(error.retry_after * 1000) if error.retry_after else 0
+        return worker_pb2.JobOutcome(lease=lease, failure=worker_pb2.JobFailure(
+            message=str(error) or type(error).__name__, retry_after_ms=after))
+    return worker_pb2.JobOutcome(lease=lease, failure=worker_pb2.JobFailure(message=f"{type(error).__name__}: {error}"))
+
+
 Handler = Callable[[JobContext], Result]
+
+#: What a worker's writer sends: messages, and outcomes it may pack together;
+#: None half-closes the stream.
+Outgoing = Union[worker_pb2.WorkerMessage, worker_pb2.JobOutcome, None]
+
+
+def outcomes_message(outcomes: list[worker_pb2.JobOutcome]) -> worker_pb2.WorkerMessage:
+    """One message for finished runs: `outcomes` when there are several."""
+    if len(outcomes) == 1:
+        return worker_pb2.WorkerMessage(outcome=outcomes[0])
+    return worker_pb2.WorkerMessage(outcomes=worker_pb2.JobOutcomes(outcomes=outcomes))
 
 _FATAL = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT,
           grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.FAILED_PRECONDITION)
@@ -130,7 +167,8 @@ class Worker:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, JobContext] = {}  # by lease id
-        self._outbox: Optional[queue.Queue[Optional[worker_pb2.WorkerMessage]]] = None
+        self._outbox: Optional[queue.Queue[Outgoing]] = None
+        self._batches = False  # the server takes `outcomes`
         self._call: Any = None
         #: Counts of what happened, for tests and logs.
         self.stats = {"succeeded": 0, "failed": 0, "refused": 0, "connections": 0}
@@ -194,19 +232,35 @@ class Worker:
 
     def _serve_one_stream(self, pool: ThreadPoolExecutor) -> bool:
         """One connection, until it ends. Answers whether it got as far as a welcome."""
-        outbox: queue.Queue[Optional[worker_pb2.WorkerMessage]] = queue.Queue()
+        outbox: queue.Queue[Outgoing] = queue.Queue()
         hello = worker_pb2.WorkerHello(name=self._name, types=sorted(self._handlers), capacity=self._concurrency,
-                                       labels=self._labels)
+                                       labels=self._labels, batches=True)
         outbox.put(worker_pb2.WorkerMessage(hello=hello))
         welcomed = False
         heartbeat_stop = threading.Event()
+        self._batches = False
 
         def requests() -> Iterator[worker_pb2.WorkerMessage]:
+            # Outcomes that finished while the last message was written go out as one.
+            carried: list[Outgoing] = []
             while True:
-                message = outbox.get()
-                if message is None:
+                item = carried.pop() if carried else outbox.get()
+                if item is None:
                     return
-                yield message
+                if isinstance(item, worker_pb2.WorkerMessage):
+                    yield item
+                    continue
+                outcomes = [item]
+                while self._batches and len(outcomes) < self._concurrency:
+                    try:
+                        more = outbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not isinstance(more, worker_pb2.JobOutcome):
+                        carried.append(more)
+                        break
+                    outcomes.append(more)
+                yield outcomes_message(outcomes)
 
         with self._channel() as channel:
             stub = worker_pb2_grpc.WorkersStub(channel)  # type: ignore[no-untyped-call]
@@ -217,15 +271,19 @@ class Worker:
             try:
                 for command in call:
                     kind = command.WhichOneof("command")
-                    if kind == "welcome":
+                    if kind == "assign":
+                        self._start(command.assign, outbox, pool)
+                    elif kind == "assignments":
+                        for assignment in command.assignments.assignments:
+                            self._start(assignment, outbox, pool)
+                    elif kind == "welcome":
                         welcomed = True
+                        self._batches = command.welcome.batches
                         self.worker_id = command.welcome.worker_id
                         self._count("connections")
                         interval = max(0.05, command.welcome.heartbeat_interval_ms / 1000)
                         threading.Thread(target=self._beat, args=(outbox, interval, heartbeat_stop),
                                          daemon=True, name="spool-heartbeat").start()
-                    elif kind == "assign":
-                        self._start(command.assign, outbox, pool)
                     elif kind == "cancel":
                         with self._lock:
                             job = self._running.get(command.cancel.lease.lease_id)
@@ -260,14 +318,14 @@ class Worker:
         with self._lock:
             self.stats[what] += 1
 
-    def _beat(self, outbox: queue.Queue[Optional[worker_pb2.WorkerMessage]], interval: float,
+    def _beat(self, outbox: queue.Queue[Outgoing], interval: float,
               stop: threading.Event) -> None:
         # Its own thread: a busy or blocked handler never holds up the heartbeats.
         while not stop.wait(interval):
             outbox.put(worker_pb2.WorkerMessage(heartbeat=worker_pb2.WorkerHeartbeat()))
 
     def _start(self, assignment: worker_pb2.JobAssignment,
-               outbox: queue.Queue[Optional[worker_pb2.WorkerMessage]], pool: ThreadPoolExecutor) -> None:
+               outbox: queue.Queue[Outgoing], pool: ThreadPoolExecutor) -> None:
         job = JobContext(assignment, outbox.put)
         with self._lock:
             self._running[assignment.lease.lease_id] = job
@@ -276,32 +334,20 @@ class Worker:
             return
         pool.submit(self._run, job, outbox)
 
-    def _run(self, job: JobContext, outbox: queue.Queue[Optional[worker_pb2.WorkerMessage]]) -> None:
+    def _run(self, job: JobContext, outbox: queue.Queue[Outgoing]) -> None:
         handler = self._handlers.get(job.type)
         try:
             if handler is None:
                 raise PermanentError(f"this worker has no handler for {job.type}")
-            result = handler(job)
-            outcome = worker_pb2.JobOutcome(lease=job._lease, result=b"" if result is None else _bytes(result))
-            self._count("succeeded")
-        except PermanentError as error:
-            outcome = worker_pb2.JobOutcome(lease=job._lease, failure=worker_pb2.JobFailure(
-                message=str(error) or type(error).__name__, permanent=True))
-            self._count("failed")
-        except RetryableError as error:
-            after = int(error.retry_after * 1000) if error.retry_after else 0
-            outcome = worker_pb2.JobOutcome(lease=job._lease, failure=worker_pb2.JobFailure(
-                message=str(error) or type(error).__name__, retry_after_ms=after))
-            self._count("failed")
+            answer = outcome(job._lease, handler(job))
         except Exception as error:  # noqa: BLE001 - any error of a handler fails its attempt
-            outcome = worker_pb2.JobOutcome(lease=job._lease, failure=worker_pb2.JobFailure(
-                message=f"{type(error).__name__}: {error}"))
-            self._count("failed")
-        self._answer(outbox, job, outcome)
+            answer = outcome(job._lease, error=error)
+        self._count("failed" if answer.HasField("failure") else "succeeded")
+        self._answer(outbox, job, answer)
 
-    def _answer(self, outbox: queue.Queue[Optional[worker_pb2.WorkerMessage]], job: JobContext,
+    def _answer(self, outbox: queue.Queue[Outgoing], job: JobContext,
                 outcome: worker_pb2.JobOutcome) -> None:
-        outbox.put(worker_pb2.WorkerMessage(outcome=outcome))
+        outbox.put(outcome)
         with self._lock:
             self._running.pop(job._lease.lease_id, None)
             idle = not self._running

@@ -9,21 +9,29 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class WorkerMessage(_message.Message):
-    __slots__ = ("hello", "heartbeat", "progress", "outcome", "draining")
+    __slots__ = ("hello", "heartbeat", "progress", "outcome", "draining", "outcomes")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     hello: WorkerHello
     heartbeat: WorkerHeartbeat
     progress: JobProgressUpdate
     outcome: JobOutcome
     draining: WorkerDraining
-    def __init__(self, hello: _Optional[_Union[WorkerHello, _Mapping]] = ..., heartbeat: _Optional[_Union[WorkerHeartbeat, _Mapping]] = ..., progress: _Optional[_Union[JobProgressUpdate, _Mapping]] = ..., outcome: _Optional[_Union[JobOutcome, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ...) -> None: ...
+    outcomes: JobOutcomes
+    def __init__(self, hello: _Optional[_Union[WorkerHello, _Mapping]] = ..., heartbeat: _Optional[_Union[WorkerHeartbeat, _Mapping]] = ..., progress: _Optional[_Union[JobProgressUpdate, _Mapping]] = ..., outcome: _Optional[_Union[JobOutcome, _Mapping]] = ..., draining: _Optional[_Union[WorkerDraining, _Mapping]] = ..., outcomes: _Optional[_Union[JobOutcomes, _Mapping]] = ...) -> None: ...
+
+class JobOutcomes(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[JobOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[JobOutcome, _Mapping]]] = ...) -> None: ...
 
 class WorkerHello(_message.Message):
-    __slots__ = ("name", "types", "capacity", "labels")
+    __slots__ = ("name", "types", "capacity", "labels", "batches")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,11 +43,13 @@ class WorkerHello(_message.Message):
     TYPES_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    BATCHES_FIELD_NUMBER: _ClassVar[int]
     name: str
     types: _containers.RepeatedScalarFieldContainer[str]
     capacity: int
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, name: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., capacity: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    batches: bool
+    def __init__(self, name: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ..., capacity: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., batches: _Optional[bool] = ...) -> None: ...
 
 class WorkerHeartbeat(_message.Message):
     __slots__ = ()
@@ -90,26 +100,36 @@ class JobFailure(_message.Message):
     def __init__(self, message: _Optional[str] = ..., permanent: _Optional[bool] = ..., retry_after_ms: _Optional[int] = ...) -> None: ...
 
 class WorkerCommand(_message.Message):
-    __slots__ = ("welcome", "assign", "cancel", "drain", "ack")
+    __slots__ = ("welcome", "assign", "cancel", "drain", "ack", "assignments")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     ASSIGN_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     welcome: WorkerWelcome
     assign: JobAssignment
     cancel: JobCancel
     drain: WorkerDrain
     ack: OutcomeAck
-    def __init__(self, welcome: _Optional[_Union[WorkerWelcome, _Mapping]] = ..., assign: _Optional[_Union[JobAssignment, _Mapping]] = ..., cancel: _Optional[_Union[JobCancel, _Mapping]] = ..., drain: _Optional[_Union[WorkerDrain, _Mapping]] = ..., ack: _Optional[_Union[OutcomeAck, _Mapping]] = ...) -> None: ...
+    assignments: JobAssignments
+    def __init__(self, welcome: _Optional[_Union[WorkerWelcome, _Mapping]] = ..., assign: _Optional[_Union[JobAssignment, _Mapping]] = ..., cancel: _Optional[_Union[JobCancel, _Mapping]] = ..., drain: _Optional[_Union[WorkerDrain, _Mapping]] = ..., ack: _Optional[_Union[OutcomeAck, _Mapping]] = ..., assignments: _Optional[_Union[JobAssignments, _Mapping]] = ...) -> None: ...
+
+class JobAssignments(_message.Message):
+    __slots__ = ("assignments",)
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    assignments: _containers.RepeatedCompositeFieldContainer[JobAssignment]
+    def __init__(self, assignments: _Optional[_Iterable[_Union[JobAssignment, _Mapping]]] = ...) -> None: ...
 
 class WorkerWelcome(_message.Message):
-    __slots__ = ("worker_id", "heartbeat_interval_ms")
+    __slots__ = ("worker_id", "heartbeat_interval_ms", "batches")
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    BATCHES_FIELD_NUMBER: _ClassVar[int]
     worker_id: str
     heartbeat_interval_ms: int
-    def __init__(self, worker_id: _Optional[str] = ..., heartbeat_interval_ms: _Optional[int] = ...) -> None: ...
+    batches: bool
+    def __init__(self, worker_id: _Optional[str] = ..., heartbeat_interval_ms: _Optional[int] = ..., batches: _Optional[bool] = ...) -> None: ...
 
 class JobAssignment(_message.Message):
     __slots__ = ("lease", "type", "queue", "payload", "max_attempts", "priority", "deadline_ms", "lease_ms", "labels", "batch_id")

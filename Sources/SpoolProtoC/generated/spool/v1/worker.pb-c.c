@@ -52,6 +52,51 @@ void   spool__v1__worker_message__free_unpacked
   assert(message->base.descriptor == &spool__v1__worker_message__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__job_outcomes__init
+                     (Spool__V1__JobOutcomes         *message)
+{
+  static const Spool__V1__JobOutcomes init_value = SPOOL__V1__JOB_OUTCOMES__INIT;
+  *message = init_value;
+}
+size_t spool__v1__job_outcomes__get_packed_size
+                     (const Spool__V1__JobOutcomes *message)
+{
+  assert(message->base.descriptor == &spool__v1__job_outcomes__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__job_outcomes__pack
+                     (const Spool__V1__JobOutcomes *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__job_outcomes__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__job_outcomes__pack_to_buffer
+                     (const Spool__V1__JobOutcomes *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__job_outcomes__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__JobOutcomes *
+       spool__v1__job_outcomes__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__JobOutcomes *)
+     protobuf_c_message_unpack (&spool__v1__job_outcomes__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__job_outcomes__free_unpacked
+                     (Spool__V1__JobOutcomes *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__job_outcomes__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   spool__v1__worker_hello__labels_entry__init
                      (Spool__V1__WorkerHello__LabelsEntry         *message)
 {
@@ -418,6 +463,51 @@ void   spool__v1__worker_command__free_unpacked
   assert(message->base.descriptor == &spool__v1__worker_command__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__job_assignments__init
+                     (Spool__V1__JobAssignments         *message)
+{
+  static const Spool__V1__JobAssignments init_value = SPOOL__V1__JOB_ASSIGNMENTS__INIT;
+  *message = init_value;
+}
+size_t spool__v1__job_assignments__get_packed_size
+                     (const Spool__V1__JobAssignments *message)
+{
+  assert(message->base.descriptor == &spool__v1__job_assignments__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__job_assignments__pack
+                     (const Spool__V1__JobAssignments *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__job_assignments__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__job_assignments__pack_to_buffer
+                     (const Spool__V1__JobAssignments *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__job_assignments__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__JobAssignments *
+       spool__v1__job_assignments__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__JobAssignments *)
+     protobuf_c_message_unpack (&spool__v1__job_assignments__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__job_assignments__free_unpacked
+                     (Spool__V1__JobAssignments *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__job_assignments__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   spool__v1__worker_welcome__init
                      (Spool__V1__WorkerWelcome         *message)
 {
@@ -649,7 +739,7 @@ void   spool__v1__outcome_ack__free_unpacked
   assert(message->base.descriptor == &spool__v1__outcome_ack__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor spool__v1__worker_message__field_descriptors[5] =
+static const ProtobufCFieldDescriptor spool__v1__worker_message__field_descriptors[6] =
 {
   {
     "hello",
@@ -711,18 +801,31 @@ static const ProtobufCFieldDescriptor spool__v1__worker_message__field_descripto
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "outcomes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__WorkerMessage, message_case),
+    offsetof(Spool__V1__WorkerMessage, outcomes),
+    &spool__v1__job_outcomes__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__worker_message__field_indices_by_name[] = {
   4,   /* field[4] = draining */
   1,   /* field[1] = heartbeat */
   0,   /* field[0] = hello */
   3,   /* field[3] = outcome */
+  5,   /* field[5] = outcomes */
   2,   /* field[2] = progress */
 };
 static const ProtobufCIntRange spool__v1__worker_message__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor spool__v1__worker_message__descriptor =
 {
@@ -732,11 +835,49 @@ const ProtobufCMessageDescriptor spool__v1__worker_message__descriptor =
   "Spool__V1__WorkerMessage",
   "spool.v1",
   sizeof(Spool__V1__WorkerMessage),
-  5,
+  6,
   spool__v1__worker_message__field_descriptors,
   spool__v1__worker_message__field_indices_by_name,
   1,  spool__v1__worker_message__number_ranges,
   (ProtobufCMessageInit) spool__v1__worker_message__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__job_outcomes__field_descriptors[1] =
+{
+  {
+    "outcomes",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__JobOutcomes, n_outcomes),
+    offsetof(Spool__V1__JobOutcomes, outcomes),
+    &spool__v1__job_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__job_outcomes__field_indices_by_name[] = {
+  0,   /* field[0] = outcomes */
+};
+static const ProtobufCIntRange spool__v1__job_outcomes__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor spool__v1__job_outcomes__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.JobOutcomes",
+  "JobOutcomes",
+  "Spool__V1__JobOutcomes",
+  "spool.v1",
+  sizeof(Spool__V1__JobOutcomes),
+  1,
+  spool__v1__job_outcomes__field_descriptors,
+  spool__v1__job_outcomes__field_indices_by_name,
+  1,  spool__v1__job_outcomes__number_ranges,
+  (ProtobufCMessageInit) spool__v1__job_outcomes__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor spool__v1__worker_hello__labels_entry__field_descriptors[2] =
@@ -790,7 +931,7 @@ const ProtobufCMessageDescriptor spool__v1__worker_hello__labels_entry__descript
   (ProtobufCMessageInit) spool__v1__worker_hello__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__worker_hello__field_descriptors[4] =
+static const ProtobufCFieldDescriptor spool__v1__worker_hello__field_descriptors[5] =
 {
   {
     "name",
@@ -840,8 +981,21 @@ static const ProtobufCFieldDescriptor spool__v1__worker_hello__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "batches",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WorkerHello, batches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__worker_hello__field_indices_by_name[] = {
+  4,   /* field[4] = batches */
   2,   /* field[2] = capacity */
   3,   /* field[3] = labels */
   0,   /* field[0] = name */
@@ -850,7 +1004,7 @@ static const unsigned spool__v1__worker_hello__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__worker_hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor spool__v1__worker_hello__descriptor =
 {
@@ -860,7 +1014,7 @@ const ProtobufCMessageDescriptor spool__v1__worker_hello__descriptor =
   "Spool__V1__WorkerHello",
   "spool.v1",
   sizeof(Spool__V1__WorkerHello),
-  4,
+  5,
   spool__v1__worker_hello__field_descriptors,
   spool__v1__worker_hello__field_indices_by_name,
   1,  spool__v1__worker_hello__number_ranges,
@@ -1159,7 +1313,7 @@ const ProtobufCMessageDescriptor spool__v1__job_failure__descriptor =
   (ProtobufCMessageInit) spool__v1__job_failure__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__worker_command__field_descriptors[5] =
+static const ProtobufCFieldDescriptor spool__v1__worker_command__field_descriptors[6] =
 {
   {
     "welcome",
@@ -1221,10 +1375,23 @@ static const ProtobufCFieldDescriptor spool__v1__worker_command__field_descripto
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "assignments",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__WorkerCommand, command_case),
+    offsetof(Spool__V1__WorkerCommand, assignments),
+    &spool__v1__job_assignments__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__worker_command__field_indices_by_name[] = {
   4,   /* field[4] = ack */
   1,   /* field[1] = assign */
+  5,   /* field[5] = assignments */
   2,   /* field[2] = cancel */
   3,   /* field[3] = drain */
   0,   /* field[0] = welcome */
@@ -1232,7 +1399,7 @@ static const unsigned spool__v1__worker_command__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__worker_command__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor spool__v1__worker_command__descriptor =
 {
@@ -1242,14 +1409,52 @@ const ProtobufCMessageDescriptor spool__v1__worker_command__descriptor =
   "Spool__V1__WorkerCommand",
   "spool.v1",
   sizeof(Spool__V1__WorkerCommand),
-  5,
+  6,
   spool__v1__worker_command__field_descriptors,
   spool__v1__worker_command__field_indices_by_name,
   1,  spool__v1__worker_command__number_ranges,
   (ProtobufCMessageInit) spool__v1__worker_command__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__worker_welcome__field_descriptors[2] =
+static const ProtobufCFieldDescriptor spool__v1__job_assignments__field_descriptors[1] =
+{
+  {
+    "assignments",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__JobAssignments, n_assignments),
+    offsetof(Spool__V1__JobAssignments, assignments),
+    &spool__v1__job_assignment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__job_assignments__field_indices_by_name[] = {
+  0,   /* field[0] = assignments */
+};
+static const ProtobufCIntRange spool__v1__job_assignments__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor spool__v1__job_assignments__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.JobAssignments",
+  "JobAssignments",
+  "Spool__V1__JobAssignments",
+  "spool.v1",
+  sizeof(Spool__V1__JobAssignments),
+  1,
+  spool__v1__job_assignments__field_descriptors,
+  spool__v1__job_assignments__field_indices_by_name,
+  1,  spool__v1__job_assignments__number_ranges,
+  (ProtobufCMessageInit) spool__v1__job_assignments__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__worker_welcome__field_descriptors[3] =
 {
   {
     "worker_id",
@@ -1275,15 +1480,28 @@ static const ProtobufCFieldDescriptor spool__v1__worker_welcome__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "batches",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__WorkerWelcome, batches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__worker_welcome__field_indices_by_name[] = {
+  2,   /* field[2] = batches */
   1,   /* field[1] = heartbeat_interval_ms */
   0,   /* field[0] = worker_id */
 };
 static const ProtobufCIntRange spool__v1__worker_welcome__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor spool__v1__worker_welcome__descriptor =
 {
@@ -1293,7 +1511,7 @@ const ProtobufCMessageDescriptor spool__v1__worker_welcome__descriptor =
   "Spool__V1__WorkerWelcome",
   "spool.v1",
   sizeof(Spool__V1__WorkerWelcome),
-  2,
+  3,
   spool__v1__worker_welcome__field_descriptors,
   spool__v1__worker_welcome__field_indices_by_name,
   1,  spool__v1__worker_welcome__number_ranges,

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "spool/v1/queue.pb-c.h"
 
 typedef struct Spool__V1__WorkerMessage Spool__V1__WorkerMessage;
+typedef struct Spool__V1__JobOutcomes Spool__V1__JobOutcomes;
 typedef struct Spool__V1__WorkerHello Spool__V1__WorkerHello;
 typedef struct Spool__V1__WorkerHello__LabelsEntry Spool__V1__WorkerHello__LabelsEntry;
 typedef struct Spool__V1__WorkerHeartbeat Spool__V1__WorkerHeartbeat;
@@ -26,6 +27,7 @@ typedef struct Spool__V1__JobProgressUpdate Spool__V1__JobProgressUpdate;
 typedef struct Spool__V1__JobOutcome Spool__V1__JobOutcome;
 typedef struct Spool__V1__JobFailure Spool__V1__JobFailure;
 typedef struct Spool__V1__WorkerCommand Spool__V1__WorkerCommand;
+typedef struct Spool__V1__JobAssignments Spool__V1__JobAssignments;
 typedef struct Spool__V1__WorkerWelcome Spool__V1__WorkerWelcome;
 typedef struct Spool__V1__JobAssignment Spool__V1__JobAssignment;
 typedef struct Spool__V1__JobAssignment__LabelsEntry Spool__V1__JobAssignment__LabelsEntry;
@@ -80,7 +82,8 @@ typedef enum {
   SPOOL__V1__WORKER_MESSAGE__MESSAGE_HEARTBEAT = 2,
   SPOOL__V1__WORKER_MESSAGE__MESSAGE_PROGRESS = 3,
   SPOOL__V1__WORKER_MESSAGE__MESSAGE_OUTCOME = 4,
-  SPOOL__V1__WORKER_MESSAGE__MESSAGE_DRAINING = 5
+  SPOOL__V1__WORKER_MESSAGE__MESSAGE_DRAINING = 5,
+  SPOOL__V1__WORKER_MESSAGE__MESSAGE_OUTCOMES = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__WORKER_MESSAGE__MESSAGE__CASE)
 } Spool__V1__WorkerMessage__MessageCase;
 
@@ -109,11 +112,30 @@ struct  Spool__V1__WorkerMessage
      * take no new jobs (e.g. on SIGTERM)
      */
     Spool__V1__WorkerDraining *draining;
+    /*
+     * Several outcomes in one message, each as `outcome`; only after a
+     * welcome with `batches` set (older servers do not know it).
+     */
+    Spool__V1__JobOutcomes *outcomes;
   };
 };
 #define SPOOL__V1__WORKER_MESSAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__worker_message__descriptor) \
     , SPOOL__V1__WORKER_MESSAGE__MESSAGE__NOT_SET, {0} }
+
+
+struct  Spool__V1__JobOutcomes
+{
+  ProtobufCMessage base;
+  /*
+   * at most the worker's capacity
+   */
+  size_t n_outcomes;
+  Spool__V1__JobOutcome **outcomes;
+};
+#define SPOOL__V1__JOB_OUTCOMES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_outcomes__descriptor) \
+    , 0,NULL }
 
 
 struct  Spool__V1__WorkerHello__LabelsEntry
@@ -148,10 +170,19 @@ struct  Spool__V1__WorkerHello
    */
   size_t n_labels;
   Spool__V1__WorkerHello__LabelsEntry **labels;
+  /*
+   * The worker reads `assignments` (several jobs in one command) and may
+   * send `outcomes`. The server says in its welcome whether it does too.
+   */
+  /*
+   * Later versions may add filters (queues, labels) as new fields: a worker
+   * that sends none takes every job of its types.
+   */
+  protobuf_c_boolean batches;
 };
 #define SPOOL__V1__WORKER_HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__worker_hello__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL, 0 }
 
 
 struct  Spool__V1__WorkerHeartbeat
@@ -258,7 +289,8 @@ typedef enum {
   SPOOL__V1__WORKER_COMMAND__COMMAND_ASSIGN = 2,
   SPOOL__V1__WORKER_COMMAND__COMMAND_CANCEL = 3,
   SPOOL__V1__WORKER_COMMAND__COMMAND_DRAIN = 4,
-  SPOOL__V1__WORKER_COMMAND__COMMAND_ACK = 5
+  SPOOL__V1__WORKER_COMMAND__COMMAND_ACK = 5,
+  SPOOL__V1__WORKER_COMMAND__COMMAND_ASSIGNMENTS = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__WORKER_COMMAND__COMMAND__CASE)
 } Spool__V1__WorkerCommand__CommandCase;
 
@@ -281,11 +313,26 @@ struct  Spool__V1__WorkerCommand
      * an outcome was refused: it changed nothing
      */
     Spool__V1__OutcomeAck *ack;
+    /*
+     * several at once; only to a hello with `batches`
+     */
+    Spool__V1__JobAssignments *assignments;
   };
 };
 #define SPOOL__V1__WORKER_COMMAND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__worker_command__descriptor) \
     , SPOOL__V1__WORKER_COMMAND__COMMAND__NOT_SET, {0} }
+
+
+struct  Spool__V1__JobAssignments
+{
+  ProtobufCMessage base;
+  size_t n_assignments;
+  Spool__V1__JobAssignment **assignments;
+};
+#define SPOOL__V1__JOB_ASSIGNMENTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_assignments__descriptor) \
+    , 0,NULL }
 
 
 struct  Spool__V1__WorkerWelcome
@@ -296,10 +343,14 @@ struct  Spool__V1__WorkerWelcome
    */
   char *worker_id;
   int64_t heartbeat_interval_ms;
+  /*
+   * takes `outcomes`; sends `assignments` if the hello asked
+   */
+  protobuf_c_boolean batches;
 };
 #define SPOOL__V1__WORKER_WELCOME__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__worker_welcome__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Spool__V1__JobAssignment__LabelsEntry
@@ -395,6 +446,25 @@ Spool__V1__WorkerMessage *
                       const uint8_t       *data);
 void   spool__v1__worker_message__free_unpacked
                      (Spool__V1__WorkerMessage *message,
+                      ProtobufCAllocator *allocator);
+/* Spool__V1__JobOutcomes methods */
+void   spool__v1__job_outcomes__init
+                     (Spool__V1__JobOutcomes         *message);
+size_t spool__v1__job_outcomes__get_packed_size
+                     (const Spool__V1__JobOutcomes   *message);
+size_t spool__v1__job_outcomes__pack
+                     (const Spool__V1__JobOutcomes   *message,
+                      uint8_t             *out);
+size_t spool__v1__job_outcomes__pack_to_buffer
+                     (const Spool__V1__JobOutcomes   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__JobOutcomes *
+       spool__v1__job_outcomes__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__job_outcomes__free_unpacked
+                     (Spool__V1__JobOutcomes *message,
                       ProtobufCAllocator *allocator);
 /* Spool__V1__WorkerHello__LabelsEntry methods */
 void   spool__v1__worker_hello__labels_entry__init
@@ -551,6 +621,25 @@ Spool__V1__WorkerCommand *
 void   spool__v1__worker_command__free_unpacked
                      (Spool__V1__WorkerCommand *message,
                       ProtobufCAllocator *allocator);
+/* Spool__V1__JobAssignments methods */
+void   spool__v1__job_assignments__init
+                     (Spool__V1__JobAssignments         *message);
+size_t spool__v1__job_assignments__get_packed_size
+                     (const Spool__V1__JobAssignments   *message);
+size_t spool__v1__job_assignments__pack
+                     (const Spool__V1__JobAssignments   *message,
+                      uint8_t             *out);
+size_t spool__v1__job_assignments__pack_to_buffer
+                     (const Spool__V1__JobAssignments   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__JobAssignments *
+       spool__v1__job_assignments__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__job_assignments__free_unpacked
+                     (Spool__V1__JobAssignments *message,
+                      ProtobufCAllocator *allocator);
 /* Spool__V1__WorkerWelcome methods */
 void   spool__v1__worker_welcome__init
                      (Spool__V1__WorkerWelcome         *message);
@@ -654,6 +743,9 @@ void   spool__v1__outcome_ack__free_unpacked
 typedef void (*Spool__V1__WorkerMessage_Closure)
                  (const Spool__V1__WorkerMessage *message,
                   void *closure_data);
+typedef void (*Spool__V1__JobOutcomes_Closure)
+                 (const Spool__V1__JobOutcomes *message,
+                  void *closure_data);
 typedef void (*Spool__V1__WorkerHello__LabelsEntry_Closure)
                  (const Spool__V1__WorkerHello__LabelsEntry *message,
                   void *closure_data);
@@ -680,6 +772,9 @@ typedef void (*Spool__V1__JobFailure_Closure)
                   void *closure_data);
 typedef void (*Spool__V1__WorkerCommand_Closure)
                  (const Spool__V1__WorkerCommand *message,
+                  void *closure_data);
+typedef void (*Spool__V1__JobAssignments_Closure)
+                 (const Spool__V1__JobAssignments *message,
                   void *closure_data);
 typedef void (*Spool__V1__WorkerWelcome_Closure)
                  (const Spool__V1__WorkerWelcome *message,
@@ -727,6 +822,7 @@ void spool__v1__workers__work(ProtobufCService *service,
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor spool__v1__worker_message__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__job_outcomes__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__worker_hello__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__worker_hello__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__worker_heartbeat__descriptor;
@@ -736,6 +832,7 @@ extern const ProtobufCMessageDescriptor spool__v1__job_progress_update__descript
 extern const ProtobufCMessageDescriptor spool__v1__job_outcome__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__job_failure__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__worker_command__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__job_assignments__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__worker_welcome__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__job_assignment__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__job_assignment__labels_entry__descriptor;
