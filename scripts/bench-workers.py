@@ -87,7 +87,7 @@ def measure(spoold_path: str, program: str, jobs: int, concurrency: int) -> str:
 def main() -> None:
     spoold_path = sys.argv[1]
     jobs = int(sys.argv[2]) if len(sys.argv) > 2 else 50_000
-    concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 16
+    concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 64
     print("python Worker (threads):     ", measure(spoold_path, WORKER, jobs, concurrency), flush=True)
     print("python AsyncWorker (asyncio):", measure(spoold_path, ASYNC_WORKER, jobs, concurrency), flush=True)
 

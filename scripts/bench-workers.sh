@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${1:-50000}
-concurrency=${2:-16}
+concurrency=${2:-64}
 [ -x .venv/bin/python ] || scripts/setup.sh --test
 swift build -c release --product spoold >/dev/null
 swift build -c release --product SpoolBenchmarks >/dev/null
