@@ -1,7 +1,8 @@
 """Python producers enqueuing one job per call against a release spoold: Client's
 unary Enqueue and its shared EnqueueStream (Client(stream_enqueues=...)), 8
-threads a process; and AsyncClient with 256 enqueues in flight a process; with 1
-and 8 processes. Prints jobs/s; asserts nothing.
+threads a process; and AsyncClient, unary and on its stream (its default), 256
+enqueues in flight a process; with 1 and 8 processes. Prints jobs/s; asserts
+nothing.
 
     .venv/bin/python scripts/bench-enqueue-python.py SPOOLD [JOBS_PER_PROCESS]
 """
@@ -21,9 +22,9 @@ THREADS = 8
 IN_FLIGHT = 256
 
 
-def produce_async(address, jobs, ready, go, done):
+def produce_async(address, jobs, streamed, ready, go, done):
     async def main():
-        async with AsyncClient(address) as spool:
+        async with AsyncClient(address, stream_enqueues=streamed) as spool:
             await spool.enqueue("spool.echo", run_at_ms=4102444800000)
             ready.set()
             await asyncio.to_thread(go.wait)
@@ -40,9 +41,9 @@ def produce_async(address, jobs, ready, go, done):
     done.put(jobs)
 
 
-def produce(address, jobs, streamed, ready, go, done):
-    if streamed is None:
-        return produce_async(address, jobs, ready, go, done)
+def produce(address, jobs, client, streamed, ready, go, done):
+    if client == "AsyncClient":
+        return produce_async(address, jobs, streamed, ready, go, done)
     with Client(address, stream_enqueues=streamed) as spool:
         spool.enqueue("spool.echo", run_at_ms=4102444800000)  # connected, and the stream open
         ready.set()
@@ -61,7 +62,7 @@ def produce(address, jobs, streamed, ready, go, done):
     done.put(per_thread * THREADS)
 
 
-def run(address, processes, jobs, streamed):
+def run(address, processes, jobs, client, streamed):
     context = multiprocessing.get_context("fork")
     go = context.Event()
     readies, results = [], context.Queue()
@@ -69,7 +70,7 @@ def run(address, processes, jobs, streamed):
     for _ in range(processes):
         ready = context.Event()
         readies.append(ready)
-        workers.append(context.Process(target=produce, args=(address, jobs, streamed, ready, go, results)))
+        workers.append(context.Process(target=produce, args=(address, jobs, client, streamed, ready, go, results)))
     for worker in workers:
         worker.start()
     for ready in readies:
@@ -95,12 +96,14 @@ def main():
                     raise SystemExit("spoold did not start")
             address = line.removeprefix("spoold: listening on ").strip()
             for processes in (1, 8):
-                for streamed in (False, True, None):
-                    rate = run(address, processes, jobs, streamed)
-                    how = (f"AsyncClient, {IN_FLIGHT} in flight" if streamed is None
-                           else f"Client, {THREADS} threads, {'EnqueueStream' if streamed else 'unary Enqueue'}")
-                    print(f"bench-enqueue-python: {processes} process{'es' if processes > 1 else ''}, {how}: "
-                          f"{rate:,.0f} jobs/s", flush=True)
+                for client in ("Client", "AsyncClient"):
+                    for streamed in (False, True):
+                        rate = run(address, processes, jobs, client, streamed)
+                        how = (f"{client}, {IN_FLIGHT if client == 'AsyncClient' else THREADS} "
+                               f"{'in flight' if client == 'AsyncClient' else 'threads'}, "
+                               f"{'EnqueueStream' if streamed else 'unary Enqueue'}")
+                        print(f"bench-enqueue-python: {processes} process{'es' if processes > 1 else ''}, {how}: "
+                              f"{rate:,.0f} jobs/s", flush=True)
         finally:
             server.terminate()
             server.wait()

@@ -22,26 +22,12 @@ struct EnqueueStreamCall {
             group.addTask { try await answers.send(through: writer) }
             do {
                 for try await bytes in requests {
-                    try await answers.reserve()
                     let request: EnqueueStreamRequest = try Router.decode(
                         bytes, path: "/spool.v1.JobQueue/EnqueueStream", precheck: limits.precheck)
-                    let id = request.correlationId
-                    guard let spec = request.job else {
-                        answers.add(EnqueueStreamResponse(correlationId: id, errorCode: Int32(GRPCStatus.Code.invalidArgument.rawValue),
-                                                          errorMessage: "job is required"))
-                        continue
-                    }
-                    engine.enqueue([JobRequest(spec)]) { result in
-                        switch result {
-                        case .success(let accepted):
-                            let item = accepted.items[0]
-                            answers.add(EnqueueStreamResponse(correlationId: id, job: Job(item.job), deduplicated: item.deduplicated))
-                        case .failure(let error):
-                            let status = GRPCStatus(error)
-                            answers.add(EnqueueStreamResponse(correlationId: id, errorCode: Int32(status.code.rawValue),
-                                                              errorMessage: status.message))
-                        }
-                    }
+                    if !request.more.isEmpty { answers.packAnswers() }
+                    try await answers.reserve(1 + request.more.count)
+                    enqueue(request, answers)
+                    for packed in request.more { enqueue(packed, answers) }
                 }
             } catch {
                 answers.fail()
@@ -52,14 +38,42 @@ struct EnqueueStreamCall {
         }
     }
 
+    private func enqueue(_ request: EnqueueStreamRequest, _ answers: Answers) {
+        let id = request.correlationId
+        guard let spec = request.job else {
+            answers.add(EnqueueStreamResponse(correlationId: id, errorCode: Int32(GRPCStatus.Code.invalidArgument.rawValue),
+                                              errorMessage: "job is required", packs: true))
+            return
+        }
+        engine.enqueue([JobRequest(spec)]) { result in
+            switch result {
+            case .success(let accepted):
+                let item = accepted.items[0]
+                answers.add(EnqueueStreamResponse(correlationId: id, job: Job(item.job), deduplicated: item.deduplicated,
+                                                  packs: true))
+            case .failure(let error):
+                let status = GRPCStatus(error)
+                answers.add(EnqueueStreamResponse(correlationId: id, errorCode: Int32(status.code.rawValue),
+                                                  errorMessage: status.message, packs: true))
+            }
+        }
+    }
+
     /// The answers not yet sent, and how many jobs still wait for theirs.
     final class Answers: Sendable {
+        /// What one packed message of answers holds at most: well under
+        /// any client's 4 MiB receive limit (an answer of a deduplicated
+        /// job carries its result).
+        static let maxPackedBytes = 1 << 20
+
         private struct State {
             var ready: [[UInt8]] = []
+            var packing = false
             var inFlight = 0
             var finished = false
             var failed = false
             var reserving: CheckedContinuation<Void, any Error>?
+            var reservingCount = 0
             var sending: CheckedContinuation<Void, Never>?
         }
 
@@ -68,16 +82,23 @@ struct EnqueueStreamCall {
 
         init(limit: Int) { self.limit = limit }
 
-        /// Takes a place for one more job; waits while `limit` wait for their answers.
-        func reserve() async throws {
+        /// The client packs its jobs: its answers are packed too, from now on.
+        func packAnswers() {
+            state.withLock { $0.packing = true }
+        }
+
+        /// Takes places for `count` more jobs (at most `limit`); waits while
+        /// too many wait for their answers.
+        func reserve(_ count: Int) async throws {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resume: Bool? = state.withLock { state in
                     if state.failed { return false }
-                    guard state.inFlight >= limit else {
-                        state.inFlight += 1
+                    guard state.inFlight + count > limit else {
+                        state.inFlight += count
                         return true
                     }
                     state.reserving = continuation
+                    state.reservingCount = count
                     return nil
                 }
                 switch resume {
@@ -95,8 +116,8 @@ struct EnqueueStreamCall {
                 state.ready.append(bytes)
                 state.inFlight -= 1
                 var reserving = state.reserving
-                if reserving != nil, state.inFlight < limit {
-                    state.inFlight += 1
+                if reserving != nil, state.inFlight + state.reservingCount <= limit {
+                    state.inFlight += state.reservingCount
                     state.reserving = nil
                 } else {
                     reserving = nil
@@ -135,9 +156,9 @@ struct EnqueueStreamCall {
         /// the requests ended and every job is answered.
         func send(through writer: ResponseWriter) async throws {
             while true {
-                let batch = state.withLock { state in
+                let (batch, packing) = state.withLock { state in
                     defer { state.ready = [] }
-                    return state.ready
+                    return (state.ready, state.packing)
                 }
                 if batch.isEmpty {
                     if isDone { return }
@@ -152,12 +173,28 @@ struct EnqueueStreamCall {
                     continue
                 }
                 do {
-                    try await writer.send(contentsOf: batch)
+                    try await writer.send(contentsOf: packing ? Self.packed(batch) : batch)
                 } catch {
                     fail()
                     throw error
                 }
             }
+        }
+
+        /// Answers as packed messages, each up to `maxPackedBytes` (or one answer).
+        static func packed(_ answers: [[UInt8]]) -> [[UInt8]] {
+            var messages: [[UInt8]] = []
+            var start = answers.startIndex, bytes = 0
+            for index in answers.indices {
+                if index > start, bytes + answers[index].count > maxPackedBytes {
+                    messages.append(EnqueueStreamResponse.packing(Array(answers[start..<index])))
+                    start = index
+                    bytes = 0
+                }
+                bytes += answers[index].count + 6
+            }
+            if start < answers.endIndex { messages.append(EnqueueStreamResponse.packing(Array(answers[start...]))) }
+            return messages
         }
 
         /// Whether a reservation waits for a place (tests).

@@ -27,8 +27,13 @@ struct RequestLimits: Sendable {
         enqueue.lookInto(field: 1, "job", job)
         self.enqueue = enqueue
 
+        var packed = RepeatedFieldLimits()
+        packed.lookInto(field: 2, "job", job)
+        packed.limit(field: 3, "more", to: 0)
         var streamed = RepeatedFieldLimits()
         streamed.lookInto(field: 2, "job", job)
+        streamed.limit(field: 3, "more", to: EnqueueStreamCall.maxInFlight - 1)
+        streamed.lookInto(field: 3, "more", packed)
         enqueueStream = streamed
 
         var batch = RepeatedFieldLimits()

@@ -235,10 +235,13 @@ public struct EnqueueStreamRequest: Equatable, WireMessage, ProtobufCBridged {
 
     public var correlationId: UInt64 = 0
     public var job: JobSpec?
+    /// More jobs packed in this message, each as if sent alone.
+    public var more: [EnqueueStreamRequest] = []
 
-    public init(correlationId: UInt64 = 0, job: JobSpec? = nil) {
+    public init(correlationId: UInt64 = 0, job: JobSpec? = nil, more: [EnqueueStreamRequest] = []) {
         self.correlationId = correlationId
         self.job = job
+        self.more = more
     }
 
     typealias CMessage = Spool__V1__EnqueueStreamRequest
@@ -247,11 +250,14 @@ public struct EnqueueStreamRequest: Equatable, WireMessage, ProtobufCBridged {
     init(c: UnsafePointer<CMessage>) {
         correlationId = c.pointee.correlation_id
         job = CRead.message(c.pointee.job, as: JobSpec.self)
+        more = CRead.messages(c.pointee.n_more, c.pointee.more, as: EnqueueStreamRequest.self)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.correlation_id = correlationId
         c.pointee.job = job.map(arena.message)
+        c.pointee.n_more = more.count
+        c.pointee.more = arena.messages(more)
     }
 }
 
@@ -265,14 +271,39 @@ public struct EnqueueStreamResponse: Equatable, WireMessage, ProtobufCBridged {
     public var deduplicated = false
     public var errorCode: Int32 = 0
     public var errorMessage = ""
+    /// Further answers packed in this message.
+    public var more: [EnqueueStreamResponse] = []
+    /// The server takes `EnqueueStreamRequest.more`.
+    public var packs = false
 
     public init(correlationId: UInt64 = 0, job: Job? = nil, deduplicated: Bool = false, errorCode: Int32 = 0,
-                errorMessage: String = "") {
+                errorMessage: String = "", more: [EnqueueStreamResponse] = [], packs: Bool = false) {
         self.correlationId = correlationId
         self.job = job
         self.deduplicated = deduplicated
         self.errorCode = errorCode
         self.errorMessage = errorMessage
+        self.more = more
+        self.packs = packs
+    }
+
+    /// Encoded answers as one message: the first, with the others as its
+    /// `more` (field 6). Protobuf merges fields appended to a message, so
+    /// each answer is encoded once, as it comes, and packing only frames them.
+    public static func packing(_ encoded: [[UInt8]]) -> [UInt8] {
+        guard var message = encoded.first else { return [] }
+        message.reserveCapacity(encoded.reduce(0) { $0 + $1.count + 6 })
+        for answer in encoded.dropFirst() {
+            message.append(6 << 3 | 2)  // field 6, length-delimited
+            var length = UInt64(answer.count)
+            while length >= 0x80 {
+                message.append(UInt8(truncatingIfNeeded: length) | 0x80)
+                length >>= 7
+            }
+            message.append(UInt8(length))
+            message.append(contentsOf: answer)
+        }
+        return message
     }
 
     typealias CMessage = Spool__V1__EnqueueStreamResponse
@@ -284,6 +315,8 @@ public struct EnqueueStreamResponse: Equatable, WireMessage, ProtobufCBridged {
         deduplicated = c.pointee.deduplicated != 0
         errorCode = c.pointee.error_code
         errorMessage = CRead.string(c.pointee.error_message)
+        more = CRead.messages(c.pointee.n_more, c.pointee.more, as: EnqueueStreamResponse.self)
+        packs = c.pointee.packs != 0
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -292,5 +325,8 @@ public struct EnqueueStreamResponse: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.deduplicated = deduplicated ? 1 : 0
         c.pointee.error_code = errorCode
         c.pointee.error_message = arena.string(errorMessage)
+        c.pointee.n_more = more.count
+        c.pointee.more = arena.messages(more)
+        c.pointee.packs = packs ? 1 : 0
     }
 }

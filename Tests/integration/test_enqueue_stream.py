@@ -69,7 +69,8 @@ def test_many_jobs_on_one_stream_are_all_answered_while_the_server_bounds_what_i
         type="spool.echo", run_at_ms=4102444800000, labels={"stream": "many"})) for n in range(count))
     seen = set()
     for answer in stub.EnqueueStream(requests, timeout=120):
-        assert answer.error_code == 0
+        assert answer.error_code == 0 and answer.packs
+        assert not answer.more  # a client that does not pack gets its answers one a message
         seen.add(answer.correlation_id)
     assert seen == set(range(count))
 
@@ -99,3 +100,59 @@ def test_several_producers_share_the_server_each_on_its_stream(streaming):
         thread.join()
     assert results == [300] * 4
     assert stub.ListJobs(queue_pb2.ListJobsRequest(labels={"stream": "many-producers"})).total == 1200
+
+
+def answers_in(messages):
+    return [answer for message in messages for answer in [message, *message.more]]
+
+
+def test_packed_jobs_are_each_taken_and_answered_as_if_sent_alone(streaming):
+    spoold, queue_pb2, stub = streaming
+
+    def item(n, spec):
+        return queue_pb2.EnqueueStreamRequest(correlation_id=n, job=spec)
+
+    good = queue_pb2.JobSpec(type="spool.echo", labels={"stream": "packed"})
+    packed = item(1, good)
+    packed.more.extend([item(2, good), item(3, queue_pb2.JobSpec(type="no.such.type")), item(4, None),
+                        item(5, queue_pb2.JobSpec(type="spool.echo", idempotency_key="packed-5")),
+                        item(6, queue_pb2.JobSpec(type="spool.echo", idempotency_key="packed-5"))])
+    answers = {a.correlation_id: a for a in answers_in(stub.EnqueueStream(iter([packed]), timeout=60))}
+    assert sorted(answers) == [1, 2, 3, 4, 5, 6]
+    assert answers[1].error_code == 0 and answers[2].error_code == 0 and answers[1].job.id != answers[2].job.id
+    assert answers[3].error_code == grpc.StatusCode.INVALID_ARGUMENT.value[0] and "no handler" in answers[3].error_message
+    assert answers[4].error_message == "job is required"
+    assert answers[6].job.id == answers[5].job.id and answers[5].deduplicated != answers[6].deduplicated
+    assert stub.ListJobs(queue_pb2.ListJobsRequest(labels={"stream": "packed"})).total == 2
+
+
+def test_many_packed_messages_are_answered_packed(streaming):
+    spoold, queue_pb2, stub = streaming
+    messages = []
+    for first in range(0, 3000, 300):
+        message = queue_pb2.EnqueueStreamRequest(correlation_id=first, job=queue_pb2.JobSpec(type="spool.echo"))
+        message.more.extend(queue_pb2.EnqueueStreamRequest(correlation_id=n, job=queue_pb2.JobSpec(
+            type="spool.echo", run_at_ms=4102444800000)) for n in range(first + 1, first + 300))
+        messages.append(message)
+    received = list(stub.EnqueueStream(iter(messages), timeout=120))
+    answers = answers_in(received)
+    assert sorted(a.correlation_id for a in answers) == list(range(3000))
+    assert all(a.error_code == 0 for a in answers)
+    assert len(received) < len(answers)  # answers that were ready together came in one message
+
+
+@pytest.mark.parametrize("more, expected", [(1024, "more has more than 1023 elements"),
+                                            ("nested", "more[0].more has more than 0 elements")])
+def test_packing_past_its_limits_ends_the_call(streaming, more, expected):
+    spoold, queue_pb2, stub = streaming
+    message = queue_pb2.EnqueueStreamRequest(correlation_id=1, job=queue_pb2.JobSpec(type="spool.echo"))
+    if more == "nested":
+        inner = queue_pb2.EnqueueStreamRequest(correlation_id=2)
+        inner.more.add(correlation_id=3)
+        message.more.append(inner)
+    else:
+        message.more.extend(queue_pb2.EnqueueStreamRequest(correlation_id=n) for n in range(more))
+    with pytest.raises(grpc.RpcError) as refused:
+        list(stub.EnqueueStream(iter([message]), timeout=30))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert expected in refused.value.details(), refused.value.details()

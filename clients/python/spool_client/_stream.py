@@ -28,29 +28,67 @@ class StreamBroken(Exception):
         self.details = details
 
 
+#: The most jobs one request message carries (the server takes up to 1,024).
+MAX_PACKED = 1024
+
+
+def pack(requests: list[queue_pb2.EnqueueStreamRequest]) -> queue_pb2.EnqueueStreamRequest:
+    """One message for jobs that waited together: the first, the others as its `more`."""
+    first = requests[0]
+    if len(requests) > 1:
+        first.more.extend(requests[1:])
+    return first
+
+
+def answers_in(message: EnqueueStreamResponse) -> list[EnqueueStreamResponse]:
+    """The answers one message carries: itself and those packed in it."""
+    return [message, *message.more] if message.more else [message]
+
+
 class _Call:
-    """One open EnqueueStream: its requests' queue and the answers it awaits."""
+    """One open EnqueueStream: its requests' queue and the answers it awaits.
+    Once the server's answers say it `packs`, jobs that wait while the last
+    message is sent go out together in one message."""
 
     def __init__(self, stub: Any, metadata: Sequence[tuple[str, str]]):
         self.requests: queue.SimpleQueue[queue_pb2.EnqueueStreamRequest | None] = queue.SimpleQueue()
         self.pending: dict[int, Future[EnqueueStreamResponse]] = {}
         self.lock = threading.Lock()
         self.ended: Exception | None = None
+        self.packs = False
         self.call = stub.EnqueueStream(self._requests(), metadata=metadata)
         threading.Thread(target=self._read, name="spool-enqueue-stream", daemon=True).start()
 
     def _requests(self) -> Iterator[queue_pb2.EnqueueStreamRequest]:
         while (request := self.requests.get()) is not None:
-            yield request
+            if not self.packs:
+                yield request
+                continue
+            waiting = [request]
+            closing = False
+            while len(waiting) < MAX_PACKED:
+                try:
+                    more = self.requests.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    closing = True
+                    break
+                waiting.append(more)
+            yield pack(waiting)
+            if closing:
+                return
 
     def _read(self) -> None:
         ended: Exception
         try:
-            for answer in self.call:
-                with self.lock:
-                    future = self.pending.pop(answer.correlation_id, None)
-                if future is not None:
-                    future.set_result(answer)
+            for message in self.call:
+                self.packs = self.packs or message.packs
+                for answer in answers_in(message):
+                    with self.lock:
+                        future = self.pending.pop(answer.correlation_id, None)
+                    if future is not None:
+                        future.set_result(answer)
             ended = StreamBroken(grpc.StatusCode.UNAVAILABLE, "the server ended the stream")
         except grpc.RpcError as error:
             code = error.code()

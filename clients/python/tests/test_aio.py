@@ -52,25 +52,26 @@ def test_refusals_batches_cancel_retry_and_pause(server):
     asyncio.run(main())
 
 
-def test_a_call_with_retry_for_waits_for_a_server_to_come_back(tmp_path, monkeypatch):
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_call_with_retry_for_waits_for_a_server_to_come_back(tmp_path, monkeypatch, streamed):
     spoold = Spoold(tmp_path)
     port = spoold.port
     assert spoold.stop() == 0
     import spool_client.aio
-    real_wait = spool_client.aio._Backoff.wait_or_give_up
+    real_wait = spool_client.aio._Backoff.wait_or_give_up_on
     failed = []
     signal = {}
 
-    async def wait_after_a_failure(self, error, doing):
-        failed.append(error.code())
+    async def wait_after_a_failure(self, code, details, doing):
+        failed.append(code)
         signal["event"].set()
-        await real_wait(self, error, doing)
+        await real_wait(self, code, details, doing)
 
-    monkeypatch.setattr(spool_client.aio._Backoff, "wait_or_give_up", wait_after_a_failure)
+    monkeypatch.setattr(spool_client.aio._Backoff, "wait_or_give_up_on", wait_after_a_failure)
 
     async def main():
         signal["event"] = asyncio.Event()
-        async with AsyncClient(f"127.0.0.1:{port}") as spool:
+        async with AsyncClient(f"127.0.0.1:{port}", stream_enqueues=streamed) as spool:
             call = asyncio.ensure_future(spool.enqueue("spool.echo", "kept", idempotency_key="aio-1", retry_for=60))
             # The first attempt fails (nothing listens); the server comes up while it waits.
             await asyncio.wait_for(signal["event"].wait(), timeout=60)
@@ -85,3 +86,35 @@ def test_a_call_with_retry_for_waits_for_a_server_to_come_back(tmp_path, monkeyp
                 await asyncio.to_thread(restarted.stop)
 
     asyncio.run(main())
+
+
+def test_async_producers_keep_enqueuing_through_a_server_restart(tmp_path):
+    spoold = Spoold(tmp_path)
+    port = spoold.port
+    holder = {"server": spoold}
+
+    async def main():
+        ids: dict[str, str] = {}
+        answered = asyncio.Event()
+
+        async def produce(spool, task):
+            for n in range(150):
+                key = f"aio-restart-{task}-{n}"
+                ids[key] = (await spool.enqueue("spool.echo", {"n": n}, idempotency_key=key, labels={"run": "aio"},
+                                                retry_for=60)).job.id
+                if len(ids) >= 100:
+                    answered.set()
+
+        async with AsyncClient(spoold.address) as spool:
+            producers = asyncio.gather(*(produce(spool, t) for t in range(4)))
+            await asyncio.wait_for(answered.wait(), 60)
+            assert await asyncio.to_thread(spoold.stop) == 0
+            holder["server"] = await asyncio.to_thread(Spoold, tmp_path, port=port)
+            await asyncio.wait_for(producers, 120)
+            assert len(ids) == 600 and len(set(ids.values())) == 600
+            assert (await spool.list_jobs(labels={"run": "aio"})).total == 600
+
+    try:
+        asyncio.run(main())
+    finally:
+        assert holder["server"].stop() == 0

@@ -148,6 +148,44 @@ def test_an_enqueue_with_a_key_is_retried_until_the_server_is_back(tmp_path, mon
             restarted.stop()
 
 
+@pytest.mark.parametrize("streamed", [True, False])
+def test_producers_keep_enqueuing_through_a_server_restart_and_nothing_is_stored_twice(tmp_path, streamed):
+    """Four threads enqueue with keys and retry_for while the server restarts under
+    them: every job is answered, each key stored once."""
+    spoold = Spoold(tmp_path)
+    port = spoold.port
+    answered = threading.Semaphore(0)
+    ids: dict[str, str] = {}
+    errors = []
+
+    def produce(spool, thread):
+        try:
+            for n in range(150):
+                key = f"restart-{thread}-{n}"
+                ids[key] = spool.enqueue("spool.echo", {"n": n}, idempotency_key=key, labels={"run": "restart"},
+                                         retry_for=60).job.id
+                answered.release()
+        except BaseException as error:  # noqa: BLE001 - reported to the test
+            errors.append(error)
+
+    with Client(spoold.address, stream_enqueues=streamed) as spool:
+        producers = [threading.Thread(target=produce, args=(spool, t)) for t in range(4)]
+        for producer in producers:
+            producer.start()
+        for _ in range(100):
+            assert answered.acquire(timeout=60)
+        assert spoold.stop() == 0
+        restarted = Spoold(tmp_path, port=port)
+        try:
+            for producer in producers:
+                producer.join(timeout=120)
+            assert not errors, errors
+            assert len(ids) == 600 and len(set(ids.values())) == 600
+            assert spool.list_jobs(labels={"run": "restart"}).total == 600
+        finally:
+            assert restarted.stop() == 0
+
+
 def test_an_enqueue_retry_gives_up_after_retry_for(tmp_path):
     spoold = Spoold(tmp_path)
     address = spoold.address

@@ -526,23 +526,29 @@ class UpdateQueueResponse(_message.Message):
     def __init__(self, queue: _Optional[_Union[QueueStatus, _Mapping]] = ...) -> None: ...
 
 class EnqueueStreamRequest(_message.Message):
-    __slots__ = ("correlation_id", "job")
+    __slots__ = ("correlation_id", "job", "more")
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
     correlation_id: int
     job: JobSpec
-    def __init__(self, correlation_id: _Optional[int] = ..., job: _Optional[_Union[JobSpec, _Mapping]] = ...) -> None: ...
+    more: _containers.RepeatedCompositeFieldContainer[EnqueueStreamRequest]
+    def __init__(self, correlation_id: _Optional[int] = ..., job: _Optional[_Union[JobSpec, _Mapping]] = ..., more: _Optional[_Iterable[_Union[EnqueueStreamRequest, _Mapping]]] = ...) -> None: ...
 
 class EnqueueStreamResponse(_message.Message):
-    __slots__ = ("correlation_id", "job", "deduplicated", "error_code", "error_message")
+    __slots__ = ("correlation_id", "job", "deduplicated", "error_code", "error_message", "more", "packs")
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
     DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    PACKS_FIELD_NUMBER: _ClassVar[int]
     correlation_id: int
     job: Job
     deduplicated: bool
     error_code: int
     error_message: str
-    def __init__(self, correlation_id: _Optional[int] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., deduplicated: _Optional[bool] = ..., error_code: _Optional[int] = ..., error_message: _Optional[str] = ...) -> None: ...
+    more: _containers.RepeatedCompositeFieldContainer[EnqueueStreamResponse]
+    packs: bool
+    def __init__(self, correlation_id: _Optional[int] = ..., job: _Optional[_Union[Job, _Mapping]] = ..., deduplicated: _Optional[bool] = ..., error_code: _Optional[int] = ..., error_message: _Optional[str] = ..., more: _Optional[_Iterable[_Union[EnqueueStreamResponse, _Mapping]]] = ..., packs: _Optional[bool] = ...) -> None: ...

@@ -4577,7 +4577,7 @@ const ProtobufCMessageDescriptor spool__v1__update_queue_response__descriptor =
   (ProtobufCMessageInit) spool__v1__update_queue_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_request__field_descriptors[3] =
 {
   {
     "correlation_id",
@@ -4603,15 +4603,28 @@ static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "more",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__EnqueueStreamRequest, n_more),
+    offsetof(Spool__V1__EnqueueStreamRequest, more),
+    &spool__v1__enqueue_stream_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__enqueue_stream_request__field_indices_by_name[] = {
   0,   /* field[0] = correlation_id */
   1,   /* field[1] = job */
+  2,   /* field[2] = more */
 };
 static const ProtobufCIntRange spool__v1__enqueue_stream_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor spool__v1__enqueue_stream_request__descriptor =
 {
@@ -4621,14 +4634,14 @@ const ProtobufCMessageDescriptor spool__v1__enqueue_stream_request__descriptor =
   "Spool__V1__EnqueueStreamRequest",
   "spool.v1",
   sizeof(Spool__V1__EnqueueStreamRequest),
-  2,
+  3,
   spool__v1__enqueue_stream_request__field_descriptors,
   spool__v1__enqueue_stream_request__field_indices_by_name,
   1,  spool__v1__enqueue_stream_request__number_ranges,
   (ProtobufCMessageInit) spool__v1__enqueue_stream_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_response__field_descriptors[7] =
 {
   {
     "correlation_id",
@@ -4690,6 +4703,30 @@ static const ProtobufCFieldDescriptor spool__v1__enqueue_stream_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "more",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__EnqueueStreamResponse, n_more),
+    offsetof(Spool__V1__EnqueueStreamResponse, more),
+    &spool__v1__enqueue_stream_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "packs",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueStreamResponse, packs),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__enqueue_stream_response__field_indices_by_name[] = {
   0,   /* field[0] = correlation_id */
@@ -4697,11 +4734,13 @@ static const unsigned spool__v1__enqueue_stream_response__field_indices_by_name[
   3,   /* field[3] = error_code */
   4,   /* field[4] = error_message */
   1,   /* field[1] = job */
+  5,   /* field[5] = more */
+  6,   /* field[6] = packs */
 };
 static const ProtobufCIntRange spool__v1__enqueue_stream_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor spool__v1__enqueue_stream_response__descriptor =
 {
@@ -4711,7 +4750,7 @@ const ProtobufCMessageDescriptor spool__v1__enqueue_stream_response__descriptor 
   "Spool__V1__EnqueueStreamResponse",
   "spool.v1",
   sizeof(Spool__V1__EnqueueStreamResponse),
-  5,
+  7,
   spool__v1__enqueue_stream_response__field_descriptors,
   spool__v1__enqueue_stream_response__field_indices_by_name,
   1,  spool__v1__enqueue_stream_response__number_ranges,

@@ -879,10 +879,18 @@ struct  Spool__V1__EnqueueStreamRequest
    */
   uint64_t correlation_id;
   Spool__V1__JobSpec *job;
+  /*
+   * More jobs in this message, each taken and answered as if it came in a
+   * message of its own (at most 1,023; their own `more` stays empty): a client
+   * packs what its callers enqueued while its last message was being sent.
+   * Only to a server whose answers say `packs`: older servers ignore it.
+   */
+  size_t n_more;
+  Spool__V1__EnqueueStreamRequest **more;
 };
 #define SPOOL__V1__ENQUEUE_STREAM_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__enqueue_stream_request__descriptor) \
-    , 0, NULL }
+    , 0, NULL, 0,NULL }
 
 
 struct  Spool__V1__EnqueueStreamResponse
@@ -899,10 +907,20 @@ struct  Spool__V1__EnqueueStreamResponse
    */
   int32_t error_code;
   char *error_message;
+  /*
+   * Further answers in this message, each as the fields above; only on a
+   * stream whose requests used `more`.
+   */
+  size_t n_more;
+  Spool__V1__EnqueueStreamResponse **more;
+  /*
+   * this server takes EnqueueStreamRequest.more
+   */
+  protobuf_c_boolean packs;
 };
 #define SPOOL__V1__ENQUEUE_STREAM_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__enqueue_stream_response__descriptor) \
-    , 0, NULL, 0, 0, (char *)protobuf_c_empty_string }
+    , 0, NULL, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0 }
 
 
 /* Spool__V1__JobSpec__LabelsEntry methods */
