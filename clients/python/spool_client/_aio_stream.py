@@ -31,6 +31,14 @@ class _Call:
     async def _write(self) -> None:
         try:
             while (request := await self.requests.get()) is not None:
+                if self.packs:
+                    # Turns of the loop while they bring more jobs: tasks woken with this
+                    # one, and by answers arriving meanwhile, add theirs to this message.
+                    while True:
+                        waiting_before = self.requests.qsize()
+                        await asyncio.sleep(0)
+                        if self.requests.qsize() == waiting_before or waiting_before >= MAX_PACKED:
+                            break
                 waiting = [request]
                 closing = False
                 while self.packs and len(waiting) < MAX_PACKED:
