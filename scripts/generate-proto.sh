@@ -8,8 +8,8 @@
 #   scripts/generate-proto.sh --check   fail if a committed copy is stale
 #
 # Needs protoc, protoc-c and descriptor.proto (Debian: protobuf-compiler,
-# protobuf-c-compiler, libprotobuf-dev), and .venv with the pinned grpcio-tools
-# (scripts/setup.sh --test).
+# protobuf-c-compiler, libprotobuf-dev), and .venv-protoc with the pinned
+# grpcio-tools (scripts/setup.sh --test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,7 +84,9 @@ generate() {  # $1: output directory, laid out as Sources/SpoolProtoC
 }
 
 python_target=clients/python/spool_client/_proto
-python=.venv/bin/python
+# The grpcio-tools of the oldest grpcio the client supports: newer ones write code
+# that refuses older grpcio and protobuf runtimes, while this code runs on the newest.
+python=.venv-protoc/bin/python
 [ -x "$python" ] && "$python" -c 'import grpc_tools' 2>/dev/null \
   || { echo "generate-proto: $python with grpc_tools not found (scripts/setup.sh --test)" >&2; exit 1; }
 

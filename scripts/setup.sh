@@ -7,7 +7,9 @@
 #                             (nghttp, h2load), openssl (test certificates),
 #                             chromium and chromium-driver (the dashboard's test), and
 #                             .venv with grpcio, grpcurl,
-#                             pytest, mypy and the Python client (pip)
+#                             pytest, mypy and the Python client (pip);
+#                             .venv-oldest, the client on its oldest grpcio
+#                             and protobuf; .venv-protoc, its stubs' generator
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +37,11 @@ if [ "${1:-}" = "--test" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
   # Installed, not linked, so the tests see the package as its users will.
   .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./clients/python
+  # The client on the oldest grpcio and protobuf it supports, and the generator of
+  # its stubs (the grpcio-tools of that grpcio): each in a venv of its own.
+  [ -x .venv-oldest/bin/python ] || python3 -m venv .venv-oldest
+  .venv-oldest/bin/python -m pip install -q --disable-pip-version-check -r clients/python/requirements-oldest.txt
+  .venv-oldest/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./clients/python
+  [ -x .venv-protoc/bin/python ] || python3 -m venv .venv-protoc
+  .venv-protoc/bin/python -m pip install -q --disable-pip-version-check "grpcio-tools==$(sed -n 's/^grpcio==//p' clients/python/requirements-oldest.txt)"
 fi

@@ -3,7 +3,8 @@
 # Swift tests (unit, and transport tests against grpcio and nghttp), the
 # end-to-end tests of spoold against grpcurl, grpcio, plain HTTP clients and
 # headless chromium (the dashboard), the Python client's
-# type check and its tests against spoold; then the Swift tests again under
+# type check and its tests against spoold (on the newest grpcio and protobuf, and
+# on the oldest it supports); then the Swift tests again under
 # AddressSanitizer and ThreadSanitizer, and each fuzz target for 30 seconds.
 #
 #   scripts/test.sh           everything (what CI runs)
@@ -18,6 +19,9 @@ swift build --build-tests
 swift test
 (cd clients/python && ../../.venv/bin/mypy)
 SPOOLD="$PWD/.build/debug/spoold" .venv/bin/python -m pytest -q Tests/integration clients/python/tests
+# The client and the workers again on the oldest grpcio and protobuf the client supports.
+SPOOLD="$PWD/.build/debug/spoold" .venv-oldest/bin/python -m pytest -q -p no:cacheprovider clients/python/tests \
+  Tests/integration/test_workers.py Tests/integration/test_async_worker.py
 # The fuzz corpus, replayed through a plain build: inputs that once crashed stay tests.
 for target in deframer request exec config http; do
   SPOOL_FUZZ_TARGET="$target" .build/debug/SpoolFuzz Fuzz/Corpus/"$target"/*

@@ -41,7 +41,9 @@ class Spoold:
         return cls(directory, "--config", str(path), *args)
 
     def channel(self) -> grpc.Channel:
-        return grpc.insecure_channel(self.address)
+        """A channel with a connection of its own (grpcio otherwise shares one
+        between channels to the same address)."""
+        return grpc.insecure_channel(self.address, options=[("grpc.use_local_subchannel_pool", 1)])
 
     def terminate(self, timeout: float = 30) -> tuple[int, str]:
         """SIGTERM, then the exit code and the rest of stdout."""

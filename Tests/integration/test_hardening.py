@@ -245,9 +245,12 @@ def test_progress_streams_are_limited_per_connection(tmp_path, pb):
             # A job running in the queue: each stream's snapshot shows it as soon as the stream is open.
             long = json.dumps({"steps": 1, "step_ms": 3_600_000}).encode()
             job = stub.Enqueue(m.EnqueueRequest(job=m.JobSpec(type="spool.sleep", queue="q", payload=long)), timeout=10).job
-            for event in stub.StreamProgress(m.StreamProgressRequest(job_ids=[job.id]), timeout=30):
-                if event.job.state == m.JOB_STATE_RUNNING:
-                    break
+            # Watched on a connection of its own: a call ended here leaves its place only
+            # once the server has seen it end, which would race the three below.
+            with spoold.channel() as watching:
+                for event in stub_of(watching, pb).StreamProgress(m.StreamProgressRequest(job_ids=[job.id]), timeout=30):
+                    if event.job.state == m.JOB_STATE_RUNNING:
+                        break
             streams = [stub.StreamProgress(m.StreamProgressRequest(queue="q"), timeout=30) for _ in range(3)]
             for stream in streams:
                 assert next(stream).kind == m.ProgressEvent.KIND_SNAPSHOT

@@ -69,8 +69,9 @@ def _bytes(payload: Payload) -> bytes:
 #: Every channel keeps its own connections. grpcio otherwise shares them between
 #: channels to the same address, so a Client made just after a server restart
 #: would inherit another channel's reconnect backoff and fail its first calls with
-#: UNAVAILABLE although the server is up.
-CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1),)
+#: UNAVAILABLE although the server is up. Reconnects back off to 5 s at most, not
+#: grpcio's 120 s: a restarted spoold is found again within seconds.
+CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1), ("grpc.max_reconnect_backoff_ms", 5000))
 
 
 class Client:
