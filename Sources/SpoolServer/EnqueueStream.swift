@@ -12,11 +12,17 @@ import Synchronization
 /// its error; a message that does not decode ends the call.
 struct EnqueueStreamCall {
     static let maxInFlight = 1024
+    /// Open calls, and their jobs read and not yet answered, server-wide
+    /// (the metrics' gauges).
+    static let openCalls = Atomic<Int>(0)
+    static let jobsInFlight = Atomic<Int>(0)
 
     let engine: QueueEngine
     let limits: RepeatedFieldLimits
 
     func run(_ requests: RequestStream, _ writer: ResponseWriter) async throws {
+        Self.openCalls.add(1, ordering: .relaxed)
+        defer { Self.openCalls.subtract(1, ordering: .relaxed) }
         let answers = Answers(limit: Self.maxInFlight)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await answers.send(through: writer) }
@@ -95,6 +101,7 @@ struct EnqueueStreamCall {
                     if state.failed { return false }
                     guard state.inFlight + count > limit else {
                         state.inFlight += count
+                        EnqueueStreamCall.jobsInFlight.add(count, ordering: .relaxed)
                         return true
                     }
                     state.reserving = continuation
@@ -115,9 +122,11 @@ struct EnqueueStreamCall {
             let (reserving, sending) = state.withLock { state in
                 state.ready.append(bytes)
                 state.inFlight -= 1
+                EnqueueStreamCall.jobsInFlight.subtract(1, ordering: .relaxed)
                 var reserving = state.reserving
                 if reserving != nil, state.inFlight + state.reservingCount <= limit {
                     state.inFlight += state.reservingCount
+                    EnqueueStreamCall.jobsInFlight.add(state.reservingCount, ordering: .relaxed)
                     state.reserving = nil
                 } else {
                     reserving = nil

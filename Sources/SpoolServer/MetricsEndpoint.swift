@@ -76,6 +76,10 @@ public struct MetricsEndpoint: Sendable {
         gauge("progress_streams", "Open progress streams (gRPC and HTTP events).", [], Double(status.progressStreams))
         gauge("progress_stream_buffered_bytes", "Bytes of events the progress streams hold unsent.", [],
               Double(status.progressStreamBytes))
+        gauge("enqueue_streams", "Open EnqueueStream calls.", [], Double(EnqueueStreamCall.openCalls.load(ordering: .relaxed)))
+        gauge("enqueue_stream_jobs_in_flight",
+              "Jobs of EnqueueStream calls read and not yet answered (at most 1,024 a call; then it stops reading).", [],
+              Double(EnqueueStreamCall.jobsInFlight.load(ordering: .relaxed)))
         return registry.emitToBuffer()
     }
 }

@@ -1,5 +1,8 @@
 """EnqueueStream through grpcio: one job per message, each answered once committed."""
+import sqlite3
 import threading
+import time
+import urllib.request
 
 import grpc
 import pytest
@@ -156,3 +159,45 @@ def test_packing_past_its_limits_ends_the_call(streaming, more, expected):
         list(stub.EnqueueStream(iter([message]), timeout=30))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert expected in refused.value.details(), refused.value.details()
+
+
+def gauge(spoold, name):
+    text = urllib.request.urlopen(f"http://{spoold.address}/metrics", timeout=10).read().decode()
+    [value] = [line.split()[-1] for line in text.splitlines() if line.startswith(f"spool_{name} ")]
+    return float(value)
+
+
+def test_a_slow_commit_holds_a_producer_back_with_what_one_call_may_have_in_flight(tmp_path, pb):
+    queue_pb2, queue_pb2_grpc = pb
+    spoold = Spoold(tmp_path)
+    try:
+        with spoold.channel() as channel:
+            stub = queue_pb2_grpc.JobQueueStub(channel)
+            stub.Enqueue(queue_pb2.EnqueueRequest(job=queue_pb2.JobSpec(type="spool.echo")), timeout=10)
+            # Another process holds SQLite's write lock: spoold's commits wait for it (5 s at most).
+            holder = sqlite3.connect(spoold.db, timeout=10, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            try:
+                requests = (queue_pb2.EnqueueStreamRequest(correlation_id=n, job=queue_pb2.JobSpec(
+                    type="spool.echo", run_at_ms=4102444800000)) for n in range(3000))
+                call = stub.EnqueueStream(requests, timeout=60)
+                answers = []
+                reader = threading.Thread(target=lambda: answers.extend(call))
+                reader.start()
+                deadline = time.monotonic() + 20
+                while gauge(spoold, "enqueue_stream_jobs_in_flight") < 1024:
+                    assert time.monotonic() < deadline, "the call never filled its places"
+                    time.sleep(0.02)
+                # Full: the call reads no more until answers free places, and none came.
+                assert gauge(spoold, "enqueue_stream_jobs_in_flight") == 1024
+                assert gauge(spoold, "enqueue_streams") == 1
+                assert not answers
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            reader.join(timeout=60)
+            assert sorted(a.correlation_id for a in answers) == list(range(3000))
+            assert all(a.error_code == 0 for a in answers)
+            assert gauge(spoold, "enqueue_stream_jobs_in_flight") == 0
+    finally:
+        spoold.terminate()
