@@ -73,10 +73,27 @@ public struct QueueConfiguration: Sendable, Equatable {
 public struct RateLimit: Sendable, Equatable {
     public var ratePerSecond: Double
     public var burst: Double
+    /// How the bucket slows down after a "rate limited" answer and recovers.
+    public var recovery: RateRecovery
 
-    public init(ratePerSecond: Double, burst: Double? = nil) {
+    public init(ratePerSecond: Double, burst: Double? = nil, recovery: RateRecovery = RateRecovery()) {
         self.ratePerSecond = ratePerSecond
         self.burst = burst ?? max(1, ratePerSecond)
+        self.recovery = recovery
+    }
+}
+
+/// What a token bucket does when a downstream answers "rate limited, retry
+/// after T" (docs/configuration.md: Rates): its rate is multiplied by
+/// `decrease`, at most once a second; each success then adds back
+/// `recovery` times the configured rate, up to it.
+public struct RateRecovery: Sendable, Equatable {
+    public var decrease: Double
+    public var recovery: Double
+
+    public init(decrease: Double = 0.5, recovery: Double = 0.02) {
+        self.decrease = decrease
+        self.recovery = recovery
     }
 }
 

@@ -84,9 +84,7 @@ struct Scheduler {
     init(configuration: EngineConfiguration, nowMs: Int64) {
         self.configuration = configuration
         locks = LockTable(capacities: configuration.lockCapacities)
-        rateBuckets = configuration.rateKeys.mapValues {
-            TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs)
-        }
+        rateBuckets = configuration.rateKeys.mapValues { TokenBucket($0, nowMs: nowMs) }
         // The default queue is there before its first job, as the
         // configured ones are: status calls and dashboards can ask for it.
         for name in configuration.queues.map(\.name) + [EngineConfiguration.defaultQueue] {
@@ -107,9 +105,7 @@ struct Scheduler {
         if let index = queues.index(forKey: name) { return index }
         let configuration = configuration.queue(named: name)
         var queue = Queue(configuration: configuration)
-        queue.bucket = configuration.rateLimit.map {
-            TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs)
-        }
+        queue.bucket = configuration.rateLimit.map { TokenBucket($0, nowMs: nowMs) }
         queues[name] = queue
         queueOrder.append(name)
         return queues.index(forKey: name)!
@@ -123,10 +119,12 @@ struct Scheduler {
         var queue = queues.values[index]
         queue.paused = override.paused ?? false
         queue.configuration.concurrency = override.concurrency ?? configured.concurrency
-        let rateLimit = override.rateLimit ?? configured.rateLimit
+        var rateLimit = override.rateLimit ?? configured.rateLimit
+        // A rate set at run time keeps the configured recovery after a "rate limited".
+        if override.rateLimit != nil, let recovery = configured.rateLimit?.recovery { rateLimit?.recovery = recovery }
         if rateLimit != queue.configuration.rateLimit {
             queue.configuration.rateLimit = rateLimit
-            queue.bucket = rateLimit.map { TokenBucket(ratePerSecond: $0.ratePerSecond, burst: $0.burst, nowMs: nowMs) }
+            queue.bucket = rateLimit.map { TokenBucket($0, nowMs: nowMs) }
         }
         queues.values[index] = queue
     }

@@ -2,13 +2,13 @@
 /// takes a token; tokens refill at `rate` per second up to `burst`.
 ///
 /// Adaptive: when a downstream answers "rate limited, retry after T", the
-/// bucket halves its rate (at most once a second, so a burst of such answers
-/// counts once) and gives out nothing until T has passed; each success then
-/// adds back 2% of the configured rate. Over time the rate settles just under
-/// the downstream's real limit. Times are milliseconds since the epoch.
+/// bucket multiplies its rate by `recovery.decrease` (by default halves it;
+/// at most once a second, so a burst of such answers counts once) and gives
+/// out nothing until T has passed; each success then adds back
+/// `recovery.recovery` (2%) of the configured rate. Over time the rate
+/// settles just under the downstream's real limit. Times are milliseconds
+/// since the epoch.
 public struct TokenBucket: Sendable, Equatable {
-    public static let decreaseFactor = 0.5
-    public static let recoveryShare = 0.02
     /// The rate never falls below this share of the configured one.
     public static let floorShare = 0.01
     public static let decreaseCooldownMs: Int64 = 1000
@@ -16,17 +16,25 @@ public struct TokenBucket: Sendable, Equatable {
     private static let tolerance = 1e-9
     private static let longestWaitMs = 100 * 366 * 86_400_000.0
 
+    public init(_ limit: RateLimit, nowMs: Int64) {
+        self.init(ratePerSecond: limit.ratePerSecond, burst: limit.burst, recovery: limit.recovery, nowMs: nowMs)
+    }
+
     public let configuredRate: Double
     public let burst: Double
+    public let recovery: RateRecovery
     public private(set) var rate: Double
     private var tokens: Double
     private var updatedAtMs: Int64
     private var lastDecreaseMs: Int64?
 
-    public init(ratePerSecond: Double, burst: Double, nowMs: Int64) {
+    public init(ratePerSecond: Double, burst: Double, recovery: RateRecovery = RateRecovery(), nowMs: Int64) {
         precondition(ratePerSecond > 0 && burst >= 1, "a bucket needs a positive rate and a burst of at least 1")
+        precondition(recovery.decrease > 0 && recovery.decrease <= 1 && recovery.recovery > 0,
+                     "a bucket's decrease is in (0, 1] and its recovery positive")
         configuredRate = ratePerSecond
         self.burst = burst
+        self.recovery = recovery
         rate = ratePerSecond
         tokens = burst
         updatedAtMs = nowMs
@@ -59,7 +67,7 @@ public struct TokenBucket: Sendable, Equatable {
     public mutating func rateLimited(atMs nowMs: Int64, retryAfterMs: Int64) {
         refill(nowMs)
         if lastDecreaseMs.map({ nowMs - $0 >= Self.decreaseCooldownMs }) ?? true {
-            rate = max(configuredRate * Self.floorShare, rate * Self.decreaseFactor)
+            rate = max(configuredRate * Self.floorShare, rate * recovery.decrease)
             lastDecreaseMs = nowMs
         }
         // A debt that refills to one token exactly when the wait is over.
@@ -69,7 +77,7 @@ public struct TokenBucket: Sendable, Equatable {
     /// A job under this bucket succeeded: recover toward the configured rate.
     public mutating func succeeded(atMs nowMs: Int64) {
         refill(nowMs)
-        rate = min(configuredRate, rate + configuredRate * Self.recoveryShare)
+        rate = min(configuredRate, rate + configuredRate * recovery.recovery)
     }
 
     private mutating func refill(_ nowMs: Int64) {

@@ -54,6 +54,10 @@ public struct SpoolConfiguration: Sendable {
         public static let backoffMultiplier = 1.0...1_000
         public static let ratePerSecond = 1e-6...1e9
         public static let burst = 1.0...1e9
+        /// What a "rate limited" answer multiplies a rate by (1: unchanged), and
+        /// the share of it each success adds back.
+        public static let rateDecrease = 0.01...1.0
+        public static let rateRecovery = 0.0001...1.0
     }
 
     /// Reads `path`; a missing or invalid file is refused naming the key.
@@ -245,13 +249,26 @@ public struct SpoolConfiguration: Sendable {
         return Backoff(initialMs: initialMs, multiplier: multiplier, maxMs: maxMs)
     }
 
+    /// A token bucket: one of per_second, per_minute and per_hour, as quotas
+    /// are written; burst; and what a "rate limited" answer does.
     private static func rateLimit(_ node: ConfigNode) throws(ConfigurationError) -> RateLimit {
-        var perSecond: Double?, burst: Double?
-        for (key, value) in try node.entries(allowed: ["per_second", "burst"]) {
-            if key == "per_second" { perSecond = try value.number(in: Bounds.ratePerSecond) }
-            else { burst = try value.number(in: Bounds.burst) }
+        var perSecond: Double?, burst: Double?, recovery = RateRecovery()
+        let units: [String: Double] = ["per_second": 1, "per_minute": 60, "per_hour": 3600]
+        for (key, value) in try node.entries(allowed: ["per_second", "per_minute", "per_hour", "burst", "rate_limited"]) {
+            if let seconds = units[key] {
+                guard perSecond == nil else { throw node.error("takes one of per_second, per_minute and per_hour") }
+                let bounds = Bounds.ratePerSecond
+                perSecond = try value.number(in: (bounds.lowerBound * seconds)...(bounds.upperBound * seconds)) / seconds
+            } else if key == "burst" {
+                burst = try value.number(in: Bounds.burst)
+            } else {
+                for (what, setting) in try value.entries(allowed: ["decrease", "recovery"]) {
+                    if what == "decrease" { recovery.decrease = try setting.number(in: Bounds.rateDecrease) }
+                    else { recovery.recovery = try setting.number(in: Bounds.rateRecovery) }
+                }
+            }
         }
-        guard let perSecond else { throw node.error("needs per_second") }
-        return RateLimit(ratePerSecond: perSecond, burst: burst)
+        guard let perSecond else { throw node.error("needs per_second, per_minute or per_hour") }
+        return RateLimit(ratePerSecond: perSecond, burst: burst, recovery: recovery)
     }
 }

@@ -4,7 +4,9 @@ import SpoolCore
 /// The bucket behind a reference, so that `#expect` can call its mutating methods.
 private final class Bucket {
     var bucket: TokenBucket
-    init(rate: Double, burst: Double) { bucket = TokenBucket(ratePerSecond: rate, burst: burst, nowMs: 0) }
+    init(rate: Double, burst: Double, recovery: RateRecovery = RateRecovery()) {
+        bucket = TokenBucket(ratePerSecond: rate, burst: burst, recovery: recovery, nowMs: 0)
+    }
     func take(at ms: Int64) -> Bool { bucket.take(atMs: ms) }
     func takeAll(at ms: Int64) -> Int { var taken = 0; while bucket.take(atMs: ms) { taken += 1 }; return taken }
 }
@@ -53,6 +55,18 @@ struct TokenBucketTests {
         #expect(bucket.bucket.rate == 70)
         for _ in 0..<100 { bucket.bucket.succeeded(atMs: 20) }
         #expect(bucket.bucket.rate == 100)
+    }
+
+    @Test func aConfiguredRecoverySlowsAndRecoversByItsOwnSteps() {
+        let bucket = Bucket(rate: 100, burst: 1, recovery: RateRecovery(decrease: 0.8, recovery: 0.05))
+        bucket.bucket.rateLimited(atMs: 0, retryAfterMs: 0)
+        #expect(bucket.bucket.rate == 80)
+        for _ in 0..<2 { bucket.bucket.succeeded(atMs: 10) }
+        #expect(bucket.bucket.rate == 90)
+        let unchanged = Bucket(rate: 100, burst: 1, recovery: RateRecovery(decrease: 1, recovery: 0.02))
+        unchanged.bucket.rateLimited(atMs: 0, retryAfterMs: 500)
+        #expect(unchanged.bucket.rate == 100, "decrease 1: the retry-after wait only")
+        #expect(unchanged.bucket.nextTokenMs(atMs: 0) == 500)
     }
 
     @Test func timeGoingBackwardsDoesNotMintTokens() {

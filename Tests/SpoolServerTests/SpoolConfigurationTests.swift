@@ -96,7 +96,15 @@ struct SpoolConfigurationTests {
             + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, auth, tls, queue_defaults, queues, locks, rate_keys, types)"),
         ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
             + "concurrency, max_depth, max_attempts, timeout, backoff, rate)"),
-        ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second"),
+        ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second, per_minute or per_hour"),
+        ("rate_keys:\n  api: {per_second: 1, per_minute: 60}",
+         "spool.yaml:2:8: rate_keys.api: takes one of per_second, per_minute and per_hour"),
+        ("rate_keys:\n  api: {per_hour: 0.001}",
+         "spool.yaml:2:19: rate_keys.api.per_hour: must be a number from 0.0036 to 3600000000000 (got \"0.001\")"),
+        ("rate_keys:\n  api: {per_minute: 60, rate_limited: {decrease: 0}}",
+         "spool.yaml:2:50: rate_keys.api.rate_limited.decrease: must be a number from 0.01 to 1 (got \"0\")"),
+        ("rate_keys:\n  api: {per_minute: 60, rate_limited: {slow: 1}}",
+         "spool.yaml:2:40: rate_keys.api.rate_limited.slow: unknown key (known here: decrease, recovery)"),
         ("queue_defaults:\n  backoff: {initial: 10, max: 1}", "spool.yaml:2:12: queue_defaults.backoff: max must not be below initial"),
         ("locks:\n  gpu: two", "spool.yaml:2:8: locks.gpu: must be an integer from 1 to 1000000 (got \"two\")"),
         ("rate_keys:\n  openai: {per_second: 0}",
@@ -115,6 +123,20 @@ struct SpoolConfigurationTests {
     ])
     func anInvalidFileIsRefusedNamingTheKey(yaml: String, message: String) {
         #expect(throws: ConfigurationError(message)) { try SpoolConfiguration(yaml: yaml, file: "spool.yaml") }
+    }
+
+    @Test func ratesAreWrittenAsQuotasAreAndTheirRecoveryIsSet() throws {
+        let configuration = try SpoolConfiguration(yaml: """
+            queues:
+              crawl: {rate: {per_minute: 90}}
+            rate_keys:
+              github: {per_hour: 5000, burst: 100, rate_limited: {decrease: 0.8, recovery: 0.05}}
+              openai: {per_second: 50}
+            """)
+        #expect(configuration.engine.queue(named: "crawl").rateLimit == RateLimit(ratePerSecond: 1.5))
+        #expect(configuration.engine.rateKeys["github"] == RateLimit(
+            ratePerSecond: 5000.0 / 3600, burst: 100, recovery: RateRecovery(decrease: 0.8, recovery: 0.05)))
+        #expect(configuration.engine.rateKeys["openai"] == RateLimit(ratePerSecond: 50, recovery: RateRecovery(decrease: 0.5, recovery: 0.02)))
     }
 
     @Test func yamlThatDoesNotParseIsRefusedWithThePosition() {

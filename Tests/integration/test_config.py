@@ -266,3 +266,20 @@ def test_an_invalid_config_is_refused_naming_the_key(tmp_path, text, message):
     assert run.returncode != 0
     assert message in run.stderr, run.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_rates_written_per_minute_and_per_hour_reach_the_limiters(tmp_path):
+    spoold = Spoold.configured(tmp_path, "queues:\n  crawl: {rate: {per_minute: 90}}\n"
+                                         "rate_keys:\n  github: {per_hour: 7200, rate_limited: {decrease: 0.8}}\n")
+    try:
+        from spool_client import Client
+        with Client(spoold.address) as client:
+            first = client.enqueue("spool.echo", queue="crawl", rate_key="github").job
+            assert client.wait(first.id).state == 4  # SUCCEEDED
+            second = client.enqueue("spool.echo", queue="crawl", rate_key="github").job
+            limiters = {limiter.key: limiter for limiter in client.status().rate_limiters}
+            assert limiters["queue:crawl"].configured_rate_per_second == 1.5
+            assert limiters["github"].configured_rate_per_second == 2.0
+            client.wait(second.id)
+    finally:
+        assert spoold.terminate()[0] == 0
