@@ -15,15 +15,18 @@ public struct JobContext: Sendable {
     public let attempt: Int32
     public let payload: [UInt8]
     public let labels: [String: String]
+    /// The job's batch, or "".
+    public let batchID: String
     let reporter: @Sendable (JobRecord.Progress) async -> Void
 
     public init(id: String, type: String, attempt: Int32, payload: [UInt8], labels: [String: String] = [:],
-                reporter: @escaping @Sendable (JobRecord.Progress) async -> Void) {
+                batchID: String = "", reporter: @escaping @Sendable (JobRecord.Progress) async -> Void) {
         self.id = id
         self.type = type
         self.attempt = attempt
         self.payload = payload
         self.labels = labels
+        self.batchID = batchID
         self.reporter = reporter
     }
 

@@ -11,7 +11,8 @@ import SystemPackage
 /// process group of its own.
 ///
 /// - The payload is the command's standard input; `SPOOL_JOB_ID`,
-///   `SPOOL_JOB_TYPE` and `SPOOL_ATTEMPT` are in its environment.
+///   `SPOOL_JOB_TYPE`, `SPOOL_ATTEMPT` and `SPOOL_BATCH_ID` are in its
+///   environment, with `SPOOL_SERVER` and `SPOOL_TOKEN` (`SpoolEndpoint`).
 /// - Each standard output line that is a JSON object is a message:
 ///   `{"progress":0.4,"step":"denoise","message":"…"}`, `{"result":"…"}` or
 ///   `{"result_b64":"…"}`, `{"error":"…","retryable":false,"retry_after_ms":…}`.
@@ -49,8 +50,9 @@ public struct ExecHandler: JobHandler {
         }
 
         /// The handler running this command: one process per job, or a persistent one.
-        public func handler(log: @escaping @Sendable (String) -> Void) -> any JobHandler {
-            persistent ? PersistentExecHandler(command: self, log: log) : ExecHandler(command: self, log: log)
+        public func handler(endpoint: SpoolEndpoint = SpoolEndpoint(), log: @escaping @Sendable (String) -> Void) -> any JobHandler {
+            persistent ? PersistentExecHandler(command: self, endpoint: endpoint, log: log)
+                : ExecHandler(command: self, endpoint: endpoint, log: log)
         }
     }
 
@@ -60,12 +62,14 @@ public struct ExecHandler: JobHandler {
     public static let maxErrorTextBytes = 4096
 
     public let command: Command
+    private let endpoint: SpoolEndpoint
     private let log: @Sendable (String) -> Void
 
     /// `log` gets the standard output lines that are not messages, prefixed
     /// with the job id.
-    public init(command: Command, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(command: Command, endpoint: SpoolEndpoint = SpoolEndpoint(), log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.command = command
+        self.endpoint = endpoint
         self.log = log
         _ = Self.ignoreSIGPIPE
     }
@@ -82,7 +86,11 @@ public struct ExecHandler: JobHandler {
         // The command runs in a task of its own, which a cancel does not
         // reach: a cancel signals the process group instead, and this run
         // returns only once the command has exited and its output is read.
-        let execution = Task { try await Self.execute(command, job: job, group: group, log: log) }
+        let variables = endpoint.environment.merging([
+            "SPOOL_JOB_ID": job.id, "SPOOL_JOB_TYPE": job.type, "SPOOL_ATTEMPT": String(job.attempt),
+            "SPOOL_BATCH_ID": job.batchID,
+        ]) { $1 }
+        let execution = Task { try await Self.execute(command, adding: variables, job: job, group: group, log: log) }
         // However the run ends, nothing of its process group outlives it.
         defer { group.exited() }
         let messages = try await withTaskCancellationHandler {
@@ -95,11 +103,10 @@ public struct ExecHandler: JobHandler {
     }
 
     private static func execute(
-        _ command: Command, job: JobContext, group: ProcessGroup, log: @escaping @Sendable (String) -> Void
+        _ command: Command, adding variables: [String: String], job: JobContext, group: ProcessGroup,
+        log: @escaping @Sendable (String) -> Void
     ) async throws -> Messages {
-        let launch = command.launch(adding: [
-            "SPOOL_JOB_ID": job.id, "SPOOL_JOB_TYPE": job.type, "SPOOL_ATTEMPT": String(job.attempt),
-        ])
+        let launch = command.launch(adding: variables)
         do {
             let execution = try await Subprocess.run(
                 launch.executable, arguments: launch.arguments, environment: launch.environment,
@@ -331,4 +338,23 @@ final class ProcessGroup: Sendable {
     private func signal(_ number: Int32, to id: pid_t) {
         _ = Glibc.kill(-id, number)
     }
+}
+
+/// Where a job's command reaches the spoold running it, to enqueue more
+/// work (a fan-out): `SPOOL_SERVER` (HOST:PORT) and, when the server needs
+/// tokens, `SPOOL_TOKEN`, a token spoold makes at start for its own jobs.
+/// Set once spoold knows its address; read at each launch.
+public final class SpoolEndpoint: Sendable {
+    private let variables = Mutex<[String: String]>([:])
+
+    public init() {}
+
+    public func set(server: String, token: String?) {
+        variables.withLock { variables in
+            variables["SPOOL_SERVER"] = server
+            variables["SPOOL_TOKEN"] = token
+        }
+    }
+
+    var environment: [String: String] { variables.withLock { $0 } }
 }

@@ -12,7 +12,7 @@ import SystemPackage
 /// (a model, a session) is loaded once.
 ///
 /// - Each job is one JSON line on the command's standard input:
-///   `{"id":…,"type":…,"attempt":1,"labels":{…},"payload":"…"}` (the payload
+///   `{"id":…,"type":…,"attempt":1,"labels":{…},"batch_id":…,"payload":"…"}` (the payload
 ///   as text when it is UTF-8, else `"payload_b64"`).
 /// - The command answers on standard output with the exec messages
 ///   (progress lines, then one `result`/`result_b64` or `error` line, which
@@ -29,11 +29,14 @@ import SystemPackage
 ///   input closes (spoold stopping, or the handler going).
 public final class PersistentExecHandler: JobHandler {
     public let command: ExecHandler.Command
+    private let endpoint: SpoolEndpoint
     private let log: @Sendable (String) -> Void
     private let idle = Mutex<[PersistentProcess]>([])
 
-    public init(command: ExecHandler.Command, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(command: ExecHandler.Command, endpoint: SpoolEndpoint = SpoolEndpoint(),
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.command = command
+        self.endpoint = endpoint
         self.log = log
         _ = ExecHandler(command: command)  // SIGPIPE ignored, as for every exec command
     }
@@ -47,7 +50,7 @@ public final class PersistentExecHandler: JobHandler {
         // next job cannot be handed over: that job goes to a fresh one.
         while true {
             let reused = idle.withLock { $0.popLast() }
-            let process = reused ?? PersistentProcess(command: command, log: log)
+            let process = reused ?? PersistentProcess(command: command, adding: endpoint.environment, log: log)
             let outcome = await withTaskCancellationHandler {
                 await process.run(job)
             } onCancel: {
@@ -87,16 +90,17 @@ final class PersistentProcess: Sendable {
     private let group: ProcessGroup
     private let life: Task<Void, Never>
 
-    init(command: ExecHandler.Command, log: @escaping @Sendable (String) -> Void) {
+    init(command: ExecHandler.Command, adding variables: [String: String], log: @escaping @Sendable (String) -> Void) {
         let (stream, requests) = AsyncStream.makeStream(of: Request.self)
         let group = ProcessGroup(terminationGraceMs: command.terminationGraceMs)
         self.requests = requests
         self.group = group
-        life = Task { await Self.live(command, group: group, requests: stream, log: log) }
+        life = Task { await Self.live(command, adding: variables, group: group, requests: stream, log: log) }
     }
 
     func run(_ job: JobContext) async -> Outcome {
-        var fields: [String: Any] = ["id": job.id, "type": job.type, "attempt": Int(job.attempt), "labels": job.labels]
+        var fields: [String: Any] = ["id": job.id, "type": job.type, "attempt": Int(job.attempt), "labels": job.labels,
+                                     "batch_id": job.batchID]
         if let text = String(validating: job.payload, as: UTF8.self) {
             fields["payload"] = text
         } else {
@@ -124,10 +128,10 @@ final class PersistentProcess: Sendable {
     }
 
     private static func live(
-        _ command: ExecHandler.Command, group: ProcessGroup, requests: AsyncStream<Request>,
-        log: @escaping @Sendable (String) -> Void
+        _ command: ExecHandler.Command, adding variables: [String: String], group: ProcessGroup,
+        requests: AsyncStream<Request>, log: @escaping @Sendable (String) -> Void
     ) async {
-        let launch = command.launch(adding: ["SPOOL_PERSISTENT": "1"])
+        let launch = command.launch(adding: variables.merging(["SPOOL_PERSISTENT": "1"]) { $1 })
         var startFailure: String?
         do {
             // Its standard error is the host's: a persistent process's log

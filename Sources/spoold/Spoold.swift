@@ -140,6 +140,22 @@ struct Spoold: AsyncParsableCommand {
         return settings
     }
 
+    /// HOST:PORT a process on this machine reaches the server at: a wildcard
+    /// host becomes loopback, an IPv6 address gets its brackets.
+    static func reachable(_ host: String, _ port: Int) -> String {
+        switch host {
+        case "0.0.0.0", "": return "127.0.0.1:\(port)"
+        case "::": return "[::1]:\(port)"
+        default: return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+    }
+
+    /// 32 random bytes as hex.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
     func run() async throws {
         let settings = try settings()
         // Before anything makes a metric: the engine, the store and the transport report through it.
@@ -177,10 +193,17 @@ struct Spoold: AsyncParsableCommand {
         let (signals, signalSources) = Signals.watch([SIGTERM, SIGINT])
         defer { signalSources.forEach { $0.cancel() } }
 
+        // Exec jobs learn where to enqueue more work (SPOOL_SERVER) and, when tokens are
+        // required, a token made now for them alone (SPOOL_TOKEN, never logged).
+        var tokens = settings.tokens
+        let jobToken = tokens.isEnabled ? Self.randomToken() : nil
+        if let jobToken { tokens.clients.append(jobToken) }
+        let endpoint = SpoolEndpoint()
+        if port != 0 { endpoint.set(server: Self.reachable(host, port), token: jobToken) }
         let clock = SystemClock()
         var handlers = BuiltinHandlers.all(clock: clock)
         for (type, command) in settings.execTypes {
-            handlers[type] = command.handler { Log.line("spoold: \(type) \($0)") }
+            handlers[type] = command.handler(endpoint: endpoint) { Log.line("spoold: \(type) \($0)") }
         }
         let engine = QueueEngine(configuration: settings.engine, store: try SQLiteJobStore(database: database),
                                  clock: clock, handlers: handlers)
@@ -200,13 +223,14 @@ struct Spoold: AsyncParsableCommand {
         let server: SpoolServer
         do {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
-                                                 tokens: settings.tokens,
+                                                 tokens: tokens,
                                                  progressStreams: settings.progressStreams, metrics: metrics,
                                                  http: settings.http, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(settings.listen): \(error)")
         }
+        endpoint.set(server: Self.reachable(host, server.port), token: jobToken)
         let auth = !settings.tokens.isEnabled ? "no auth"
             : settings.tokens.workers.isEmpty ? "bearer tokens required" : "bearer tokens required (separate worker tokens)"
         let remote = settings.engine.remoteTypes.keys.sorted()

@@ -65,6 +65,21 @@ final class ExecHandlerTests: XCTestCase {
         XCTAssertEqual(String(decoding: result, as: UTF8.self), "job-1 render 2 a prompt")
     }
 
+    func testTheBatchAndWhereSpoolIsAreInTheEnvironmentOnceKnown() async throws {
+        let script = directory.appendingPathComponent("fan.sh")
+        try ("#!/bin/sh\n" + #"printf '{"result":"%s|%s|%s"}\n' "$SPOOL_BATCH_ID" "$SPOOL_SERVER" "$SPOOL_TOKEN""#
+             + "\n").write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let endpoint = SpoolEndpoint()
+        let exec = ExecHandler(command: .init(executable: script.path), endpoint: endpoint)
+        let context = JobContext(id: "job-2", type: "fan", attempt: 1, payload: [], batchID: "batch-9") { _ in }
+        let before = try await exec.run(context)
+        XCTAssertEqual(String(decoding: before, as: UTF8.self), "batch-9||")
+        endpoint.set(server: "127.0.0.1:50051", token: "t0k")
+        let after = try await exec.run(context)
+        XCTAssertEqual(String(decoding: after, as: UTF8.self), "batch-9|127.0.0.1:50051|t0k")
+    }
+
     /// Writing the rest of the payload then fails (EPIPE); it must neither
     /// fail the job nor kill the process with SIGPIPE.
     func testACommandThatExitsWithoutReadingALargePayloadStillSucceeds() async throws {

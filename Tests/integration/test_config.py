@@ -283,3 +283,35 @@ def test_rates_written_per_minute_and_per_hour_reach_the_limiters(tmp_path):
             client.wait(second.id)
     finally:
         assert spoold.terminate()[0] == 0
+
+
+def test_an_exec_job_fans_out_through_the_server_and_token_it_is_given(tmp_path):
+    """SPOOL_SERVER and SPOOL_TOKEN let a job's command enqueue more work on a server
+    that requires tokens; SPOOL_BATCH_ID names the job's batch. The token is never logged."""
+    script = tmp_path / "fan_out.py"
+    seen = tmp_path / "token"
+    script.write_text(
+        "import json, os, pathlib\n"
+        "from spool_client import Client\n"
+        f"pathlib.Path({str(seen)!r}).write_text(os.environ['SPOOL_TOKEN'])\n"
+        "with Client(os.environ['SPOOL_SERVER'], token=os.environ['SPOOL_TOKEN']) as spool:\n"
+        "    child = spool.enqueue('spool.echo', b'child', labels={'parent': os.environ['SPOOL_JOB_ID']}).job.id\n"
+        "print(json.dumps({'result': json.dumps({'child': child, 'batch': os.environ['SPOOL_BATCH_ID']})}))\n")
+    spoold = Spoold.configured(tmp_path, f"auth: {{tokens: [{TOKEN}]}}\n"
+                                         f"types:\n  fan-out:\n    exec: {{command: [{sys.executable}, {script}]}}\n")
+    try:
+        from spool_client import Client, job_spec
+        with Client(spoold.address, token=TOKEN) as client:
+            batch = client.enqueue_batch([job_spec("fan-out")])
+            parent = client.wait(batch.jobs[0].id)
+            assert parent.state == 4, parent.error.message  # SUCCEEDED
+            said = json.loads(parent.result)
+            assert said["batch"] == batch.batch_id
+            child = client.wait(said["child"])
+            assert child.state == 4 and child.labels["parent"] == parent.id
+    finally:
+        code, out = spoold.terminate()
+    assert code == 0
+    token = seen.read_text()
+    assert len(token) == 64 and token != TOKEN
+    assert token not in "\n".join(spoold.banner) + out
