@@ -180,3 +180,11 @@ def test_a_refused_worker_raises_from_run(remote):
     with pytest.raises(SpoolError) as refused:
         asyncio.run(worker.run(handle_signals=False))
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT and "not a remote type" in refused.value.message
+
+
+def test_stop_before_run_makes_run_return_at_once(remote):
+    worker = AsyncWorker(remote.address)
+    worker.register("py.echo", lambda job: b"")
+    worker.stop()
+    asyncio.run(worker.run(handle_signals=False))
+    assert worker.stats["connections"] == 0

@@ -53,7 +53,8 @@ class _Call:
                 await self.call.write(pack(waiting))
                 if closing:
                     break
-            await self.call.done_writing()
+            if self.ended is None:
+                await self.call.done_writing()
         except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
             pass  # the reader reports how the call ended
 
@@ -74,6 +75,7 @@ class _Call:
         except asyncio.CancelledError:
             ended = StreamBroken(grpc.StatusCode.CANCELLED, "the client closed")
         self.ended = ended
+        self.requests.put_nowait(None)  # the writer ends too
         pending, self.pending = self.pending, {}
         for future in pending.values():
             if not future.done():

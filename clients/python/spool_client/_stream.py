@@ -97,6 +97,7 @@ class _Call:
         with self.lock:
             self.ended = ended
             pending, self.pending = self.pending, {}
+        self.requests.put(None)  # grpcio's thread feeding the call from _requests() ends too
         for future in pending.values():
             future.set_exception(ended)
 

@@ -89,6 +89,7 @@ class AsyncWorker:
         self._call: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
         self._batches = False  # the server takes `outcomes`
+        self._stop_before_run = False
         #: Counts of what happened, for tests and logs.
         self.stats = {"succeeded": 0, "failed": 0, "refused": 0, "connections": 0}
         #: The id the server gave this worker's current connection.
@@ -105,9 +106,11 @@ class AsyncWorker:
         self._handlers[type] = function
 
     def stop(self) -> None:
-        """Asks run() to drain and return; from the loop, another thread or a signal handler."""
+        """Asks run() to drain and return; from the loop, another thread or a signal handler.
+        Before run(), run() then returns at once."""
         loop = self._loop
         if loop is None:
+            self._stop_before_run = True
             return
         try:
             on_loop = asyncio.get_running_loop() is loop
@@ -125,6 +128,8 @@ class AsyncWorker:
             raise ValueError("register a handler first")
         self._loop = loop = asyncio.get_running_loop()
         self._stopping = stopping = asyncio.Event()
+        if self._stop_before_run:
+            return
         if any(not inspect.iscoroutinefunction(function) for function in self._handlers.values()):
             self._pool = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="spool-job")
         signals = []
