@@ -32,6 +32,10 @@ public struct EngineConfiguration: Sendable {
     public var subscriberBufferBytes = 256 << 20
     /// The most jobs one EnqueueBatch may carry.
     public var maxBatchSize = 10_000
+    /// The most queues there may be, configured ones included: a job or an
+    /// UpdateQueue naming a new queue past it is refused RESOURCE_EXHAUSTED,
+    /// so clients cannot grow the server (and /metrics) by naming queues.
+    public var maxQueues = 1_000
     /// Least time between two position events of one job on one stream.
     public var positionIntervalMs: Int64 = 250
 

@@ -85,6 +85,7 @@ extension QueueEngine {
         guard !queue.isEmpty else { throw .invalidArgument("queue is required") }
         if let problem = JobRequest.nameProblem(queue, field: "queue") { throw .invalidArgument(problem) }
         if let concurrency, concurrency < 1 { throw .invalidArgument("concurrency must be at least 1, not \(concurrency)") }
+        if !scheduler.hasQueue(queue) { try refuseNewQueue(queue) }
         var override = reset ? QueueOverride() : queueOverrides[queue] ?? QueueOverride()
         if let paused { override.paused = paused ? true : nil }
         if let concurrency { override.concurrency = concurrency }

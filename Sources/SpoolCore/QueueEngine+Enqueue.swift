@@ -130,7 +130,10 @@ extension QueueEngine {
                 continue
             }
             let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? EngineConfiguration.defaultQueue
-            if queue?.name != queueName { queue = scheduler.configuration(ofQueue: queueName, nowMs: now) }
+            if queue?.name != queueName {
+                if !scheduler.hasQueue(queueName) { try refuseNewQueue(queueName) }
+                queue = scheduler.configuration(ofQueue: queueName, nowMs: now)
+            }
             let record = newRecord(request, queue: queue!, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
             depthNeeded.add(record.queue)
             jobs.append(NewJob(record, payload: request.payload))
@@ -157,6 +160,17 @@ extension QueueEngine {
         for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
         enqueuesToStore.append(PendingEnqueue(ticket: ticket, batchID: batchID, items: items, jobs: jobs,
                                               requestIndexes: requestIndexes, depthNeeded: depthNeeded))
+    }
+
+    /// Throws when a new queue named `name` would be one too many. A call
+    /// refused here may have created earlier new queues of its jobs: they
+    /// count, as the ones a client names one call at a time would.
+    func refuseNewQueue(_ name: String) throws(EngineError) {
+        let count = scheduler.queueOrder.count
+        guard count >= configuration.maxQueues else { return }
+        let shown = name.utf8.count > 64 ? String(name.prefix(40)) + "…" : name
+        throw .resourceExhausted("queue \"\(shown)\" would be a new queue, and there are \(count), the most there may be "
+                                 + "(max_queues \(configuration.maxQueues)): use an existing queue, or labels to tell jobs apart")
     }
 
     /// Starts storing the waiting calls' jobs, unless an insert is under way

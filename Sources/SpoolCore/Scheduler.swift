@@ -92,6 +92,9 @@ struct Scheduler {
         }
     }
 
+    /// Whether the queue named `name` exists.
+    func hasQueue(_ name: String) -> Bool { queues[name] != nil }
+
     /// The settings of the queue named `name`, which is created with the
     /// defaults if it is new.
     mutating func configuration(ofQueue name: String, nowMs: Int64) -> QueueConfiguration {

@@ -46,6 +46,7 @@ public struct SpoolConfiguration: Sendable {
         public static let maxReceiveMessageSize = 1...(256 << 20)
         public static let maxConcurrentStreams = 1...100_000
         public static let maxBatchSize = 1...1_000_000
+        public static let maxQueues = 1...1_000_000
         public static let progressBufferBytes = (1 << 20)...(1 << 40)
         public static let progressStreams = 1...1_000_000
         public static let concurrency = 1...1_000_000
@@ -84,7 +85,7 @@ public struct SpoolConfiguration: Sendable {
 
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
-                    "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "progress_buffer_bytes",
+                    "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "max_queues", "progress_buffer_bytes",
                     "max_progress_streams_per_connection", "max_progress_streams", "http", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types"]
         var queues: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
@@ -100,6 +101,7 @@ public struct SpoolConfiguration: Sendable {
             case "retention_hours":
                 engine.retentionMs = Int64(try value.number(in: 0...Bounds.maxRetentionHours, orAbove: true) * 3_600_000)
             case "max_batch_size": engine.maxBatchSize = try value.int(in: Bounds.maxBatchSize)
+            case "max_queues": engine.maxQueues = try value.int(in: Bounds.maxQueues)
             case "progress_buffer_bytes": engine.subscriberBufferBytes = try value.int(in: Bounds.progressBufferBytes)
             case "max_progress_streams_per_connection":
                 progressStreams.perConnection = try value.int(in: Bounds.progressStreams)

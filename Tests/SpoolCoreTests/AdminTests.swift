@@ -147,3 +147,25 @@ extension AdminTests {
         }
     }
 }
+
+/// Clients cannot grow the server by naming queues: past max_queues a new one is refused.
+@Suite(.timeLimit(.minutes(1)))
+struct QueueLimitTests {
+    @Test func aNewQueuePastMaxQueuesIsRefusedAndExistingOnesStillServe() async throws {
+        let h = EngineHarness { $0.maxQueues = 3 }  // "default" is there from the start
+        try await h.start()
+        _ = try await h.enqueue { $0.queue = "a"; $0.runAtMs = 1_000_000 }
+        _ = try await h.enqueue { $0.queue = "b"; $0.runAtMs = 1_000_000 }
+        await #expect(throws: EngineError.self) { _ = try await h.enqueue { $0.queue = "c" } }
+        do {
+            _ = try await h.enqueue { $0.queue = "c" }
+        } catch {
+            guard case .resourceExhausted(let message) = error as? EngineError else { throw error }
+            #expect(message.contains("queue \"c\" would be a new queue, and there are 3") && message.contains("max_queues 3"))
+        }
+        _ = try await h.enqueue { $0.queue = "a"; $0.runAtMs = 1_000_000 }
+        await #expect(throws: EngineError.self) { _ = try await h.engine.updateQueue("d", paused: true) }
+        #expect(try await h.engine.updateQueue("b", paused: true).paused)
+        #expect(try await h.engine.status().queues.map(\.name).sorted() == ["a", "b", "default"])
+    }
+}

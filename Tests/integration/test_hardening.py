@@ -353,3 +353,23 @@ def test_readers_that_stall_are_ended_once_all_together_pass_the_budget(tmp_path
         for reader in readers:
             reader.close()
         spoold.terminate()
+
+
+def test_naming_new_queues_past_max_queues_is_refused(tmp_path):
+    from spool_client import Client, SpoolError
+    spoold = Spoold.configured(tmp_path, "max_queues: 2\n")
+    try:
+        with Client(spoold.address) as client:
+            client.enqueue("spool.echo", queue="tenant-1")
+            for name in ("tenant-2", "x" * 200):
+                with pytest.raises(SpoolError) as refused:
+                    client.enqueue("spool.echo", queue=name)
+                assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert "max_queues 2" in refused.value.message and len(refused.value.message) < 300
+            with pytest.raises(SpoolError) as refused:
+                client.pause("tenant-3")
+            assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert client.enqueue("spool.echo", queue="tenant-1").job.id
+            assert sorted(q.name for q in client.status().queues) == ["default", "tenant-1"]
+    finally:
+        assert spoold.terminate()[0] == 0
