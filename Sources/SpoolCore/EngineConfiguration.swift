@@ -61,6 +61,9 @@ public struct QueueConfiguration: Sendable, Equatable {
     public var backoff = Backoff()
     /// Per attempt; 0: none.
     public var timeoutMs: Int64 = 300_000
+    /// How long a job of the queue may wait for its first start, from its
+    /// run time, before it fails `expired`; nil: for ever.
+    public var maxWaitMs: Int64?
 
     public init(name: String, concurrency: Int = 4, rateLimit: RateLimit? = nil, maxDepth: Int = 1_000_000,
                 maxAttempts: Int32 = 3, backoff: Backoff = Backoff(), timeoutMs: Int64 = 300_000) {

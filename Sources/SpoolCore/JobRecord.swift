@@ -77,6 +77,12 @@ public struct JobRecord: Sendable, Equatable {
         get { details?.value.failure }
         set { changeDetails { $0.failure = newValue } }
     }
+    /// The time the job must have started by (its first attempt): still
+    /// waiting then, it fails with code `expired`. nil: no such time.
+    public var expireAtMs: Int64? {
+        get { details?.value.expireAtMs }
+        set { changeDetails { $0.expireAtMs = newValue } }
+    }
     public var startedAtMs: Int64? {
         get { details?.value.startedAtMs }
         set { changeDetails { $0.startedAtMs = newValue } }
@@ -143,6 +149,7 @@ private struct Details: Sendable, Equatable {
     var progress = JobRecord.Progress()
     var result: [UInt8]?
     var failure: JobRecord.Failure?
+    var expireAtMs: Int64?
     var startedAtMs: Int64?
     var finishedAtMs: Int64?
     var corruption: String?

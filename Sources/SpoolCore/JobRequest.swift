@@ -11,6 +11,9 @@ public struct JobRequest: Sendable, Equatable {
     public var maxAttempts: Int32 = 0
     public var timeoutMs: Int64 = 0
     public var runAtMs: Int64 = 0
+    /// Start by this time or fail `expired`; 0: no such time (but the
+    /// queue's `max_wait`, if it has one).
+    public var expireAtMs: Int64 = 0
     public var labels: [String: String] = [:]
 
     public init(type: String, payload: [UInt8] = [], queue: String = "", priority: Int32 = 0) {
@@ -35,6 +38,12 @@ public struct JobRequest: Sendable, Equatable {
         }
         if !(0...JobLimits.maxRunAtMs).contains(runAtMs) {
             return "run_at_ms must be 0 (now) to \(JobLimits.maxRunAtMs) (9999-12-31T23:59:59.999Z), not \(runAtMs)"
+        }
+        if !(0...JobLimits.maxRunAtMs).contains(expireAtMs) {
+            return "expire_at_ms must be 0 (none) to \(JobLimits.maxRunAtMs) (9999-12-31T23:59:59.999Z), not \(expireAtMs)"
+        }
+        if expireAtMs != 0 && expireAtMs < runAtMs {
+            return "expire_at_ms \(expireAtMs) is before run_at_ms \(runAtMs): the job could never start"
         }
         if idempotencyKey.utf8.count > JobLimits.maxIdempotencyKeyBytes {
             return "idempotency_key is \(idempotencyKey.utf8.count) bytes; the limit is \(JobLimits.maxIdempotencyKeyBytes)"

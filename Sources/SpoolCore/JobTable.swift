@@ -18,6 +18,11 @@ struct JobTable {
 
     subscript(seq: Int64) -> JobRecord? { slotBySeq[seq].flatMap { slots[Int($0)] } }
 
+    /// How many jobs are here.
+    var count: Int { slots.count - freeSlots.count }
+    /// Every job here, in no order.
+    var records: some Sequence<JobRecord> { slots.lazy.compactMap { $0 } }
+
     func seq(ofJob id: String) -> Int64? { seq(of: JobID(id)) }
     func seq(ofIdempotencyKey key: String) -> Int64? { seqByIdempotencyKey[key] }
     func record(id: String) -> JobRecord? { seq(ofJob: id).flatMap { self[$0] } }

@@ -51,6 +51,7 @@ extension QueueEngine {
         record.result = nil
         record.failure = nil
         record.progress = .init()
+        record.expireAtMs = nil  // an operator's retry is not held to the first start's deadline
         table.insert(record)
         // The queue's counts of finished jobs are since the start: the old end stays counted there.
         counts[record.queue, default: StateCounts()].move(from: nil, to: .queued)

@@ -30,6 +30,7 @@ extension QueueEngine {
             scheduler.add(record, nowMs: now)
             changed(record, from: .scheduled, note: "run_at reached", write: .behind, atMs: now)
         }
+        expireJobsNotStartedInTime(atMs: now)
         timeOutRunsPastTheirDeadline(atMs: now)
         endLeasesPastTheirTime(atMs: now)
         var slots = dispatchSlots()
@@ -62,6 +63,34 @@ extension QueueEngine {
         }
     }
 
+    /// Fails the jobs still waiting for their first start at their
+    /// `expire_at_ms`: code `expired`. One timer for every job, as for deadlines.
+    private func expireJobsNotStartedInTime(atMs now: Int64) {
+        while let due = expiries.popDue(atMs: now) {
+            guard var record = table[due.seq], record.attempt == 0, record.expireAtMs == due.dueMs,
+                  record.state == .scheduled || record.state == .queued else { continue }
+            scheduler.remove(record)
+            let old = record.state
+            record.state = .failed
+            record.finishedAtMs = now
+            record.updatedAtMs = now
+            let message = "not started by its expire_at_ms (\(due.dueMs)): still \(String(describing: old).uppercased())"
+            record.failure = .init(code: "expired", message: message, retryable: false)
+            changed(record, from: old, note: "expired: \(message)", write: .beforeEvent, atMs: now)
+        }
+    }
+
+    func watchExpiry(_ expireAtMs: Int64, of seq: Int64) {
+        // Jobs that started leave their entries behind; rebuild before they outnumber the waiting ones.
+        if expiries.count > 2 * table.count + 1024 {
+            expiries = TimerHeap()
+            for record in table.records where record.attempt == 0 && !record.state.isTerminal {
+                if let at = record.expireAtMs { expiries.insert(.init(dueMs: at, seq: record.seq)) }
+            }
+        }
+        expiries.insert(.init(dueMs: expireAtMs, seq: seq))
+    }
+
     func watchDeadline(_ deadlineMs: Int64, of seq: Int64) {
         // Ended attempts leave their entries behind; rebuild before they outnumber the running ones.
         if deadlines.count > 2 * running.count + 64 {
@@ -75,7 +104,7 @@ extension QueueEngine {
 
     private func armWake(atMs now: Int64, placesFree: Bool) {
         let earliest = [scheduler.nextWakeMs(atMs: now, workerFree: placesFree), deadlines.earliest?.dueMs,
-                        leaseTimers.earliest?.dueMs].compactMap { $0 }.min()
+                        leaseTimers.earliest?.dueMs, expiries.earliest?.dueMs].compactMap { $0 }.min()
         guard let next = earliest else {
             wake?.task.cancel()
             wake = nil

@@ -225,6 +225,7 @@ extension QueueEngine {
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
                     batchCounts.move(from: nil, to: record.state)
                     scheduler.add(record, nowMs: added)
+                    if let expireAtMs = record.expireAtMs { watchExpiry(expireAtMs, of: record.seq) }
                 case .duplicate(let holder):
                     duplicates.append((calls[index].requestIndex(ofJob: position), holder))
                 }
@@ -274,15 +275,20 @@ extension QueueEngine {
         lastJobSeq += 1
         var lockKeys: [String] = []
         for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
-        return JobRecord(
+        let runAtMs = max(request.runAtMs, now)
+        let byQueue = queue.maxWaitMs.map { runAtMs.saturatingAdd($0) }
+        let expireAtMs = [request.expireAtMs > 0 ? request.expireAtMs : nil, byQueue].compactMap { $0 }.min()
+        var record = JobRecord(
             id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queue.name, type: request.type, priority: request.priority,
             state: request.runAtMs > now ? .scheduled : .queued,
             idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
             lockKeys: lockKeys, rateKey: request.rateKey.isEmpty ? nil : request.rateKey,
             maxAttempts: request.maxAttempts > 0 ? request.maxAttempts : queue.maxAttempts,
             timeoutMs: request.timeoutMs > 0 ? request.timeoutMs : queue.timeoutMs,
-            runAtMs: max(request.runAtMs, now), batchId: batchID,
+            runAtMs: runAtMs, batchId: batchID,
             labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
+        if let expireAtMs { record.expireAtMs = expireAtMs }
+        return record
     }
 }
 

@@ -103,6 +103,9 @@ public actor QueueEngine {
     /// Running attempts' deadlines, by seq; entries of attempts that ended
     /// stay until due or until the heap is rebuilt.
     var deadlines = TimerHeap()
+    /// Waiting jobs' times to start by (`expire_at_ms`), by seq; entries of
+    /// jobs that started stay until due or until the heap is rebuilt.
+    var expiries = TimerHeap()
     var positionTicker: Task<Void, Never>?
     var pruner: Task<Void, Never>?
     var retryingWrite = false
@@ -168,6 +171,7 @@ public actor QueueEngine {
                     table.insert(record)
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
                     if record.state != .failed { waiting.add(record) }
+                    if record.attempt == 0, let expireAtMs = record.expireAtMs { watchExpiry(expireAtMs, of: record.seq) }
                 }
             }
         } catch {

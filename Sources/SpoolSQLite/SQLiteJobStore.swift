@@ -540,19 +540,21 @@ enum Row {
         "id", "seq", "queue", "type", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "progress", "progress_step",
         "progress_message", "result", "error_code", "error_message", "error_retryable", "created_at_ms",
-        "started_at_ms", "finished_at_ms", "updated_at_ms",
+        "started_at_ms", "finished_at_ms", "updated_at_ms", "expire_at_ms",
     ]
 
     /// What an enqueue sets; the rest starts at its default.
     static let enqueueColumns = [
         "seq", "id", "queue", "type", "payload", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "created_at_ms", "updated_at_ms",
+        "expire_at_ms",
     ]
 
     /// What a job's life changes; the rest is fixed at enqueue.
     static let changingColumns = [
         "state", "attempt", "run_at_ms", "progress", "progress_step", "progress_message", "result",
         "error_code", "error_message", "error_retryable", "started_at_ms", "finished_at_ms", "updated_at_ms",
+        "expire_at_ms",
     ]
 
     /// Binds `enqueueColumns`, in that order, as the `row`th row of the statement's VALUES.
@@ -579,6 +581,7 @@ enum Row {
         try statement.bind(bytes: StringListCoding.encode(r.labels), at: first + 16)
         try statement.bind(r.createdAtMs, at: first + 17)
         try statement.bind(r.updatedAtMs, at: first + 18)
+        try statement.bind(optional: r.expireAtMs, at: first + 19)
         return statement
     }
 
@@ -599,7 +602,8 @@ enum Row {
         try statement.bind(optional: r.startedAtMs, at: 11)
         try statement.bind(optional: r.finishedAtMs, at: 12)
         try statement.bind(r.updatedAtMs, at: 13)
-        try statement.bind(r.seq, at: 14)
+        try statement.bind(optional: r.expireAtMs, at: 14)
+        try statement.bind(r.seq, at: 15)
         return statement
     }
 
@@ -650,6 +654,7 @@ enum Row {
         }
         if let startedAtMs = integer(23) { record.startedAtMs = startedAtMs }
         if let finishedAtMs = integer(24) { record.finishedAtMs = finishedAtMs }
+        if let expireAtMs = integer(26) { record.expireAtMs = expireAtMs }
         return record
     }
 }

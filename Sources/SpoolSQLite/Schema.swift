@@ -148,6 +148,11 @@ public enum Schema {
                 }
             }
         }),
+        // A job's time to start by (JobSpec.expire_at_ms, or its queue's
+        // max_wait); NULL: none.
+        Migration(version: 5, sql: """
+            ALTER TABLE jobs ADD COLUMN expire_at_ms INTEGER;
+            """),
     ]
 
     static let insertLabel = "INSERT OR IGNORE INTO job_labels (key, value, seq) VALUES (?, ?, ?)"

@@ -224,13 +224,17 @@ public struct SpoolConfiguration: Sendable {
     ) throws(ConfigurationError) -> QueueConfiguration {
         var queue = defaults
         queue.name = name
-        let keys = ["concurrency", "max_depth", "max_attempts", "timeout", "backoff", "rate"]
+        let keys = ["concurrency", "max_depth", "max_attempts", "timeout", "max_wait", "backoff", "rate"]
         for (key, value) in try node.entries(allowed: keys) {
             switch key {
             case "concurrency": queue.concurrency = try value.int(in: Bounds.concurrency)
             case "max_depth": queue.maxDepth = try value.int(in: Bounds.maxDepth)
             case "max_attempts": queue.maxAttempts = Int32(try value.int(in: 1...Int(JobLimits.maxAttempts)))
             case "timeout": queue.timeoutMs = try value.milliseconds()
+            case "max_wait":
+                // 0: for ever, as for timeout.
+                let ms = try value.milliseconds()
+                queue.maxWaitMs = ms > 0 ? ms : nil
             case "backoff": queue.backoff = try backoff(value, defaults: queue.backoff)
             default: queue.rateLimit = try rateLimit(value)
             }

@@ -13,6 +13,7 @@ extension JobRequest {
         maxAttempts = spec.maxAttempts
         timeoutMs = spec.timeoutMs
         runAtMs = spec.runAtMs
+        expireAtMs = spec.expireAtMs
         labels = spec.labels
     }
 }
@@ -51,6 +52,7 @@ extension Job {
         etaMs = view.etaMs
         timeoutMs = r.timeoutMs
         wait = view.wait.map(SpoolWire.WaitReason.init)
+        expireAtMs = r.expireAtMs ?? 0
     }
 }
 

@@ -35,6 +35,7 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
     public var timeoutMs: Int64 = 0
     public var runAtMs: Int64 = 0
     public var labels: [String: String] = [:]
+    public var expireAtMs: Int64 = 0
 
     public init() {}
 
@@ -54,6 +55,7 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
         timeoutMs = m.timeout_ms
         runAtMs = m.run_at_ms
         labels = CRead.map(m.n_labels, m.labels, key: \.key, value: \.value)
+        expireAtMs = m.expire_at_ms
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -70,6 +72,7 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
         c.pointee.run_at_ms = runAtMs
         (c.pointee.n_labels, c.pointee.labels) = arena.map(
             labels, initialize: spool__v1__job_spec__labels_entry__init, key: \.key, value: \.value)
+        c.pointee.expire_at_ms = expireAtMs
     }
 }
 
@@ -225,6 +228,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
     public var etaMs: Int64 = 0
     public var timeoutMs: Int64 = 0
     public var wait: WaitReason?
+    public var expireAtMs: Int64 = 0
 
     public init() {}
 
@@ -257,6 +261,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         etaMs = m.eta_ms
         timeoutMs = m.timeout_ms
         wait = CRead.message(m.wait, as: WaitReason.self)
+        expireAtMs = m.expire_at_ms
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -286,6 +291,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         c.pointee.eta_ms = etaMs
         c.pointee.timeout_ms = timeoutMs
         c.pointee.wait = wait.map(arena.message)
+        c.pointee.expire_at_ms = expireAtMs
     }
 }
 
@@ -322,7 +328,7 @@ extension Job: Encodable {
     private enum CodingKeys: String, CodingKey {
         case id, queue, type, state, priority, attempt, maxAttempts, position, progress, result, error, batchId,
              idempotencyKey, lockKeys, rateKey, labels, runAtMs, createdAtMs, startedAtMs, finishedAtMs, updatedAtMs,
-             etaMs, timeoutMs, wait
+             etaMs, timeoutMs, wait, expireAtMs
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -351,12 +357,14 @@ extension Job: Encodable {
         try c.encode(etaMs, forKey: .etaMs)
         try c.encode(timeoutMs, forKey: .timeoutMs)
         try c.encodeIfPresent(wait, forKey: .wait)
+        try c.encode(expireAtMs, forKey: .expireAtMs)
     }
 }
 
 extension JobSpec: Decodable {
     private enum CodingKeys: String, CodingKey {
-        case queue, type, payload, priority, idempotencyKey, lockKeys, rateKey, maxAttempts, timeoutMs, runAtMs, labels
+        case queue, type, payload, priority, idempotencyKey, lockKeys, rateKey, maxAttempts, timeoutMs, runAtMs, labels,
+             expireAtMs
     }
 
     /// Every field may be left out (its zero value); `payload` is base64.
@@ -379,5 +387,6 @@ extension JobSpec: Decodable {
         timeoutMs = try c.decodeIfPresent(Int64.self, forKey: .timeoutMs) ?? 0
         runAtMs = try c.decodeIfPresent(Int64.self, forKey: .runAtMs) ?? 0
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        expireAtMs = try c.decodeIfPresent(Int64.self, forKey: .expireAtMs) ?? 0
     }
 }

@@ -29,6 +29,7 @@ struct SQLiteJobStoreTests {
         full.failure = JobRecord.Failure(code: "timeout", message: "too slow", retryable: true)
         full.startedAtMs = 1_100
         full.updatedAtMs = 1_200
+        full.expireAtMs = 90_000
         do {
             let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
             #expect(try await store.insert([NewJob(full, payload: [9, 8, 7])]) == [.inserted])
@@ -288,6 +289,14 @@ struct SQLiteJobStoreTests {
         try await store.update([job])
         #expect(try await store.job(id: job.id) == job)
         #expect(try await store.unfinishedJobs().isEmpty)
+        // A retry clears a start deadline: that is a change too.
+        var expiring = record(2)
+        expiring.expireAtMs = 5_000
+        _ = try await store.insert([NewJob(expiring, payload: [])])
+        #expect(try await store.job(id: expiring.id)?.expireAtMs == 5_000)
+        expiring.expireAtMs = nil
+        try await store.update([expiring])
+        #expect(try await store.job(id: expiring.id) == expiring)
     }
 
     @Test func pruningDeletesOnlyOldTerminalJobsOldestFirstUpToTheLimit() async throws {

@@ -206,3 +206,36 @@ def test_a_waiting_job_says_why_it_waits(stub, admin_server):
     assert finished(stub, waiting.id).state == queue_pb2.JOB_STATE_SUCCEEDED
     assert not finished(stub, waiting.id).HasField("wait")
     client.Cancel(queue_pb2.CancelRequest(job_id=scheduled.id))
+
+
+def test_a_job_not_started_by_its_expire_at_fails_expired(stub, admin_server):
+    queue_pb2, client = stub
+    client.UpdateQueue(queue_pb2.UpdateQueueRequest(queue="expiring", pause=queue_pb2.UpdateQueueRequest.PAUSE_PAUSE))
+    now = client.GetStatus(queue_pb2.GetStatusRequest(only_selected=True)).server_time_ms
+    job = client.Enqueue(queue_pb2.EnqueueRequest(job=queue_pb2.JobSpec(
+        type="spool.echo", queue="expiring", expire_at_ms=now + 300))).job
+    assert job.expire_at_ms == now + 300 and job.state == queue_pb2.JOB_STATE_QUEUED
+    last = finished(stub, job.id)
+    assert last.state == queue_pb2.JOB_STATE_FAILED and last.error.code == "expired" and not last.error.retryable
+    # The JSON API takes and shows it too; one before run_at is refused.
+    status, answer = post_json(admin_server, "/api/v1/jobs", {"type": "spool.echo", "queue": "expiring",
+                                                              "expireAtMs": now + 600_000})
+    assert status == 200 and answer["job"]["expireAtMs"] == now + 600_000
+    with pytest.raises(grpc.RpcError) as refused:
+        client.Enqueue(queue_pb2.EnqueueRequest(job=queue_pb2.JobSpec(
+            type="spool.echo", run_at_ms=now + 10_000, expire_at_ms=now + 5_000)))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "could never start" in refused.value.details()
+
+
+def test_a_queues_max_wait_expires_its_waiting_jobs(tmp_path):
+    from spool_client import Client, JobState
+    spoold = Spoold.configured(tmp_path, "queues:\n  quick: {max_wait: 0.3}\n")
+    try:
+        with Client(spoold.address) as client:
+            client.pause("quick")
+            job = client.enqueue("spool.echo", queue="quick").job
+            assert job.expire_at_ms == job.run_at_ms + 300
+            last = client.wait(job.id)
+            assert JobState(last.state) is JobState.FAILED and last.error.code == "expired"
+    finally:
+        assert spoold.terminate()[0] == 0

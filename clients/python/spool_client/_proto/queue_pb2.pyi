@@ -151,7 +151,7 @@ class GetStatusResponse(_message.Message):
     def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt", "batch_id", "created_at_ms", "error", "eta_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_key", "result", "run_at_ms", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
+    __slots__ = ["attempt", "batch_id", "created_at_ms", "error", "eta_ms", "expire_at_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_key", "result", "run_at_ms", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +164,7 @@ class Job(_message.Message):
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ETA_MS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_AT_MS_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +189,7 @@ class Job(_message.Message):
     created_at_ms: int
     error: JobError
     eta_ms: int
+    expire_at_ms: int
     finished_at_ms: int
     id: str
     idempotency_key: str
@@ -207,7 +209,7 @@ class Job(_message.Message):
     type: str
     updated_at_ms: int
     wait: WaitReason
-    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ..., expire_at_ms: _Optional[int] = ...) -> None: ...
 
 class JobCounts(_message.Message):
     __slots__ = ["cancelled", "failed", "queued", "running", "scheduled", "succeeded"]
@@ -246,7 +248,7 @@ class JobProgress(_message.Message):
     def __init__(self, fraction: _Optional[float] = ..., step: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ["idempotency_key", "labels", "lock_keys", "max_attempts", "payload", "priority", "queue", "rate_key", "run_at_ms", "timeout_ms", "type"]
+    __slots__ = ["expire_at_ms", "idempotency_key", "labels", "lock_keys", "max_attempts", "payload", "priority", "queue", "rate_key", "run_at_ms", "timeout_ms", "type"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -254,6 +256,7 @@ class JobSpec(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    EXPIRE_AT_MS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     LOCK_KEYS_FIELD_NUMBER: _ClassVar[int]
@@ -265,6 +268,7 @@ class JobSpec(_message.Message):
     RUN_AT_MS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
+    expire_at_ms: int
     idempotency_key: str
     labels: _containers.ScalarMap[str, str]
     lock_keys: _containers.RepeatedScalarFieldContainer[str]
@@ -276,7 +280,7 @@ class JobSpec(_message.Message):
     run_at_ms: int
     timeout_ms: int
     type: str
-    def __init__(self, queue: _Optional[str] = ..., type: _Optional[str] = ..., payload: _Optional[bytes] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., run_at_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, queue: _Optional[str] = ..., type: _Optional[str] = ..., payload: _Optional[bytes] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., run_at_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., expire_at_ms: _Optional[int] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
     __slots__ = ["batch_id", "created_after_ms", "created_before_ms", "labels", "oldest_first", "page_size", "page_token", "queue", "states", "type"]

@@ -1528,7 +1528,7 @@ const ProtobufCMessageDescriptor spool__v1__job_spec__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job_spec__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[11] =
+static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[12] =
 {
   {
     "queue",
@@ -1662,8 +1662,21 @@ static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[11]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expire_at_ms",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__JobSpec, expire_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job_spec__field_indices_by_name[] = {
+  11,   /* field[11] = expire_at_ms */
   4,   /* field[4] = idempotency_key */
   10,   /* field[10] = labels */
   5,   /* field[5] = lock_keys */
@@ -1679,7 +1692,7 @@ static const unsigned spool__v1__job_spec__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor spool__v1__job_spec__descriptor =
 {
@@ -1689,7 +1702,7 @@ const ProtobufCMessageDescriptor spool__v1__job_spec__descriptor =
   "Spool__V1__JobSpec",
   "spool.v1",
   sizeof(Spool__V1__JobSpec),
-  11,
+  12,
   spool__v1__job_spec__field_descriptors,
   spool__v1__job_spec__field_indices_by_name,
   1,  spool__v1__job_spec__number_ranges,
@@ -1875,7 +1888,7 @@ const ProtobufCMessageDescriptor spool__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[24] =
+static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[25] =
 {
   {
     "id",
@@ -2165,6 +2178,18 @@ static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[24] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expire_at_ms",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__Job, expire_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job__field_indices_by_name[] = {
   5,   /* field[5] = attempt */
@@ -2172,6 +2197,7 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
   17,   /* field[17] = created_at_ms */
   10,   /* field[10] = error */
   21,   /* field[21] = eta_ms */
+  24,   /* field[24] = expire_at_ms */
   19,   /* field[19] = finished_at_ms */
   0,   /* field[0] = id */
   12,   /* field[12] = idempotency_key */
@@ -2195,7 +2221,7 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 24 }
+  { 0, 25 }
 };
 const ProtobufCMessageDescriptor spool__v1__job__descriptor =
 {
@@ -2205,7 +2231,7 @@ const ProtobufCMessageDescriptor spool__v1__job__descriptor =
   "Spool__V1__Job",
   "spool.v1",
   sizeof(Spool__V1__Job),
-  24,
+  25,
   spool__v1__job__field_descriptors,
   spool__v1__job__field_indices_by_name,
   1,  spool__v1__job__number_ranges,

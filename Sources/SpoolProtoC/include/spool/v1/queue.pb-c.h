@@ -212,10 +212,16 @@ struct  Spool__V1__JobSpec
    */
   size_t n_labels;
   Spool__V1__JobSpec__LabelsEntry **labels;
+  /*
+   * Start by then or fail with error code "expired" (still waiting for a
+   * worker, a lock, a token, its queue); 0: never, unless the queue has a
+   * max_wait. Not before run_at_ms. Holds for the first attempt only.
+   */
+  int64_t expire_at_ms;
 };
 #define SPOOL__V1__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0 }
 
 
 struct  Spool__V1__JobProgress
@@ -315,10 +321,14 @@ struct  Spool__V1__Job
    * why a SCHEDULED or QUEUED job does not run yet
    */
   Spool__V1__WaitReason *wait;
+  /*
+   * must start by then (JobSpec.expire_at_ms or max_wait); 0: no such time
+   */
+  int64_t expire_at_ms;
 };
 #define SPOOL__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0 }
 
 
 /*
