@@ -276,8 +276,9 @@ extension QueueEngine {
         var lockKeys: [String] = []
         for key in request.lockKeys where !lockKeys.contains(key) { lockKeys.append(key) }
         let runAtMs = max(request.runAtMs, now)
-        let byQueue = queue.maxWaitMs.map { runAtMs.saturatingAdd($0) }
-        let expireAtMs = [request.expireAtMs > 0 ? request.expireAtMs : nil, byQueue].compactMap { $0 }.min()
+        // The sooner of the job's own and its queue's max_wait, if either (no array per job).
+        var expireAtMs: Int64? = request.expireAtMs > 0 ? request.expireAtMs : nil
+        if let maxWaitMs = queue.maxWaitMs { expireAtMs = min(expireAtMs ?? .max, runAtMs.saturatingAdd(maxWaitMs)) }
         var record = JobRecord(
             id: ids.next(nowMs: now, seq: lastJobSeq), seq: lastJobSeq, queue: queue.name, type: request.type, priority: request.priority,
             state: request.runAtMs > now ? .scheduled : .queued,
