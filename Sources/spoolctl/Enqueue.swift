@@ -41,6 +41,9 @@ struct Enqueue: AsyncParsableCommand {
     @Option(help: "Run no sooner than this many seconds from now.")
     var delay: Double?
 
+    @Option(help: "Fail it (error code \"expired\") unless it has started within this many seconds from now.")
+    var expireIn: Double?
+
     @Option(name: .customLong("label"), help: "KEY=VALUE, returned with the job (repeatable).")
     var labels: [String] = []
 
@@ -57,8 +60,10 @@ struct Enqueue: AsyncParsableCommand {
         job.lockKeys = locks
         job.rateKey = rateKey
         job.maxAttempts = maxAttempts
-        job.timeoutMs = timeout.map { Int64($0 * 1000) } ?? 0
-        job.runAtMs = delay.map { Int64((Date().timeIntervalSince1970 + $0) * 1000) } ?? 0
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        job.timeoutMs = try milliseconds(timeout, "--timeout")
+        job.runAtMs = try delay.map { nowMs + (try milliseconds($0, "--delay")) } ?? 0
+        job.expireAtMs = try expireIn.map { nowMs + (try milliseconds($0, "--expire-in")) } ?? 0
         job.labels = try parseLabels(labels)
         let answer = try await withConnection(serverOptions) { try await $0.enqueue(job) }
         guard let enqueued = answer.job else { throw Failure(.init(.internal, "the answer has no job")) }
@@ -70,6 +75,15 @@ struct Enqueue: AsyncParsableCommand {
             try await ProgressWatcher(serverOptions: serverOptions, request: request).run()
         }
     }
+}
+
+/// Seconds from a flag as milliseconds: up to ten years, so that no value traps.
+func milliseconds(_ seconds: Double?, _ flag: String) throws -> Int64 {
+    guard let seconds else { return 0 }
+    guard seconds.isFinite, (0...315_360_000).contains(seconds) else {
+        throw ValidationError("\(flag) must be from 0 to 315360000 seconds (ten years), not \(seconds)")
+    }
+    return Int64((seconds * 1000).rounded())
 }
 
 func readPayload(text: String?, file: String?) throws -> [UInt8] {

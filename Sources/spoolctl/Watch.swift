@@ -153,7 +153,11 @@ struct JobLine {
         self.nowMs = nowMs
     }
 
-    private var fraction: Double { job.progress?.fraction ?? 0 }
+    /// 0…1 whatever the server sent (a NaN or an out-of-range value draws as 0 or full, never traps).
+    private var fraction: Double {
+        let sent = job.progress?.fraction ?? 0
+        return sent.isFinite ? min(1, max(0, sent)) : 0
+    }
 
     private var situation: String {
         var parts: [String] = []

@@ -160,3 +160,15 @@ def test_pause_and_resume_show_in_status(server):
     assert "cli-queue (paused)" in spoolctl(server, "status").stdout
     resumed = spoolctl(server, "resume", "cli-queue")
     assert resumed.returncode == 0 and resumed.stdout.startswith("cli-queue  running")
+
+
+def test_enqueue_takes_expire_in_and_refuses_durations_out_of_range(server):
+    from spool_client import Client
+    job_id = spoolctl(server, "enqueue", "spool.echo", "--delay", "3600", "--expire-in", "3601").stdout.strip()
+    with Client(server.address) as client:
+        job = client.job(job_id)
+        assert job.expire_at_ms - job.run_at_ms == 1000
+        client.cancel(job_id)
+    for flag, value in [("--timeout", "1e300"), ("--delay", "nan"), ("--expire-in", "-1")]:
+        refused = spoolctl(server, "enqueue", "spool.echo", f"{flag}={value}")
+        assert refused.returncode == 64 and f"{flag} must be from 0 to 315360000 seconds" in refused.stderr
