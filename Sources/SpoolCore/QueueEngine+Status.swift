@@ -104,6 +104,9 @@ extension QueueEngine {
         // look again until each is in memory or read (each leaves once).
         var stored: [String: JobRecord] = [:]
         var storedBatch: StateCounts?
+        // A job shown ended is ended in the store too: what a caller then
+        // reads there (ListJobs) agrees, and a restart cannot undo it.
+        if jobIDs.contains(where: { endIsUncommitted(table.record(id: $0)) }) { await committed() }
         while true {
             let missing = jobIDs.filter { table.record(id: $0) == nil && stored[$0] == nil }
             let batchMissing = !batchID.isEmpty && batches[batchID] == nil && storedBatch == nil
@@ -189,6 +192,8 @@ extension QueueEngine {
             switch selection {
             case .jobs(let ids):
                 guard !ids.isEmpty else { throw EngineError.invalidArgument("no job ids given") }
+                // A snapshot shows no end before it is stored (see status).
+                if ids.contains(where: { endIsUncommitted(table.record(id: $0)) }) { await committed() }
                 // A job in memory may end, and leave it, while the store is read: look
                 // again until a pass finds every job. Each pass is linear (up to 10,000 ids).
                 var missing = ids.filter { table.record(id: $0) == nil }
@@ -200,6 +205,9 @@ extension QueueEngine {
                     missing = ids.filter { table.record(id: $0) == nil && stored[$0] == nil }
                 }
             case .batch(let batch):
+                if let members = table.batchMembers[batch], members.contains(where: { endIsUncommitted(table[$0]) }) {
+                    await committed()
+                }
                 // A job read unfinished but gone from memory ended while the
                 // store was read: read again, or its end would be missed.
                 repeat {
@@ -371,5 +379,13 @@ extension QueueEngine {
         let now = clock.nowMs
         let jobs = page.jobs.map { stored in table.record(id: stored.id).map { view($0, atMs: now) } ?? JobView(record: stored) }
         return (jobs, page.nextAfterSeq, page.total)
+    }
+}
+
+extension QueueEngine {
+    /// Whether the record is a job that ended in memory, its end not yet
+    /// committed: a terminal job leaves memory once its end is stored.
+    func endIsUncommitted(_ record: JobRecord?) -> Bool {
+        record?.state.isTerminal == true
     }
 }

@@ -76,3 +76,43 @@ struct ExpiryTests {
         try await h.until(id, is: .succeeded)
     }
 }
+
+/// A job is shown ended only once its end is stored: a status read or a
+/// snapshot taken while the end is being written waits for the commit.
+@Suite(.timeLimit(.minutes(1)))
+struct CommittedEndTests {
+    @Test func aStatusAskedWhileAnEndIsWrittenAnswersOnceItIsStored() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        let id = try await h.enqueue { $0.maxAttempts = 1 }
+        #expect(await h.nextStart() == id)
+        let (writing, wrote) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        h.store.pauseNextUpdate(holding: { $0.id == id && $0.state == .failed }) {
+            wrote.yield()
+            for await _ in released { break }
+        }
+        h.gate.open(id, failing: .permanent("bad input"))
+        for await _ in writing { break }  // the end is being written, not yet committed
+        #expect(h.store.stored(id)?.state != .failed)
+        let asked = Task {
+            let view = try await h.view(id)
+            return (view.record.state, h.store.stored(id)?.state)
+        }
+        let watched = Task {
+            let events = try await h.engine.subscribe(.jobs([id]))
+            var first: JobEvent?
+            for try await event in events { first = event; break }
+            await h.engine.unsubscribe(events)
+            return (first?.job.record.state, h.store.stored(id)?.state)
+        }
+        // Give both calls their turns on the engine before the write may end: a
+        // call that answered from memory would have done so by now.
+        for _ in 0..<1_000 { await Task.yield() }
+        release.yield()
+        let (shown, stored) = try await asked.value
+        #expect(shown == .failed && stored == .failed)
+        let (snapshot, storedThen) = try await watched.value
+        #expect(snapshot == .failed && storedThen == .failed)
+    }
+}

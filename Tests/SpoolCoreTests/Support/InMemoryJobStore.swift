@@ -41,6 +41,14 @@ final class InMemoryJobStore: JobStore {
     }
 
     private let pauses = Mutex<[PausePoint: @Sendable () async -> Void]>([:])
+    private let updatePause = Mutex<(matches: @Sendable (JobRecord) -> Bool, run: @Sendable () async -> Void)?>(nil)
+
+    /// The next write of changed jobs that holds a record matching `matches`
+    /// runs `pause` before it commits (as a slow fsync would let a test).
+    func pauseNextUpdate(holding matches: @escaping @Sendable (JobRecord) -> Bool,
+                         _ pause: @escaping @Sendable () async -> Void) {
+        updatePause.withLock { $0 = (matches, pause) }
+    }
 
     /// The next call at `point` runs `pause` there.
     func pauseNext(_ point: PausePoint, _ pause: @escaping @Sendable () async -> Void) {
@@ -70,6 +78,13 @@ final class InMemoryJobStore: JobStore {
     }
 
     func update(_ records: [JobRecord]) async throws {
+        if let pause = updatePause.withLock({ pause -> (@Sendable () async -> Void)? in
+            guard let (matches, run) = pause, records.contains(where: matches) else { return nil }
+            pause = nil
+            return run
+        }) {
+            await pause()
+        }
         try state.withLock { state in
             if state.failWrites { throw WriteFailed() }
             for record in records where state.records[record.id] != nil { state.records[record.id] = record }
