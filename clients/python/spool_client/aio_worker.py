@@ -17,7 +17,7 @@ import grpc.aio
 
 from spool_client._proto import worker_pb2, worker_pb2_grpc
 from spool_client.client import CHANNEL_OPTIONS, SpoolError
-from spool_client.worker import _FATAL, JobContext, Outgoing, PermanentError, Result, _Attempt, outcome, outcomes_message
+from spool_client.worker import _FATAL, JobContext, _WorkerSettings, Outgoing, PermanentError, Result, _Attempt, outcome, outcomes_message
 
 log = logging.getLogger("spool_client.worker")
 
@@ -52,7 +52,7 @@ SyncHandler = Callable[[JobContext], Result]
 Outbox = asyncio.Queue[Outgoing]
 
 
-class AsyncWorker:
+class AsyncWorker(_WorkerSettings):
     """Worker for asyncio: takes jobs of the registered types from spoold at
     `address` and runs up to `concurrency` at once.
 
@@ -72,15 +72,8 @@ class AsyncWorker:
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, name: str = "",
                  concurrency: int = 1, labels: Mapping[str, str] | None = None, drain_timeout: float = 25.0,
                  credentials: grpc.ChannelCredentials | None = None):
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        self._address = address
-        self._credentials = credentials
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        self._name = name or f"python-{threading.get_native_id()}"
-        self._concurrency = concurrency
-        self._labels = dict(labels or {})
-        self._drain_timeout = drain_timeout
+        super().__init__(address, token=token, name=name, concurrency=concurrency, labels=labels,
+                         drain_timeout=drain_timeout, credentials=credentials)
         self._handlers: dict[str, Union[AsyncHandler, SyncHandler]] = {}
         self._running: dict[str, _Attempt] = {}  # by lease id
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -88,12 +81,7 @@ class AsyncWorker:
         self._outbox: Optional[Outbox] = None
         self._call: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
-        self._batches = False  # the server takes `outcomes`
         self._stop_before_run = False
-        #: Counts of what happened, for tests and logs.
-        self.stats = {"succeeded": 0, "failed": 0, "refused": 0, "connections": 0}
-        #: The id the server gave this worker's current connection.
-        self.worker_id = ""
 
     def handler(self, type: str) -> Callable[[Any], Any]:
         """Registers the decorated function (async or not) for jobs of `type`."""
@@ -178,10 +166,8 @@ class AsyncWorker:
         """One connection, until it ends. Answers whether it got as far as a welcome."""
         assert self._stopping is not None
         outbox: Outbox = asyncio.Queue()
-        hello = worker_pb2.WorkerHello(name=self._name, types=sorted(self._handlers), capacity=self._concurrency,
-                                       labels=self._labels, batches=True)
         self._batches = False
-        outbox.put_nowait(worker_pb2.WorkerMessage(hello=hello))
+        outbox.put_nowait(self._hello(list(self._handlers)))
         if self._stopping.is_set():
             outbox.put_nowait(worker_pb2.WorkerMessage(draining=worker_pb2.WorkerDraining()))
         welcomed = False

@@ -131,7 +131,33 @@ _FATAL = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, gr
           grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.FAILED_PRECONDITION)
 
 
-class Worker:
+class _WorkerSettings:
+    """What Worker and AsyncWorker share: where and as whom they connect, and
+    what they say in their hello."""
+
+    def __init__(self, address: str, *, token: str | None, name: str, concurrency: int,
+                 labels: Mapping[str, str] | None, drain_timeout: float, credentials: grpc.ChannelCredentials | None):
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._address = address
+        self._credentials = credentials
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._name = name or f"python-{threading.get_native_id()}"
+        self._concurrency = concurrency
+        self._labels = dict(labels or {})
+        self._drain_timeout = drain_timeout
+        self._batches = False  # the server takes `outcomes`
+        #: Counts of what happened, for tests and logs.
+        self.stats = {"succeeded": 0, "failed": 0, "refused": 0, "connections": 0}
+        #: The id the server gave this worker's current connection.
+        self.worker_id = ""
+
+    def _hello(self, types: list[str]) -> worker_pb2.WorkerMessage:
+        return worker_pb2.WorkerMessage(hello=worker_pb2.WorkerHello(
+            name=self._name, types=sorted(types), capacity=self._concurrency, labels=self._labels, batches=True))
+
+
+class Worker(_WorkerSettings):
     """Takes jobs of the registered types from spoold at `address` and runs up to
     `concurrency` at once, each in its own thread.
 
@@ -154,26 +180,14 @@ class Worker:
     def __init__(self, address: str = "127.0.0.1:50051", *, token: str | None = None, name: str = "",
                  concurrency: int = 1, labels: Mapping[str, str] | None = None, drain_timeout: float = 25.0,
                  credentials: grpc.ChannelCredentials | None = None):
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        self._address = address
-        self._credentials = credentials
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        self._name = name or f"python-{threading.get_native_id()}"
-        self._concurrency = concurrency
-        self._labels = dict(labels or {})
-        self._drain_timeout = drain_timeout
+        super().__init__(address, token=token, name=name, concurrency=concurrency, labels=labels,
+                         drain_timeout=drain_timeout, credentials=credentials)
         self._handlers: dict[str, Handler] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, JobContext] = {}  # by lease id
         self._outbox: Optional[queue.Queue[Outgoing]] = None
-        self._batches = False  # the server takes `outcomes`
         self._call: Any = None
-        #: Counts of what happened, for tests and logs.
-        self.stats = {"succeeded": 0, "failed": 0, "refused": 0, "connections": 0}
-        #: The id the server gave this worker's current connection.
-        self.worker_id = ""
 
     def handler(self, type: str) -> Callable[[Handler], Handler]:
         """Registers the decorated function for jobs of `type`."""
@@ -233,9 +247,7 @@ class Worker:
     def _serve_one_stream(self, pool: ThreadPoolExecutor) -> bool:
         """One connection, until it ends. Answers whether it got as far as a welcome."""
         outbox: queue.Queue[Outgoing] = queue.Queue()
-        hello = worker_pb2.WorkerHello(name=self._name, types=sorted(self._handlers), capacity=self._concurrency,
-                                       labels=self._labels, batches=True)
-        outbox.put(worker_pb2.WorkerMessage(hello=hello))
+        outbox.put(self._hello(list(self._handlers)))
         welcomed = False
         heartbeat_stop = threading.Event()
         self._batches = False
