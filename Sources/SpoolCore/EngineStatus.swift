@@ -61,13 +61,27 @@ public struct EnqueueResult: Sendable {
     }
 
     public var batchID: String?
+    /// In request order.
     public var items: [Item]
+    /// Every job was there already, in this batch: nothing was created.
+    public var deduplicated = false
+    /// The batch's callback job, if it asked for one.
+    public var callback: Item?
+
+    init(batchID: String?, items: [Item], deduplicated: Bool = false, hasCallback: Bool = false) {
+        self.batchID = batchID
+        self.items = items
+        self.deduplicated = deduplicated
+        if hasCallback, let last = self.items.popLast() { callback = last }
+    }
 }
 
 /// What start-up found (docs/design.md §5).
 public struct RecoveryReport: Sendable, Equatable {
     public var scheduled = 0
     public var queued = 0
+    /// BLOCKED jobs, their dependencies linked again.
+    public var blocked = 0
     /// RUNNING jobs whose run was interrupted, queued again.
     public var requeued = 0
     /// RUNNING jobs whose interrupted run was their last attempt.

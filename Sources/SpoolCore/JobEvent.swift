@@ -37,6 +37,9 @@ public struct WaitReason: Sendable, Equatable {
         case paused = 7
         /// Its type runs on remote workers and none is connected.
         case noWorker = 8
+        /// BLOCKED: `holders` (jobs) and `key` (the first batch) have not
+        /// ended; `ahead` dependencies in all.
+        case dependencies = 9
     }
 
     public var kind: Kind
@@ -76,6 +79,11 @@ public struct WaitReason: Sendable, Equatable {
         case .rate: return "rate limit \(key): next token at \(untilMs)"
         case .paused: return "queue \(queue) is paused"
         case .noWorker: return "no worker for type \(key) is connected"
+        case .dependencies:
+            let named = holders.prefix(3).map { "job \($0)" } + (key.isEmpty ? [] : ["batch \(key)"])
+            let more = ahead - named.count
+            return "waits for \(ahead) dependenc\(ahead == 1 ? "y" : "ies"): " + named.joined(separator: ", ")
+                + (more > 0 ? " and \(more) more" : "")
         }
     }
 }
@@ -83,7 +91,7 @@ public struct WaitReason: Sendable, Equatable {
 /// How many jobs of a batch (or a queue) are in each state.
 public struct StateCounts: Sendable, Equatable {
     // Stored inline, not in an array: a count is made per enqueue call.
-    private var scheduled = 0, queued = 0, running = 0, succeeded = 0, failed = 0, cancelled = 0
+    private var scheduled = 0, queued = 0, running = 0, succeeded = 0, failed = 0, cancelled = 0, blocked = 0
 
     public init() {}
 
@@ -96,6 +104,7 @@ public struct StateCounts: Sendable, Equatable {
             case .succeeded: succeeded
             case .failed: failed
             case .cancelled: cancelled
+            case .blocked: blocked
             }
         }
         set {
@@ -106,15 +115,20 @@ public struct StateCounts: Sendable, Equatable {
             case .succeeded: succeeded = newValue
             case .failed: failed = newValue
             case .cancelled: cancelled = newValue
+            case .blocked: blocked = newValue
             }
         }
     }
 
-    public var total: Int { scheduled + queued + running + terminal }
+    public var total: Int { blocked + scheduled + queued + running + terminal }
     public var terminal: Int { succeeded + failed + cancelled }
     public var unfinished: Int { total - terminal }
-    /// SCHEDULED and QUEUED: what a queue's max_depth bounds.
-    var waiting: Int { scheduled + queued }
+    /// BLOCKED, SCHEDULED and QUEUED: what a queue's max_depth bounds.
+    var waiting: Int { blocked + scheduled + queued }
+
+    mutating func add(_ other: StateCounts) {
+        for state in JobState.allCases { self[state] += other[state] }
+    }
 
     mutating func move(from old: JobState?, to new: JobState) {
         if let old { self[old] -= 1 }

@@ -22,6 +22,8 @@ public enum JobLimits {
     /// The longest label key and label value, in bytes.
     public static let maxLabelKeyBytes = 256
     public static let maxLabelValueBytes = 4_096
+    /// The most dependencies (jobs, batches and batch items) one job may have.
+    public static let maxDependencies = 1_000
 
     /// `value` within 0…`maxDurationMs`: what a worker's retry-after is taken as.
     public static func clampedDurationMs(_ value: Int64) -> Int64 {

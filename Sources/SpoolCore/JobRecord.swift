@@ -13,6 +13,25 @@ public struct JobRecord: Sendable, Equatable {
         }
     }
 
+    /// What a BLOCKED job waits for: jobs and batches to end.
+    public struct Dependencies: Sendable, Equatable {
+        /// Job ids.
+        public var jobs: [String]
+        /// Batch ids: a batch is met once every job of it SUCCEEDED.
+        public var batches: [String]
+        /// Run even when a dependency FAILED or was CANCELLED (else the
+        /// job is CANCELLED then).
+        public var runIfFailed: Bool
+
+        public init(jobs: [String] = [], batches: [String] = [], runIfFailed: Bool = false) {
+            self.jobs = jobs
+            self.batches = batches
+            self.runIfFailed = runIfFailed
+        }
+
+        public var count: Int { jobs.count + batches.count }
+    }
+
     public struct Failure: Sendable, Equatable {
         public var code: String
         public var message: String
@@ -83,6 +102,17 @@ public struct JobRecord: Sendable, Equatable {
         get { details?.value.expireAtMs }
         set { changeDetails { $0.expireAtMs = newValue } }
     }
+    /// What it waits for before it may run; nil: nothing.
+    public var dependencies: Dependencies? {
+        get { details?.value.dependencies }
+        set { changeDetails { $0.dependencies = newValue } }
+    }
+    /// How the batches it waited for ended (JSON, `DependencySummary`),
+    /// set when it is released.
+    public var dependencySummary: String? {
+        get { details?.value.dependencySummary }
+        set { changeDetails { $0.dependencySummary = newValue } }
+    }
     public var startedAtMs: Int64? {
         get { details?.value.startedAtMs }
         set { changeDetails { $0.startedAtMs = newValue } }
@@ -150,6 +180,8 @@ private struct Details: Sendable, Equatable {
     var result: [UInt8]?
     var failure: JobRecord.Failure?
     var expireAtMs: Int64?
+    var dependencies: JobRecord.Dependencies?
+    var dependencySummary: String?
     var startedAtMs: Int64?
     var finishedAtMs: Int64?
     var corruption: String?

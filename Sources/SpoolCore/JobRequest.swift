@@ -15,6 +15,16 @@ public struct JobRequest: Sendable, Equatable {
     /// queue's `max_wait`, if it has one).
     public var expireAtMs: Int64 = 0
     public var labels: [String: String] = [:]
+    /// Jobs (ids) and batches it waits for; `dependsOnItems`: earlier
+    /// items of the same EnqueueBatch, by index.
+    public var dependsOn: [String] = []
+    public var dependsOnBatches: [String] = []
+    public var dependsOnItems: [Int] = []
+    public var runIfDependenciesFail = false
+    /// Joins this running job's batch.
+    public var parentID = ""
+
+    var hasDependencies: Bool { !dependsOn.isEmpty || !dependsOnBatches.isEmpty || !dependsOnItems.isEmpty }
 
     public init(type: String, payload: [UInt8] = [], queue: String = "", priority: Int32 = 0) {
         self.type = type
@@ -60,7 +70,31 @@ public struct JobRequest: Sendable, Equatable {
             return rateKeys.isEmpty ? "unknown rate_key \"\(shown)\" (none is configured)"
                 : "unknown rate_key \"\(shown)\" (configured: \(rateKeys.sorted().joined(separator: ", ")))"
         }
+        if let problem = dependenciesProblem() { return problem }
+        if let problem = Self.idProblem(parentID, field: "parent_id") { return problem }
         return Self.labelsProblem(labels, field: "labels")
+    }
+
+    private func dependenciesProblem() -> String? {
+        let count = dependsOn.count + dependsOnBatches.count + dependsOnItems.count
+        if count > JobLimits.maxDependencies {
+            return "the job has \(count) dependencies (depends_on, depends_on_batches, depends_on_items); "
+                + "the limit is \(JobLimits.maxDependencies)"
+        }
+        for (index, id) in dependsOn.enumerated() {
+            if id.isEmpty { return "depends_on[\(index)] is empty" }
+            if let problem = Self.idProblem(id, field: "depends_on[\(index)]") { return problem }
+        }
+        for (index, id) in dependsOnBatches.enumerated() {
+            if id.isEmpty { return "depends_on_batches[\(index)] is empty" }
+            if let problem = Self.idProblem(id, field: "depends_on_batches[\(index)]") { return problem }
+        }
+        return nil
+    }
+
+    /// Ids are made by the engine: UUID text, or older ids of at most a name's length.
+    static func idProblem(_ id: String, field: String) -> String? {
+        id.utf8.count > JobLimits.maxNameBytes ? "\(field) is \(id.utf8.count) bytes; no id is longer than \(JobLimits.maxNameBytes)" : nil
     }
 
     static func nameProblem(_ name: String, field: String) -> String? {

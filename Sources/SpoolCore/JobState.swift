@@ -1,12 +1,16 @@
 /// A job's life (docs/design.md §2). The raw values are `spool.v1.JobState`'s.
 ///
 /// ```
+/// BLOCKED ──dependencies met──▶ SCHEDULED or QUEUED     (a dependency failed: CANCELLED)
+///
 /// SCHEDULED ──run_at reached──▶ QUEUED ──dispatched──▶ RUNNING ──▶ SUCCEEDED | FAILED | CANCELLED
 ///     ▲                           │ cancel                │ retryable failure, attempts left
 ///     └───────────────────────────┼───────────────────────┘
 ///                                 ▼
 ///                             CANCELLED
 /// ```
+/// A waiting job (BLOCKED, SCHEDULED or QUEUED) still waiting at its
+/// `expire_at_ms` becomes FAILED.
 public enum JobState: Int32, Sendable, CaseIterable {
     case scheduled = 1
     case queued = 2
@@ -14,12 +18,14 @@ public enum JobState: Int32, Sendable, CaseIterable {
     case succeeded = 4
     case failed = 5
     case cancelled = 6
+    /// Waits for its dependencies (`depends_on`) to end.
+    case blocked = 7
 
     /// No event follows a terminal state.
     public var isTerminal: Bool {
         switch self {
         case .succeeded, .failed, .cancelled: true
-        case .scheduled, .queued, .running: false
+        case .blocked, .scheduled, .queued, .running: false
         }
     }
 
@@ -36,6 +42,10 @@ public enum JobState: Int32, Sendable, CaseIterable {
         case cancelled
         /// Restart recovery: a RUNNING job whose run was interrupted, attempts left.
         case requeued
+        /// Every dependency of a BLOCKED job ended as it needs.
+        case released
+        /// `released`, before its run_at.
+        case releasedBeforeRunAt
     }
 
     /// The state `event` leads to, or nil if the event cannot happen in this
@@ -48,7 +58,9 @@ public enum JobState: Int32, Sendable, CaseIterable {
         case (.running, .retry): .scheduled
         case (.running, .failed): .failed
         case (.running, .requeued): .queued
-        case (.scheduled, .cancelled), (.queued, .cancelled), (.running, .cancelled): .cancelled
+        case (.blocked, .released): .queued
+        case (.blocked, .releasedBeforeRunAt): .scheduled
+        case (.blocked, .cancelled), (.scheduled, .cancelled), (.queued, .cancelled), (.running, .cancelled): .cancelled
         default: nil
         }
     }

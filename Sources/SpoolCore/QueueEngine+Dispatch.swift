@@ -21,6 +21,16 @@ extension QueueEngine {
             pumpWanted = true
             return
         }
+        // A pump asked for during this one (a job it ended released others) runs after it.
+        pumpDeferred = true
+        repeat {
+            pumpWanted = false
+            pumpOnce()
+        } while pumpWanted && phase == .running
+        pumpDeferred = false
+    }
+
+    private func pumpOnce() {
         let now = clock.nowMs
         for seq in scheduler.dueJobs(atMs: now, jobs: table) {
             guard var record = table[seq], let queued = record.state.after(.runAtReached) else { continue }
@@ -68,8 +78,8 @@ extension QueueEngine {
     private func expireJobsNotStartedInTime(atMs now: Int64) {
         while let due = expiries.popDue(atMs: now) {
             guard var record = table[due.seq], record.attempt == 0, record.expireAtMs == due.dueMs,
-                  record.state == .scheduled || record.state == .queued else { continue }
-            scheduler.remove(record)
+                  record.state == .scheduled || record.state == .queued || record.state == .blocked else { continue }
+            if record.state == .blocked { blocked[record.seq] = nil } else { scheduler.remove(record) }
             let old = record.state
             record.state = .failed
             record.finishedAtMs = now

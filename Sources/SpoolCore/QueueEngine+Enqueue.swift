@@ -19,6 +19,8 @@ extension QueueEngine {
         /// at once; until then (most calls) job i is request i.
         let requestIndexes: [Int]?
         let depthNeeded: QueueDemand
+        /// The last item is the batch's callback.
+        let hasCallback: Bool
 
         func requestIndex(ofJob position: Int) -> Int { requestIndexes?[position] ?? position }
     }
@@ -29,6 +31,9 @@ extension QueueEngine {
         var items: [EnqueueResult.Item?]
         /// Requests whose idempotency key another job took while they were stored.
         var duplicates: [(index: Int, holder: String)]
+        /// Every job was there already, in this batch.
+        var deduplicatedBatch = false
+        var hasCallback = false
     }
 
     /// Accepts jobs once they are committed. With `batchLabels` the jobs form
@@ -37,9 +42,21 @@ extension QueueEngine {
     public nonisolated func enqueue(
         _ requests: [JobRequest], batchLabels: [String: String]? = nil
     ) async throws(EngineError) -> EnqueueResult {
+        try await enqueue(requests, batch: batchLabels.map { BatchOptions(labels: $0) })
+    }
+
+    /// `enqueue`, with a batch's options (nil: not a batch).
+    public nonisolated func enqueue(_ requests: [JobRequest], batch: BatchOptions?) async throws(EngineError) -> EnqueueResult {
         try await withCheckedContinuation { continuation in
-            enqueue(requests, batchLabels: batchLabels) { continuation.resume(returning: $0) }
+            enqueue(requests, batch: batch) { continuation.resume(returning: $0) }
         }.get()
+    }
+
+    public nonisolated func enqueue(
+        _ requests: [JobRequest], batchLabels: [String: String]? = nil,
+        completion: @escaping @Sendable (Result<EnqueueResult, EngineError>) -> Void
+    ) {
+        enqueue(requests, batch: batchLabels.map { BatchOptions(labels: $0) }, completion: completion)
     }
 
     /// `enqueue`, answered through `completion` instead: called once, on
@@ -47,11 +64,12 @@ extension QueueEngine {
     /// engine's once the jobs are committed), so it must only pass the
     /// answer on. No task waits meanwhile.
     public nonisolated func enqueue(
-        _ requests: [JobRequest], batchLabels: [String: String]? = nil,
+        _ requests: [JobRequest], batch: BatchOptions?,
         completion: @escaping @Sendable (Result<EnqueueResult, EngineError>) -> Void
     ) {
         // Checked before the actor: the check needs none of its state.
-        let isBatch = batchLabels != nil
+        let isBatch = batch != nil
+        let batchLabels = batch?.labels
         guard !requests.isEmpty else {
             completion(.failure(.invalidArgument(isBatch ? "a batch needs at least one job" : "no job given")))
             return
@@ -65,9 +83,18 @@ extension QueueEngine {
             completion(.failure(.invalidArgument(problem)))
             return
         }
-        let problems = requests.enumerated().compactMap { index, request in
-            request.problem(handlers: handlerTypes, rateKeys: rateKeys)
+        var problems = requests.enumerated().compactMap { index, request in
+            (request.problem(handlers: handlerTypes, rateKeys: rateKeys) ?? Self.callProblem(request, index: index, isBatch: isBatch))
                 .map { isBatch ? "jobs[\(index)]: \($0)" : $0 }
+        }
+        if let batch {
+            if let callback = batch.callback,
+               let problem = callback.problem(handlers: handlerTypes, rateKeys: rateKeys)
+                ?? (callback.dependsOnItems.isEmpty && callback.parentID.isEmpty ? nil
+                    : "depends_on_items and parent_id are not for a callback: it waits for the batch") {
+                problems.append("callback: \(problem)")
+            }
+            if let problem = JobRequest.idProblem(batch.parentID, field: "parent_id") { problems.append(problem) }
         }
         if !problems.isEmpty {
             let shown = problems.prefix(10).joined(separator: "; ")
@@ -91,16 +118,32 @@ extension QueueEngine {
         }
         // Left in the inbox, not handed to the actor: a call costs no hop
         // into it, and one turn of the actor takes in every call waiting.
-        if inbox.post(EnqueueCall(requests: requests, batchLabels: batchLabels, ticket: ticket)) {
+        if inbox.post(EnqueueCall(requests: requests, batch: batch, ticket: ticket)) {
             Task { await self.takeInInbox() }
         }
     }
 
+    /// What a request may ask only of one kind of call.
+    private static func callProblem(_ request: JobRequest, index: Int, isBatch: Bool) -> String? {
+        if !isBatch && !request.dependsOnItems.isEmpty { return "depends_on_items is for the jobs of an EnqueueBatch" }
+        if isBatch && !request.parentID.isEmpty { return "parent_id is set on the EnqueueBatchRequest, for all its jobs" }
+        for item in request.dependsOnItems where item < 0 || item >= index {
+            return "depends_on_items names item \(item): only earlier items (0…\(index - 1)) can be waited for"
+        }
+        return nil
+    }
+
     /// Takes in every call waiting in the inbox, then starts storing them.
+    /// A call naming dependencies no longer in memory first reads them.
     private func takeInInbox() {
         for call in inbox.takeAll() {
+            let missing = missingDependencies(of: call.requests, callback: call.batch?.callback, lookups: call.lookups)
+            if !missing.jobs.isEmpty || !missing.batches.isEmpty {
+                lookUpThenPost(call, missing)
+                continue
+            }
             do {
-                try submit(call.requests, batchLabels: call.batchLabels, ticket: call.ticket)
+                try submit(call)
             } catch {
                 call.ticket.answer(.failure(error))
             }
@@ -108,33 +151,87 @@ extension QueueEngine {
         storeNextEnqueues()
     }
 
+    private func lookUpThenPost(_ call: EnqueueCall, _ missing: (jobs: Set<String>, batches: Set<String>)) {
+        guard call.lookups.rounds < 5 else {
+            call.ticket.answer(.failure(.unavailable("the jobs it depends on are being stored; try again")))
+            return
+        }
+        Task {
+            var call = call
+            do throws(EngineError) {
+                try await self.lookUp(jobs: missing.jobs, batches: missing.batches, into: &call.lookups)
+            } catch {
+                call.ticket.answer(.failure(error))
+                return
+            }
+            if self.inbox.post(call) { self.takeInInbox() }
+        }
+    }
+
+    /// The batch a job joins through its parent, which must not have ended.
+    private func parentBatch(_ parentID: String) throws(EngineError) -> String {
+        guard let parent = table.record(id: parentID), !parent.state.isTerminal else {
+            throw .failedPrecondition("parent_id \"\(Self.shown(parentID))\" names no job that has not ended: "
+                                      + "jobs join the batch of a job while it runs")
+        }
+        guard let batch = parent.batchId else {
+            throw .failedPrecondition("parent job \(parentID) is in no batch: enqueue it with EnqueueBatch to give its children one")
+        }
+        return batch
+    }
+
     /// Makes the records of checked requests and queues them for the next
     /// store insert. The ticket is answered once they are committed.
-    private func submit(_ requests: [JobRequest], batchLabels: [String: String]?, ticket: EnqueueTicket) throws(EngineError) {
+    private func submit(_ call: EnqueueCall) throws(EngineError) {
         guard phase == .running else { throw .unavailable("the server is shutting down") }
-        let isBatch = batchLabels != nil
+        let requests = call.requests
+        let isBatch = call.batch != nil
+        let batchLabels = call.batch?.labels
         let now = clock.nowMs
-        let batchID = isBatch ? ids.next(nowMs: now) : nil
-        var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count)
+        let joined = try call.batch.flatMap { $0.parentID.isEmpty ? nil : $0.parentID }.map(parentBatch)
+        let batchID = isBatch ? joined ?? ids.next(nowMs: now) : nil
+        // A callback runs however its batch ended.
+        let callback = call.batch?.callback.map { callback in
+            var request = callback
+            request.runIfDependenciesFail = true
+            return request
+        }
+        var items: [EnqueueResult.Item?] = Array(repeating: nil, count: requests.count + (callback == nil ? 0 : 1))
         var jobs: [NewJob] = []
         jobs.reserveCapacity(requests.count)
         var requestIndexes: [Int]?
         var depthNeeded = QueueDemand()
+        // Each request's job: its id and seq (a new one's is not in the table yet).
+        var itemJobs: [(id: String, seq: Int64)?] = []
         // The jobs of a call mostly share their queue: its settings are looked up once.
         var queue: QueueConfiguration?
-        for (index, request) in requests.enumerated() {
+        for index in 0..<items.count {
+            let isCallback = index == requests.count
+            let request = isCallback ? callback! : requests[index]
             if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
                let existing = table[seq] {
                 items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
+                itemJobs.append((existing.id, existing.seq))
                 if requestIndexes == nil { requestIndexes = Array(0..<jobs.count) }
                 continue
+            }
+            if isCallback && jobs.isEmpty {  // every job was there already: so is its callback
+                items.removeLast()
+                break
             }
             let queueName = !request.queue.isEmpty ? request.queue : configuration.typeQueues[request.type] ?? EngineConfiguration.defaultQueue
             if queue?.name != queueName {
                 if !scheduler.hasQueue(queueName) { try refuseNewQueue(queueName) }
                 queue = scheduler.configuration(ofQueue: queueName, nowMs: now)
             }
-            let record = newRecord(request, queue: queue!, batchID: batchID, batchLabels: batchLabels ?? [:], atMs: now)
+            let jobBatch = isCallback ? nil : isBatch ? batchID : try request.parentID.isEmpty ? nil : parentBatch(request.parentID)
+            if let jobBatch, request.dependsOnBatches.contains(jobBatch) {
+                throw .invalidArgument((isBatch ? "jobs[\(index)]: " : "") + "depends_on_batches names the job's own batch, "
+                                       + "which cannot end before it: use the batch's callback")
+            }
+            let record = newRecord(request, queue: queue!, batchID: jobBatch, batchLabels: isCallback ? [:] : batchLabels ?? [:],
+                                   atMs: now)
+            itemJobs.append((record.id, record.seq))
             depthNeeded.add(record.queue)
             jobs.append(NewJob(record, payload: request.payload))
             requestIndexes?.append(index)
@@ -154,12 +251,32 @@ extension QueueEngine {
         }
 
         guard !jobs.isEmpty else {
-            ticket.answer(.success(Accepted(batchID: nil, items: items, duplicates: [])))
+            // Every job was there already: a batch answers theirs, if they share one.
+            let shared = isBatch ? items.first??.job.record.batchId : nil
+            let batch = shared.flatMap { id in items.allSatisfy { $0?.job.record.batchId == id } ? id : nil }
+            call.ticket.answer(.success(Accepted(batchID: batch, items: items, duplicates: [], deduplicatedBatch: batch != nil)))
             return
         }
+        // Its jobs are on their way into their batches: none can end meanwhile.
+        for job in jobs {
+            if let batch = job.record.batchId { batchJoining[batch, default: 0] += 1 }
+        }
+        // Dependencies are linked once nothing more can refuse the call.
+        let requestOf = { (position: Int) in
+            let index = requestIndexes?[position] ?? position
+            return index == requests.count ? callback! : requests[index]
+        }
+        for position in jobs.indices {
+            let request = requestOf(position)
+            let isCallback = (requestIndexes?[position] ?? position) == requests.count
+            guard request.hasDependencies || isCallback else { continue }
+            linkDependencies(of: &jobs[position].record, request, items: itemJobs, lookups: call.lookups,
+                             extraBatch: isCallback ? batchID : nil)
+        }
         for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
-        enqueuesToStore.append(PendingEnqueue(ticket: ticket, batchID: batchID, items: items, jobs: jobs,
-                                              requestIndexes: requestIndexes, depthNeeded: depthNeeded))
+        enqueuesToStore.append(PendingEnqueue(ticket: call.ticket, batchID: batchID, items: items, jobs: jobs,
+                                              requestIndexes: requestIndexes, depthNeeded: depthNeeded,
+                                              hasCallback: callback != nil))
     }
 
     /// Throws when a new queue named `name` would be one too many. A call
@@ -206,9 +323,19 @@ extension QueueEngine {
         let added = clock.nowMs
         for index in calls.indices {
             for (queue, needed) in calls[index].depthNeeded { reserved[queue, default: 0] -= needed }
+            // Its jobs are no longer on their way into their batches.
+            var touchedBatches: [String] = []
+            for job in calls[index].jobs {
+                guard let batch = job.record.batchId else { continue }
+                batchJoining[batch, default: 0] -= 1
+                if batchJoining[batch] == 0 { batchJoining[batch] = nil }
+                if touchedBatches.last != batch { touchedBatches.append(batch) }
+            }
             let outcomes: [InsertOutcome]
             switch results.flatMap({ $0[index] }) {
             case .failure(let error):
+                for job in calls[index].jobs { blockedJobDropped(job.record.seq) }
+                for batch in touchedBatches { batchMayHaveEnded(batch) }
                 calls[index].ticket.answer(.failure(.storage("the jobs were not stored: \(error)")))
                 continue
             case .success(let stored):
@@ -217,21 +344,26 @@ extension QueueEngine {
             let batchID = calls[index].batchID
             var batchCounts = StateCounts()
             var duplicates: [(index: Int, holder: String)] = []
+            var blockedJobs: [Int64] = []
             for (position, outcome) in outcomes.enumerated() {
+                let record = calls[index].jobs[position].record
                 switch outcome {
                 case .inserted:
-                    let record = calls[index].jobs[position].record
                     table.insert(record)
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
-                    batchCounts.move(from: nil, to: record.state)
-                    scheduler.add(record, nowMs: added)
+                    if let batch = record.batchId {
+                        if batch == batchID { batchCounts.move(from: nil, to: record.state) }
+                        else { batches[batch, default: StateCounts()].move(from: nil, to: record.state) }
+                    }
+                    if record.state == .blocked { blockedJobs.append(record.seq) } else { scheduler.add(record, nowMs: added) }
                     if let expireAtMs = record.expireAtMs { watchExpiry(expireAtMs, of: record.seq) }
                 case .duplicate(let holder):
+                    blockedJobDropped(record.seq, redirectingDependentsTo: holder)
                     duplicates.append((calls[index].requestIndex(ofJob: position), holder))
                 }
             }
-            // A new batch counts the jobs just stored (none if all were duplicates: no batch then).
-            if let batchID, batchCounts.total > 0 { batches[batchID] = batchCounts }
+            // A batch counts the jobs just stored (none if all were duplicates: no batch then).
+            if let batchID, batchCounts.total > 0 { batches[batchID, default: StateCounts()].add(batchCounts) }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
             let batch = batchID.flatMap { batchSummary($0, atMs: added) }
             // A batch's answer names its jobs only: their reasons to wait matter to streams alone.
@@ -249,8 +381,12 @@ extension QueueEngine {
                 hub.publish(event)
                 calls[index].items[calls[index].requestIndex(ofJob: position)] = .init(job: event.job, deduplicated: false)
             }
-            calls[index].ticket.answer(.success(Accepted(batchID: batchID, items: calls[index].items, duplicates: duplicates)))
+            calls[index].ticket.answer(.success(Accepted(batchID: batchID, items: calls[index].items, duplicates: duplicates,
+                                                         hasCallback: calls[index].hasCallback)))
+            for seq in blockedJobs { blockedJobStored(seq, atMs: added) }
+            for batch in touchedBatches { batchMayHaveEnded(batch) }
         }
+        tellDependents()
         pump()
     }
 
@@ -328,8 +464,36 @@ struct QueueDemand: Sequence {
 /// An enqueue call on its way into the engine's actor (through `QueueEngine.inbox`).
 struct EnqueueCall: Sendable {
     let requests: [JobRequest]
-    let batchLabels: [String: String]?
+    /// nil: not a batch.
+    let batch: BatchOptions?
     let ticket: EnqueueTicket
+    /// Its dependencies read from the store so far.
+    var lookups = QueueEngine.Lookups()
+
+    init(requests: [JobRequest], batch: BatchOptions?, ticket: EnqueueTicket) {
+        self.requests = requests
+        self.batch = batch
+        self.ticket = ticket
+    }
+}
+
+/// What an EnqueueBatch asks of its batch.
+public struct BatchOptions: Sendable, Equatable {
+    /// Added to every job of the batch.
+    public var labels: [String: String] = [:]
+    /// Runs once every job of the batch ended, not in it.
+    public var callback: JobRequest?
+    /// The same key again answers the batch it made.
+    public var idempotencyKey = ""
+    /// The jobs join this running job's batch instead of making one.
+    public var parentID = ""
+
+    public init(labels: [String: String] = [:], callback: JobRequest? = nil, idempotencyKey: String = "", parentID: String = "") {
+        self.labels = labels
+        self.callback = callback
+        self.idempotencyKey = idempotencyKey
+        self.parentID = parentID
+    }
 }
 
 /// Where the answer to one enqueue call goes, given once by the engine.
@@ -344,6 +508,7 @@ struct EnqueueTicket: Sendable {
 extension EnqueueResult {
     /// The answer once every item is known.
     init(_ accepted: QueueEngine.Accepted) {
-        self.init(batchID: accepted.batchID, items: accepted.items.map { $0! })
+        self.init(batchID: accepted.batchID, items: accepted.items.map { $0! }, deduplicated: accepted.deduplicatedBatch,
+                  hasCallback: accepted.hasCallback)
     }
 }

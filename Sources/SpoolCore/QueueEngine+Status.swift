@@ -17,6 +17,7 @@ extension QueueEngine {
 
     /// Why `record` waits, if it does (`Scheduler.waitReason`).
     func waitReason(_ record: JobRecord, position: Int, atMs now: Int64) -> WaitReason? {
+        if record.state == .blocked { return dependencyWaitReason(record) }
         guard record.state == .queued || record.state == .scheduled else { return nil }
         return scheduler.waitReason(
             record, position: position, atMs: now, holderIDs: { keys in keys.compactMap { self.table[$0.seq]?.id } },
@@ -55,6 +56,8 @@ extension QueueEngine {
             return now.saturatingAdd(Int64(saturating: Double(Int64(position - 1) / concurrency + 1) * Double(meanRunMs)))
         case .scheduled:
             return meanRunMs > 0 ? max(now, record.runAtMs).saturatingAdd(meanRunMs) : 0
+        case .blocked:
+            return 0
         case .succeeded, .failed, .cancelled:
             return record.finishedAtMs ?? 0
         }

@@ -78,6 +78,17 @@ public actor QueueEngine {
     var queueOverrides: [String: QueueOverride] = [:]
     /// Batches with unfinished jobs: the counts of all their jobs.
     var batches: [String: StateCounts] = [:]
+    /// Per batch, its jobs on their way into the store: it cannot end meanwhile.
+    var batchJoining: [String: Int] = [:]
+    /// BLOCKED jobs (and ones on their way into the store that will be), by seq.
+    var blocked: [Int64: Blocking] = [:]
+    /// Per job that has not ended, the BLOCKED jobs waiting for it, by seq.
+    var dependents: [Int64: [Int64]] = [:]
+    /// Per open batch, the BLOCKED jobs waiting for it.
+    var batchDependents: [String: [Int64]] = [:]
+    /// Dependencies that ended, their dependents not yet told (`tellDependents`).
+    var endedDependencies: [EndedDependency] = []
+    var tellingDependents = false
     var workers: [Worker?]
     var freeWorkers: [Int]
     /// Connected remote workers, and disconnected ones that still hold leases, by number.
@@ -143,6 +154,7 @@ public actor QueueEngine {
         var report = RecoveryReport()
         var interrupted: [JobRecord] = []
         var waiting = Scheduler.Loader()
+        var blockedJobs: [Int64] = []
         do {
             lastJobSeq = try await store.lastSeq()
             table.reserveCapacity(try await store.unfinishedJobCount())
@@ -165,12 +177,15 @@ public actor QueueEngine {
                         interrupted.append(record)
                     case .scheduled:
                         report.scheduled += 1
+                    case .blocked:
+                        report.blocked += 1
+                        blockedJobs.append(record.seq)
                     default:
                         report.queued += 1
                     }
                     table.insert(record)
                     counts[record.queue, default: StateCounts()].move(from: nil, to: record.state)
-                    if record.state != .failed { waiting.add(record) }
+                    if record.state != .failed && record.state != .blocked { waiting.add(record) }
                     if record.attempt == 0, let expireAtMs = record.expireAtMs { watchExpiry(expireAtMs, of: record.seq) }
                 }
             }
@@ -190,6 +205,7 @@ public actor QueueEngine {
         } catch {
             throw .storage("cannot record interrupted jobs: \(error)")
         }
+        try await linkLoadedBlockedJobs(blockedJobs)
         for record in interrupted {
             let note = record.failure?.code == Self.corruptCode ? "failed at start-up: \(record.failure!.message)"
                 : record.state == .failed
@@ -200,6 +216,8 @@ public actor QueueEngine {
         }
         phase = .running
         startPruner()
+        decideLoadedBlockedJobs(blockedJobs)
+        tellDependents()
         pump()
         return report
     }
@@ -337,9 +355,9 @@ public actor QueueEngine {
         guard var record = table[seq] else { preconditionFailure("seq \(seq) is not in the table") }
         let note = reason.isEmpty ? "cancelled" : "cancelled: \(reason)"
         switch record.state {
-        case .scheduled, .queued:
+        case .blocked, .scheduled, .queued:
             let now = clock.nowMs
-            scheduler.remove(record)
+            if record.state == .blocked { blocked[seq] = nil } else { scheduler.remove(record) }
             let old = record.state
             record.state = .cancelled
             record.finishedAtMs = now
@@ -387,6 +405,7 @@ public actor QueueEngine {
             completer.add(record, holding: event)
         }
         writeNextGroup()
+        if record.state.isTerminal && !old.isTerminal { dependencyEnded(record) }
     }
 
     func event(_ kind: JobEvent.Kind, _ record: JobRecord, note: String, atMs now: Int64) -> JobEvent {
@@ -450,6 +469,6 @@ public actor QueueEngine {
     /// status read then comes from the store, which must agree).
     func forget(_ record: JobRecord) {
         table.remove(record.seq)
-        if let batch = record.batchId, table.batchMembers[batch] == nil { batches[batch] = nil }
+        if let batch = record.batchId, table.batchMembers[batch] == nil, batchJoining[batch] == nil { batches[batch] = nil }
     }
 }

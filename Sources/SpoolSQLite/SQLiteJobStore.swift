@@ -488,18 +488,19 @@ private final class Statements: @unchecked Sendable {
             UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE seq = ?
             """)
         byIdempotencyKey = try database.prepare("SELECT id FROM jobs WHERE idempotency_key = ?")
-        // `state BETWEEN 1 AND 3`: SCHEDULED, QUEUED, RUNNING, a range of jobs_state.
+        // SCHEDULED, QUEUED, RUNNING and BLOCKED: ranges of jobs_state.
+        let isUnfinished = "(state BETWEEN 1 AND 3 OR state = 7)"
         unfinishedBatchCounts = try database.prepare("""
             SELECT batches.id, jobs.state, count(*) FROM batches
             JOIN jobs ON jobs.seq BETWEEN batches.first_seq AND batches.last_seq AND jobs.batch_id = batches.id
-            WHERE batches.id IN (SELECT DISTINCT batch_id FROM jobs WHERE state BETWEEN 1 AND 3 AND batch_id IS NOT NULL)
+            WHERE batches.id IN (SELECT DISTINCT batch_id FROM jobs WHERE \(isUnfinished) AND batch_id IS NOT NULL)
             GROUP BY batches.id, jobs.state
             """)
-        unfinishedCount = try database.prepare("SELECT count(*) FROM jobs WHERE state BETWEEN 1 AND 3")
+        unfinishedCount = try database.prepare("SELECT count(*) FROM jobs WHERE \(isUnfinished)")
         unfinished = try database.prepare(
             // No ORDER BY: sorting a million rows would cost more than the
             // engine's own ordering of what it loads.
-            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE state BETWEEN 1 AND 3")
+            "SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE \(isUnfinished)")
         lastSeq = try database.prepare("SELECT coalesce(max(seq), 0) FROM jobs")
         prune = try database.prepare("""
             DELETE FROM jobs WHERE seq IN (
@@ -540,21 +541,22 @@ enum Row {
         "id", "seq", "queue", "type", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "progress", "progress_step",
         "progress_message", "result", "error_code", "error_message", "error_retryable", "created_at_ms",
-        "started_at_ms", "finished_at_ms", "updated_at_ms", "expire_at_ms",
+        "started_at_ms", "finished_at_ms", "updated_at_ms", "expire_at_ms", "depends_on", "depends_on_batches",
+        "run_if_dependencies_fail", "dependency_summary",
     ]
 
     /// What an enqueue sets; the rest starts at its default.
     static let enqueueColumns = [
         "seq", "id", "queue", "type", "payload", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "created_at_ms", "updated_at_ms",
-        "expire_at_ms",
+        "expire_at_ms", "depends_on", "depends_on_batches", "run_if_dependencies_fail",
     ]
 
     /// What a job's life changes; the rest is fixed at enqueue.
     static let changingColumns = [
         "state", "attempt", "run_at_ms", "progress", "progress_step", "progress_message", "result",
         "error_code", "error_message", "error_retryable", "started_at_ms", "finished_at_ms", "updated_at_ms",
-        "expire_at_ms",
+        "expire_at_ms", "dependency_summary",
     ]
 
     /// Binds `enqueueColumns`, in that order, as the `row`th row of the statement's VALUES.
@@ -582,6 +584,10 @@ enum Row {
         try statement.bind(r.createdAtMs, at: first + 17)
         try statement.bind(r.updatedAtMs, at: first + 18)
         try statement.bind(optional: r.expireAtMs, at: first + 19)
+        let dependencies = r.dependencies
+        try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.jobs) }, at: first + 20)
+        try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.batches) }, at: first + 21)
+        try statement.bind(optional: dependencies.map { $0.runIfFailed ? 1 : 0 }, at: first + 22)
         return statement
     }
 
@@ -603,7 +609,8 @@ enum Row {
         try statement.bind(optional: r.finishedAtMs, at: 12)
         try statement.bind(r.updatedAtMs, at: 13)
         try statement.bind(optional: r.expireAtMs, at: 14)
-        try statement.bind(r.seq, at: 15)
+        try statement.bind(r.dependencySummary, at: 15)
+        try statement.bind(r.seq, at: 16)
         return statement
     }
 
@@ -655,6 +662,15 @@ enum Row {
         if let startedAtMs = integer(23) { record.startedAtMs = startedAtMs }
         if let finishedAtMs = integer(24) { record.finishedAtMs = finishedAtMs }
         if let expireAtMs = integer(26) { record.expireAtMs = expireAtMs }
+        if !row.isNull(27) || !row.isNull(28) {
+            let jobs = StringListCoding.decode(row.blob(27) ?? [])
+            let batches = StringListCoding.decode(row.blob(28) ?? [])
+            if jobs == nil || batches == nil {
+                record.corruption = [record.corruption, "depends_on is malformed"].compactMap { $0 }.joined(separator: "; ")
+            }
+            record.dependencies = .init(jobs: jobs ?? [], batches: batches ?? [], runIfFailed: integer(29).map { $0 != 0 } ?? false)
+        }
+        if let summary = text(30) { record.dependencySummary = summary }
         return record
     }
 }

@@ -153,6 +153,15 @@ public enum Schema {
         Migration(version: 5, sql: """
             ALTER TABLE jobs ADD COLUMN expire_at_ms INTEGER;
             """),
+        // Dependencies (JobSpec.depends_on…): NULL for a job without. A
+        // BLOCKED job (state 7) is unfinished: start-up loads it and links
+        // its dependencies again.
+        Migration(version: 6, sql: """
+            ALTER TABLE jobs ADD COLUMN depends_on BLOB;              -- StringListCoding: job ids
+            ALTER TABLE jobs ADD COLUMN depends_on_batches BLOB;      -- StringListCoding: batch ids
+            ALTER TABLE jobs ADD COLUMN run_if_dependencies_fail INTEGER;
+            ALTER TABLE jobs ADD COLUMN dependency_summary TEXT;      -- JSON, set when released
+            """),
     ]
 
     static let insertLabel = "INSERT OR IGNORE INTO job_labels (key, value, seq) VALUES (?, ?, ?)"

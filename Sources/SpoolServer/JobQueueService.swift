@@ -33,12 +33,16 @@ public struct JobQueueService: Sendable {
         }
         router.unaryCallback("/spool.v1.JobQueue/EnqueueBatch", precheck: limits.enqueueBatch.precheck) {
             (request: EnqueueBatchRequest, _, responder: MessageResponder<EnqueueBatchResponse>) in
-            engine.enqueue(request.jobs.map(JobRequest.init), batchLabels: request.labels) { result in
+            let batch = BatchOptions(labels: request.labels, callback: request.callback.map(JobRequest.init),
+                                     idempotencyKey: request.idempotencyKey, parentID: request.parentId)
+            engine.enqueue(request.jobs.map(JobRequest.init), batch: batch) { result in
                 responder.respond {
                     let result = try result.mapError(GRPCStatus.init).get()
-                    return EnqueueBatchResponse(batchId: result.batchID ?? "", jobs: result.items.map {
-                        EnqueuedJob(id: $0.job.record.id, state: WireJobState($0.job.record.state), deduplicated: $0.deduplicated)
-                    })
+                    func enqueued(_ item: EnqueueResult.Item) -> EnqueuedJob {
+                        EnqueuedJob(id: item.job.record.id, state: WireJobState(item.job.record.state), deduplicated: item.deduplicated)
+                    }
+                    return EnqueueBatchResponse(batchId: result.batchID ?? "", jobs: result.items.map(enqueued),
+                                                deduplicated: result.deduplicated, callback: result.callback.map(enqueued))
                 }
             }
         }

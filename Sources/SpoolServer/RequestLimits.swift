@@ -52,7 +52,7 @@ struct RequestLimits: Sendable {
         streamProgress = stream
 
         var list = RepeatedFieldLimits()
-        list.limit(field: 2, "states", to: 6)
+        list.limit(field: 2, "states", to: JobState.allCases.count)
         list.limit(field: 5, "labels", to: JobLimits.maxLabels)
         listJobs = list
     }

@@ -15,6 +15,12 @@ extension JobRequest {
         runAtMs = spec.runAtMs
         expireAtMs = spec.expireAtMs
         labels = spec.labels
+        dependsOn = spec.dependsOn
+        dependsOnBatches = spec.dependsOnBatches
+        // An index past Int's range cannot name an item: kept out of range, refused by the check.
+        dependsOnItems = spec.dependsOnItems.map { Int(exactly: $0) ?? Int.max }
+        runIfDependenciesFail = spec.runIfDependenciesFail
+        parentID = spec.parentId
     }
 }
 
@@ -53,6 +59,12 @@ extension Job {
         timeoutMs = r.timeoutMs
         wait = view.wait.map(SpoolWire.WaitReason.init)
         expireAtMs = r.expireAtMs ?? 0
+        if let dependencies = r.dependencies {
+            dependsOn = dependencies.jobs
+            dependsOnBatches = dependencies.batches
+            runIfDependenciesFail = dependencies.runIfFailed
+        }
+        dependencySummary = r.dependencySummary ?? ""
     }
 }
 
@@ -77,6 +89,7 @@ extension JobCounts {
         succeeded = Int64(counts[.succeeded])
         failed = Int64(counts[.failed])
         cancelled = Int64(counts[.cancelled])
+        blocked = Int64(counts[.blocked])
     }
 }
 

@@ -17,6 +17,7 @@ public enum WireJobState: UInt32, Sendable, CaseIterable {
     case succeeded = 4
     case failed = 5
     case cancelled = 6
+    case blocked = 7
 
     init(_ c: Spool__V1__JobState) { self = WireJobState(rawValue: c.rawValue) ?? .unspecified }
     var c: Spool__V1__JobState { Spool__V1__JobState(rawValue: rawValue) }
@@ -36,6 +37,11 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
     public var runAtMs: Int64 = 0
     public var labels: [String: String] = [:]
     public var expireAtMs: Int64 = 0
+    public var dependsOn: [String] = []
+    public var dependsOnBatches: [String] = []
+    public var dependsOnItems: [UInt32] = []
+    public var runIfDependenciesFail = false
+    public var parentId = ""
 
     public init() {}
 
@@ -56,6 +62,11 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
         runAtMs = m.run_at_ms
         labels = CRead.map(m.n_labels, m.labels, key: \.key, value: \.value)
         expireAtMs = m.expire_at_ms
+        dependsOn = CRead.strings(m.n_depends_on, m.depends_on)
+        dependsOnBatches = CRead.strings(m.n_depends_on_batches, m.depends_on_batches)
+        dependsOnItems = CRead.array(m.n_depends_on_items, m.depends_on_items) { $0 }
+        runIfDependenciesFail = m.run_if_dependencies_fail != 0
+        parentId = CRead.string(m.parent_id)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -73,6 +84,14 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
         (c.pointee.n_labels, c.pointee.labels) = arena.map(
             labels, initialize: spool__v1__job_spec__labels_entry__init, key: \.key, value: \.value)
         c.pointee.expire_at_ms = expireAtMs
+        c.pointee.n_depends_on = dependsOn.count
+        c.pointee.depends_on = arena.strings(dependsOn)
+        c.pointee.n_depends_on_batches = dependsOnBatches.count
+        c.pointee.depends_on_batches = arena.strings(dependsOnBatches)
+        c.pointee.n_depends_on_items = dependsOnItems.count
+        c.pointee.depends_on_items = arena.array(dependsOnItems)
+        c.pointee.run_if_dependencies_fail = runIfDependenciesFail ? 1 : 0
+        c.pointee.parent_id = arena.string(parentId)
     }
 }
 
@@ -88,6 +107,7 @@ public struct WaitReason: Equatable, Sendable, ProtobufCBridged {
         case rate = 6
         case paused = 7
         case noWorker = 8
+        case dependencies = 9
 
         /// The proto's value name: "KIND_LOCK".
         public var protoName: String {
@@ -101,6 +121,7 @@ public struct WaitReason: Equatable, Sendable, ProtobufCBridged {
             case .rate: "KIND_RATE"
             case .paused: "KIND_PAUSED"
             case .noWorker: "KIND_NO_WORKER"
+            case .dependencies: "KIND_DEPENDENCIES"
             }
         }
     }
@@ -229,6 +250,10 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
     public var timeoutMs: Int64 = 0
     public var wait: WaitReason?
     public var expireAtMs: Int64 = 0
+    public var dependsOn: [String] = []
+    public var dependsOnBatches: [String] = []
+    public var runIfDependenciesFail = false
+    public var dependencySummary = ""
 
     public init() {}
 
@@ -262,6 +287,10 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         timeoutMs = m.timeout_ms
         wait = CRead.message(m.wait, as: WaitReason.self)
         expireAtMs = m.expire_at_ms
+        dependsOn = CRead.strings(m.n_depends_on, m.depends_on)
+        dependsOnBatches = CRead.strings(m.n_depends_on_batches, m.depends_on_batches)
+        runIfDependenciesFail = m.run_if_dependencies_fail != 0
+        dependencySummary = CRead.string(m.dependency_summary)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -292,6 +321,12 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         c.pointee.timeout_ms = timeoutMs
         c.pointee.wait = wait.map(arena.message)
         c.pointee.expire_at_ms = expireAtMs
+        c.pointee.n_depends_on = dependsOn.count
+        c.pointee.depends_on = arena.strings(dependsOn)
+        c.pointee.n_depends_on_batches = dependsOnBatches.count
+        c.pointee.depends_on_batches = arena.strings(dependsOnBatches)
+        c.pointee.run_if_dependencies_fail = runIfDependenciesFail ? 1 : 0
+        c.pointee.dependency_summary = arena.string(dependencySummary)
     }
 }
 
@@ -312,6 +347,7 @@ extension WireJobState: Encodable {
         case .succeeded: "JOB_STATE_SUCCEEDED"
         case .failed: "JOB_STATE_FAILED"
         case .cancelled: "JOB_STATE_CANCELLED"
+        case .blocked: "JOB_STATE_BLOCKED"
         }
     }
 
@@ -328,7 +364,7 @@ extension Job: Encodable {
     private enum CodingKeys: String, CodingKey {
         case id, queue, type, state, priority, attempt, maxAttempts, position, progress, result, error, batchId,
              idempotencyKey, lockKeys, rateKey, labels, runAtMs, createdAtMs, startedAtMs, finishedAtMs, updatedAtMs,
-             etaMs, timeoutMs, wait, expireAtMs
+             etaMs, timeoutMs, wait, expireAtMs, dependsOn, dependsOnBatches, runIfDependenciesFail, dependencySummary
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -358,13 +394,17 @@ extension Job: Encodable {
         try c.encode(timeoutMs, forKey: .timeoutMs)
         try c.encodeIfPresent(wait, forKey: .wait)
         try c.encode(expireAtMs, forKey: .expireAtMs)
+        try c.encode(dependsOn, forKey: .dependsOn)
+        try c.encode(dependsOnBatches, forKey: .dependsOnBatches)
+        try c.encode(runIfDependenciesFail, forKey: .runIfDependenciesFail)
+        try c.encode(dependencySummary, forKey: .dependencySummary)
     }
 }
 
 extension JobSpec: Decodable {
     private enum CodingKeys: String, CodingKey {
         case queue, type, payload, priority, idempotencyKey, lockKeys, rateKey, maxAttempts, timeoutMs, runAtMs, labels,
-             expireAtMs
+             expireAtMs, dependsOn, dependsOnBatches, dependsOnItems, runIfDependenciesFail, parentId
     }
 
     /// Every field may be left out (its zero value); `payload` is base64.
@@ -388,5 +428,10 @@ extension JobSpec: Decodable {
         runAtMs = try c.decodeIfPresent(Int64.self, forKey: .runAtMs) ?? 0
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         expireAtMs = try c.decodeIfPresent(Int64.self, forKey: .expireAtMs) ?? 0
+        dependsOn = try c.decodeIfPresent([String].self, forKey: .dependsOn) ?? []
+        dependsOnBatches = try c.decodeIfPresent([String].self, forKey: .dependsOnBatches) ?? []
+        dependsOnItems = try c.decodeIfPresent([UInt32].self, forKey: .dependsOnItems) ?? []
+        runIfDependenciesFail = try c.decodeIfPresent(Bool.self, forKey: .runIfDependenciesFail) ?? false
+        parentId = try c.decodeIfPresent(String.self, forKey: .parentId) ?? ""
     }
 }

@@ -51,10 +51,15 @@ public struct EnqueueBatchRequest: Equatable, WireMessage, ProtobufCBridged {
 
     public var jobs: [JobSpec] = []
     public var labels: [String: String] = [:]
+    public var idempotencyKey = ""
+    public var callback: JobSpec?
+    public var parentId = ""
 
-    public init(jobs: [JobSpec] = [], labels: [String: String] = [:]) {
+    public init(jobs: [JobSpec] = [], labels: [String: String] = [:], callback: JobSpec? = nil, parentId: String = "") {
         self.jobs = jobs
         self.labels = labels
+        self.callback = callback
+        self.parentId = parentId
     }
 
     typealias CMessage = Spool__V1__EnqueueBatchRequest
@@ -63,6 +68,9 @@ public struct EnqueueBatchRequest: Equatable, WireMessage, ProtobufCBridged {
     init(c: UnsafePointer<CMessage>) {
         jobs = CRead.messages(c.pointee.n_jobs, c.pointee.jobs, as: JobSpec.self)
         labels = CRead.map(c.pointee.n_labels, c.pointee.labels, key: \.key, value: \.value)
+        idempotencyKey = CRead.string(c.pointee.idempotency_key)
+        callback = CRead.message(c.pointee.callback, as: JobSpec.self)
+        parentId = CRead.string(c.pointee.parent_id)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -70,6 +78,9 @@ public struct EnqueueBatchRequest: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.jobs = arena.messages(jobs)
         (c.pointee.n_labels, c.pointee.labels) = arena.map(
             labels, initialize: spool__v1__enqueue_batch_request__labels_entry__init, key: \.key, value: \.value)
+        c.pointee.idempotency_key = arena.string(idempotencyKey)
+        c.pointee.callback = callback.map(arena.message)
+        c.pointee.parent_id = arena.string(parentId)
     }
 }
 
@@ -108,10 +119,14 @@ public struct EnqueueBatchResponse: Equatable, WireMessage, ProtobufCBridged {
 
     public var batchId = ""
     public var jobs: [EnqueuedJob] = []
+    public var deduplicated = false
+    public var callback: EnqueuedJob?
 
-    public init(batchId: String = "", jobs: [EnqueuedJob] = []) {
+    public init(batchId: String = "", jobs: [EnqueuedJob] = [], deduplicated: Bool = false, callback: EnqueuedJob? = nil) {
         self.batchId = batchId
         self.jobs = jobs
+        self.deduplicated = deduplicated
+        self.callback = callback
     }
 
     typealias CMessage = Spool__V1__EnqueueBatchResponse
@@ -120,12 +135,16 @@ public struct EnqueueBatchResponse: Equatable, WireMessage, ProtobufCBridged {
     init(c: UnsafePointer<CMessage>) {
         batchId = CRead.string(c.pointee.batch_id)
         jobs = CRead.messages(c.pointee.n_jobs, c.pointee.jobs, as: EnqueuedJob.self)
+        deduplicated = c.pointee.deduplicated != 0
+        callback = CRead.message(c.pointee.callback, as: EnqueuedJob.self)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
         c.pointee.batch_id = arena.string(batchId)
         c.pointee.n_jobs = jobs.count
         c.pointee.jobs = arena.messages(jobs)
+        c.pointee.deduplicated = deduplicated ? 1 : 0
+        c.pointee.callback = callback.map(arena.message)
     }
 }
 
@@ -224,6 +243,7 @@ public struct JobCounts: Equatable, Sendable, ProtobufCBridged {
     public var succeeded: Int64 = 0
     public var failed: Int64 = 0
     public var cancelled: Int64 = 0
+    public var blocked: Int64 = 0
 
     public init() {}
 
@@ -237,6 +257,7 @@ public struct JobCounts: Equatable, Sendable, ProtobufCBridged {
         succeeded = c.pointee.succeeded
         failed = c.pointee.failed
         cancelled = c.pointee.cancelled
+        blocked = c.pointee.blocked
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -246,6 +267,7 @@ public struct JobCounts: Equatable, Sendable, ProtobufCBridged {
         c.pointee.succeeded = succeeded
         c.pointee.failed = failed
         c.pointee.cancelled = cancelled
+        c.pointee.blocked = blocked
     }
 }
 

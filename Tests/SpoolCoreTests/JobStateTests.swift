@@ -19,6 +19,9 @@ struct JobStateTests {
             "running --failed--> failed",
             "running --cancelled--> cancelled",
             "running --requeued--> queued",
+            "blocked --released--> queued",
+            "blocked --releasedBeforeRunAt--> scheduled",
+            "blocked --cancelled--> cancelled",
         ])
     }
 
@@ -30,6 +33,6 @@ struct JobStateTests {
     }
 
     @Test func rawValuesMatchTheWireEnum() {
-        #expect(JobState.allCases.map(\.rawValue) == [1, 2, 3, 4, 5, 6])
+        #expect(JobState.allCases.map(\.rawValue) == [1, 2, 3, 4, 5, 6, 7])
     }
 }

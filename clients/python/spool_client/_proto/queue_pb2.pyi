@@ -5,6 +5,7 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+JOB_STATE_BLOCKED: JobState
 JOB_STATE_CANCELLED: JobState
 JOB_STATE_FAILED: JobState
 JOB_STATE_QUEUED: JobState
@@ -44,7 +45,7 @@ class CancelResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
 
 class EnqueueBatchRequest(_message.Message):
-    __slots__ = ["jobs", "labels"]
+    __slots__ = ["callback", "idempotency_key", "jobs", "labels", "parent_id"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -52,19 +53,29 @@ class EnqueueBatchRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     JOBS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    callback: JobSpec
+    idempotency_key: str
     jobs: _containers.RepeatedCompositeFieldContainer[JobSpec]
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, jobs: _Optional[_Iterable[_Union[JobSpec, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    parent_id: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[JobSpec, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ..., idempotency_key: _Optional[str] = ..., callback: _Optional[_Union[JobSpec, _Mapping]] = ..., parent_id: _Optional[str] = ...) -> None: ...
 
 class EnqueueBatchResponse(_message.Message):
-    __slots__ = ["batch_id", "jobs"]
+    __slots__ = ["batch_id", "callback", "deduplicated", "jobs"]
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    DEDUPLICATED_FIELD_NUMBER: _ClassVar[int]
     JOBS_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
+    callback: EnqueuedJob
+    deduplicated: bool
     jobs: _containers.RepeatedCompositeFieldContainer[EnqueuedJob]
-    def __init__(self, batch_id: _Optional[str] = ..., jobs: _Optional[_Iterable[_Union[EnqueuedJob, _Mapping]]] = ...) -> None: ...
+    def __init__(self, batch_id: _Optional[str] = ..., jobs: _Optional[_Iterable[_Union[EnqueuedJob, _Mapping]]] = ..., deduplicated: bool = ..., callback: _Optional[_Union[EnqueuedJob, _Mapping]] = ...) -> None: ...
 
 class EnqueueRequest(_message.Message):
     __slots__ = ["job"]
@@ -151,7 +162,7 @@ class GetStatusResponse(_message.Message):
     def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt", "batch_id", "created_at_ms", "error", "eta_ms", "expire_at_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_key", "result", "run_at_ms", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
+    __slots__ = ["attempt", "batch_id", "created_at_ms", "dependency_summary", "depends_on", "depends_on_batches", "error", "eta_ms", "expire_at_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_key", "result", "run_at_ms", "run_if_dependencies_fail", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +173,9 @@ class Job(_message.Message):
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENCY_SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_BATCHES_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ETA_MS_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +192,7 @@ class Job(_message.Message):
     RATE_KEY_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     RUN_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RUN_IF_DEPENDENCIES_FAIL_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -187,6 +202,9 @@ class Job(_message.Message):
     attempt: int
     batch_id: str
     created_at_ms: int
+    dependency_summary: str
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
+    depends_on_batches: _containers.RepeatedScalarFieldContainer[str]
     error: JobError
     eta_ms: int
     expire_at_ms: int
@@ -203,29 +221,32 @@ class Job(_message.Message):
     rate_key: str
     result: bytes
     run_at_ms: int
+    run_if_dependencies_fail: bool
     started_at_ms: int
     state: JobState
     timeout_ms: int
     type: str
     updated_at_ms: int
     wait: WaitReason
-    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ..., expire_at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ..., expire_at_ms: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_batches: _Optional[_Iterable[str]] = ..., run_if_dependencies_fail: bool = ..., dependency_summary: _Optional[str] = ...) -> None: ...
 
 class JobCounts(_message.Message):
-    __slots__ = ["cancelled", "failed", "queued", "running", "scheduled", "succeeded"]
+    __slots__ = ["blocked", "cancelled", "failed", "queued", "running", "scheduled", "succeeded"]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
     RUNNING_FIELD_NUMBER: _ClassVar[int]
     SCHEDULED_FIELD_NUMBER: _ClassVar[int]
     SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    blocked: int
     cancelled: int
     failed: int
     queued: int
     running: int
     scheduled: int
     succeeded: int
-    def __init__(self, scheduled: _Optional[int] = ..., queued: _Optional[int] = ..., running: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., cancelled: _Optional[int] = ...) -> None: ...
+    def __init__(self, scheduled: _Optional[int] = ..., queued: _Optional[int] = ..., running: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., cancelled: _Optional[int] = ..., blocked: _Optional[int] = ...) -> None: ...
 
 class JobError(_message.Message):
     __slots__ = ["code", "message", "retryable"]
@@ -248,7 +269,7 @@ class JobProgress(_message.Message):
     def __init__(self, fraction: _Optional[float] = ..., step: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ["expire_at_ms", "idempotency_key", "labels", "lock_keys", "max_attempts", "payload", "priority", "queue", "rate_key", "run_at_ms", "timeout_ms", "type"]
+    __slots__ = ["depends_on", "depends_on_batches", "depends_on_items", "expire_at_ms", "idempotency_key", "labels", "lock_keys", "max_attempts", "parent_id", "payload", "priority", "queue", "rate_key", "run_at_ms", "run_if_dependencies_fail", "timeout_ms", "type"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -256,31 +277,41 @@ class JobSpec(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DEPENDS_ON_BATCHES_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_ITEMS_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_AT_MS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     LOCK_KEYS_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     RATE_KEY_FIELD_NUMBER: _ClassVar[int]
     RUN_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RUN_IF_DEPENDENCIES_FAIL_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
+    depends_on: _containers.RepeatedScalarFieldContainer[str]
+    depends_on_batches: _containers.RepeatedScalarFieldContainer[str]
+    depends_on_items: _containers.RepeatedScalarFieldContainer[int]
     expire_at_ms: int
     idempotency_key: str
     labels: _containers.ScalarMap[str, str]
     lock_keys: _containers.RepeatedScalarFieldContainer[str]
     max_attempts: int
+    parent_id: str
     payload: bytes
     priority: int
     queue: str
     rate_key: str
     run_at_ms: int
+    run_if_dependencies_fail: bool
     timeout_ms: int
     type: str
-    def __init__(self, queue: _Optional[str] = ..., type: _Optional[str] = ..., payload: _Optional[bytes] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., run_at_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., expire_at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, queue: _Optional[str] = ..., type: _Optional[str] = ..., payload: _Optional[bytes] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., run_at_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., expire_at_ms: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_batches: _Optional[_Iterable[str]] = ..., depends_on_items: _Optional[_Iterable[int]] = ..., run_if_dependencies_fail: bool = ..., parent_id: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
     __slots__ = ["batch_id", "created_after_ms", "created_before_ms", "labels", "oldest_first", "page_size", "page_token", "queue", "states", "type"]
@@ -496,6 +527,7 @@ class WaitReason(_message.Message):
     HOLDER_JOB_IDS_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     KIND_BEHIND: WaitReason.Kind
+    KIND_DEPENDENCIES: WaitReason.Kind
     KIND_FIELD_NUMBER: _ClassVar[int]
     KIND_LOCK: WaitReason.Kind
     KIND_NO_WORKER: WaitReason.Kind

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class JobAssignment(_message.Message):
-    __slots__ = ["batch_id", "deadline_ms", "labels", "lease", "lease_ms", "max_attempts", "payload", "priority", "queue", "type"]
+    __slots__ = ["batch_id", "deadline_ms", "dependency_summary", "labels", "lease", "lease_ms", "max_attempts", "payload", "priority", "queue", "type"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class JobAssignment(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENCY_SUMMARY_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     LEASE_FIELD_NUMBER: _ClassVar[int]
     LEASE_MS_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +29,7 @@ class JobAssignment(_message.Message):
     TYPE_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     deadline_ms: int
+    dependency_summary: str
     labels: _containers.ScalarMap[str, str]
     lease: Lease
     lease_ms: int
@@ -36,7 +38,7 @@ class JobAssignment(_message.Message):
     priority: int
     queue: str
     type: str
-    def __init__(self, lease: _Optional[_Union[Lease, _Mapping]] = ..., type: _Optional[str] = ..., queue: _Optional[str] = ..., payload: _Optional[bytes] = ..., max_attempts: _Optional[int] = ..., priority: _Optional[int] = ..., deadline_ms: _Optional[int] = ..., lease_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., batch_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, lease: _Optional[_Union[Lease, _Mapping]] = ..., type: _Optional[str] = ..., queue: _Optional[str] = ..., payload: _Optional[bytes] = ..., max_attempts: _Optional[int] = ..., priority: _Optional[int] = ..., deadline_ms: _Optional[int] = ..., lease_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., batch_id: _Optional[str] = ..., dependency_summary: _Optional[str] = ...) -> None: ...
 
 class JobAssignments(_message.Message):
     __slots__ = ["assignments"]

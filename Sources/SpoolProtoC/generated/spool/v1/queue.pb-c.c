@@ -1528,7 +1528,7 @@ const ProtobufCMessageDescriptor spool__v1__job_spec__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job_spec__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[12] =
+static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[17] =
 {
   {
     "queue",
@@ -1674,25 +1674,90 @@ static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[12]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "depends_on",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__JobSpec, n_depends_on),
+    offsetof(Spool__V1__JobSpec, depends_on),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "depends_on_batches",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__JobSpec, n_depends_on_batches),
+    offsetof(Spool__V1__JobSpec, depends_on_batches),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "depends_on_items",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Spool__V1__JobSpec, n_depends_on_items),
+    offsetof(Spool__V1__JobSpec, depends_on_items),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "run_if_dependencies_fail",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__JobSpec, run_if_dependencies_fail),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parent_id",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__JobSpec, parent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job_spec__field_indices_by_name[] = {
+  12,   /* field[12] = depends_on */
+  13,   /* field[13] = depends_on_batches */
+  14,   /* field[14] = depends_on_items */
   11,   /* field[11] = expire_at_ms */
   4,   /* field[4] = idempotency_key */
   10,   /* field[10] = labels */
   5,   /* field[5] = lock_keys */
   7,   /* field[7] = max_attempts */
+  16,   /* field[16] = parent_id */
   2,   /* field[2] = payload */
   3,   /* field[3] = priority */
   0,   /* field[0] = queue */
   6,   /* field[6] = rate_key */
   9,   /* field[9] = run_at_ms */
+  15,   /* field[15] = run_if_dependencies_fail */
   8,   /* field[8] = timeout_ms */
   1,   /* field[1] = type */
 };
 static const ProtobufCIntRange spool__v1__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor spool__v1__job_spec__descriptor =
 {
@@ -1702,7 +1767,7 @@ const ProtobufCMessageDescriptor spool__v1__job_spec__descriptor =
   "Spool__V1__JobSpec",
   "spool.v1",
   sizeof(Spool__V1__JobSpec),
-  12,
+  17,
   spool__v1__job_spec__field_descriptors,
   spool__v1__job_spec__field_indices_by_name,
   1,  spool__v1__job_spec__number_ranges,
@@ -1888,7 +1953,7 @@ const ProtobufCMessageDescriptor spool__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[25] =
+static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[29] =
 {
   {
     "id",
@@ -2190,11 +2255,62 @@ static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[25] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "depends_on",
+    26,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__Job, n_depends_on),
+    offsetof(Spool__V1__Job, depends_on),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "depends_on_batches",
+    27,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Spool__V1__Job, n_depends_on_batches),
+    offsetof(Spool__V1__Job, depends_on_batches),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "run_if_dependencies_fail",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__Job, run_if_dependencies_fail),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dependency_summary",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__Job, dependency_summary),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job__field_indices_by_name[] = {
   5,   /* field[5] = attempt */
   11,   /* field[11] = batch_id */
   17,   /* field[17] = created_at_ms */
+  28,   /* field[28] = dependency_summary */
+  25,   /* field[25] = depends_on */
+  26,   /* field[26] = depends_on_batches */
   10,   /* field[10] = error */
   21,   /* field[21] = eta_ms */
   24,   /* field[24] = expire_at_ms */
@@ -2211,6 +2327,7 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
   14,   /* field[14] = rate_key */
   9,   /* field[9] = result */
   16,   /* field[16] = run_at_ms */
+  27,   /* field[27] = run_if_dependencies_fail */
   18,   /* field[18] = started_at_ms */
   3,   /* field[3] = state */
   22,   /* field[22] = timeout_ms */
@@ -2221,7 +2338,7 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 25 }
+  { 0, 29 }
 };
 const ProtobufCMessageDescriptor spool__v1__job__descriptor =
 {
@@ -2231,14 +2348,14 @@ const ProtobufCMessageDescriptor spool__v1__job__descriptor =
   "Spool__V1__Job",
   "spool.v1",
   sizeof(Spool__V1__Job),
-  25,
+  29,
   spool__v1__job__field_descriptors,
   spool__v1__job__field_indices_by_name,
   1,  spool__v1__job__number_ranges,
   (ProtobufCMessageInit) spool__v1__job__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue spool__v1__wait_reason__kind__enum_values_by_number[9] =
+static const ProtobufCEnumValue spool__v1__wait_reason__kind__enum_values_by_number[10] =
 {
   { "KIND_UNSPECIFIED", "SPOOL__V1__WAIT_REASON__KIND__KIND_UNSPECIFIED", 0 },
   { "KIND_RUN_AT", "SPOOL__V1__WAIT_REASON__KIND__KIND_RUN_AT", 1 },
@@ -2249,13 +2366,15 @@ static const ProtobufCEnumValue spool__v1__wait_reason__kind__enum_values_by_num
   { "KIND_RATE", "SPOOL__V1__WAIT_REASON__KIND__KIND_RATE", 6 },
   { "KIND_PAUSED", "SPOOL__V1__WAIT_REASON__KIND__KIND_PAUSED", 7 },
   { "KIND_NO_WORKER", "SPOOL__V1__WAIT_REASON__KIND__KIND_NO_WORKER", 8 },
+  { "KIND_DEPENDENCIES", "SPOOL__V1__WAIT_REASON__KIND__KIND_DEPENDENCIES", 9 },
 };
 static const ProtobufCIntRange spool__v1__wait_reason__kind__value_ranges[] = {
-{0, 0},{0, 9}
+{0, 0},{0, 10}
 };
-static const ProtobufCEnumValueIndex spool__v1__wait_reason__kind__enum_values_by_name[9] =
+static const ProtobufCEnumValueIndex spool__v1__wait_reason__kind__enum_values_by_name[10] =
 {
   { "KIND_BEHIND", 2 },
+  { "KIND_DEPENDENCIES", 9 },
   { "KIND_LOCK", 5 },
   { "KIND_NO_WORKER", 8 },
   { "KIND_PAUSED", 7 },
@@ -2272,9 +2391,9 @@ const ProtobufCEnumDescriptor spool__v1__wait_reason__kind__descriptor =
   "Kind",
   "Spool__V1__WaitReason__Kind",
   "spool.v1",
-  9,
+  10,
   spool__v1__wait_reason__kind__enum_values_by_number,
-  9,
+  10,
   spool__v1__wait_reason__kind__enum_values_by_name,
   1,
   spool__v1__wait_reason__kind__value_ranges,
@@ -2523,7 +2642,7 @@ const ProtobufCMessageDescriptor spool__v1__enqueue_batch_request__labels_entry_
   (ProtobufCMessageInit) spool__v1__enqueue_batch_request__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__enqueue_batch_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor spool__v1__enqueue_batch_request__field_descriptors[5] =
 {
   {
     "jobs",
@@ -2549,15 +2668,54 @@ static const ProtobufCFieldDescriptor spool__v1__enqueue_batch_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "idempotency_key",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueBatchRequest, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "callback",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueBatchRequest, callback),
+    &spool__v1__job_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parent_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueBatchRequest, parent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__enqueue_batch_request__field_indices_by_name[] = {
+  3,   /* field[3] = callback */
+  2,   /* field[2] = idempotency_key */
   0,   /* field[0] = jobs */
   1,   /* field[1] = labels */
+  4,   /* field[4] = parent_id */
 };
 static const ProtobufCIntRange spool__v1__enqueue_batch_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor spool__v1__enqueue_batch_request__descriptor =
 {
@@ -2567,7 +2725,7 @@ const ProtobufCMessageDescriptor spool__v1__enqueue_batch_request__descriptor =
   "Spool__V1__EnqueueBatchRequest",
   "spool.v1",
   sizeof(Spool__V1__EnqueueBatchRequest),
-  2,
+  5,
   spool__v1__enqueue_batch_request__field_descriptors,
   spool__v1__enqueue_batch_request__field_indices_by_name,
   1,  spool__v1__enqueue_batch_request__number_ranges,
@@ -2638,7 +2796,7 @@ const ProtobufCMessageDescriptor spool__v1__enqueued_job__descriptor =
   (ProtobufCMessageInit) spool__v1__enqueued_job__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__enqueue_batch_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor spool__v1__enqueue_batch_response__field_descriptors[4] =
 {
   {
     "batch_id",
@@ -2664,15 +2822,41 @@ static const ProtobufCFieldDescriptor spool__v1__enqueue_batch_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "deduplicated",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueBatchResponse, deduplicated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "callback",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__EnqueueBatchResponse, callback),
+    &spool__v1__enqueued_job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__enqueue_batch_response__field_indices_by_name[] = {
   0,   /* field[0] = batch_id */
+  3,   /* field[3] = callback */
+  2,   /* field[2] = deduplicated */
   1,   /* field[1] = jobs */
 };
 static const ProtobufCIntRange spool__v1__enqueue_batch_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor spool__v1__enqueue_batch_response__descriptor =
 {
@@ -2682,7 +2866,7 @@ const ProtobufCMessageDescriptor spool__v1__enqueue_batch_response__descriptor =
   "Spool__V1__EnqueueBatchResponse",
   "spool.v1",
   sizeof(Spool__V1__EnqueueBatchResponse),
-  2,
+  4,
   spool__v1__enqueue_batch_response__field_descriptors,
   spool__v1__enqueue_batch_response__field_indices_by_name,
   1,  spool__v1__enqueue_batch_response__number_ranges,
@@ -3031,7 +3215,7 @@ const ProtobufCMessageDescriptor spool__v1__progress_event__descriptor =
   (ProtobufCMessageInit) spool__v1__progress_event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job_counts__field_descriptors[6] =
+static const ProtobufCFieldDescriptor spool__v1__job_counts__field_descriptors[7] =
 {
   {
     "scheduled",
@@ -3105,8 +3289,21 @@ static const ProtobufCFieldDescriptor spool__v1__job_counts__field_descriptors[6
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "blocked",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__JobCounts, blocked),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job_counts__field_indices_by_name[] = {
+  6,   /* field[6] = blocked */
   5,   /* field[5] = cancelled */
   4,   /* field[4] = failed */
   1,   /* field[1] = queued */
@@ -3117,7 +3314,7 @@ static const unsigned spool__v1__job_counts__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job_counts__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor spool__v1__job_counts__descriptor =
 {
@@ -3127,7 +3324,7 @@ const ProtobufCMessageDescriptor spool__v1__job_counts__descriptor =
   "Spool__V1__JobCounts",
   "spool.v1",
   sizeof(Spool__V1__JobCounts),
-  6,
+  7,
   spool__v1__job_counts__field_descriptors,
   spool__v1__job_counts__field_indices_by_name,
   1,  spool__v1__job_counts__number_ranges,
@@ -4783,7 +4980,7 @@ const ProtobufCMessageDescriptor spool__v1__enqueue_stream_response__descriptor 
   (ProtobufCMessageInit) spool__v1__enqueue_stream_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue spool__v1__job_state__enum_values_by_number[7] =
+static const ProtobufCEnumValue spool__v1__job_state__enum_values_by_number[8] =
 {
   { "JOB_STATE_UNSPECIFIED", "SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED", 0 },
   { "JOB_STATE_SCHEDULED", "SPOOL__V1__JOB_STATE__JOB_STATE_SCHEDULED", 1 },
@@ -4792,12 +4989,14 @@ static const ProtobufCEnumValue spool__v1__job_state__enum_values_by_number[7] =
   { "JOB_STATE_SUCCEEDED", "SPOOL__V1__JOB_STATE__JOB_STATE_SUCCEEDED", 4 },
   { "JOB_STATE_FAILED", "SPOOL__V1__JOB_STATE__JOB_STATE_FAILED", 5 },
   { "JOB_STATE_CANCELLED", "SPOOL__V1__JOB_STATE__JOB_STATE_CANCELLED", 6 },
+  { "JOB_STATE_BLOCKED", "SPOOL__V1__JOB_STATE__JOB_STATE_BLOCKED", 7 },
 };
 static const ProtobufCIntRange spool__v1__job_state__value_ranges[] = {
-{0, 0},{0, 7}
+{0, 0},{0, 8}
 };
-static const ProtobufCEnumValueIndex spool__v1__job_state__enum_values_by_name[7] =
+static const ProtobufCEnumValueIndex spool__v1__job_state__enum_values_by_name[8] =
 {
+  { "JOB_STATE_BLOCKED", 7 },
   { "JOB_STATE_CANCELLED", 6 },
   { "JOB_STATE_FAILED", 5 },
   { "JOB_STATE_QUEUED", 2 },
@@ -4813,9 +5012,9 @@ const ProtobufCEnumDescriptor spool__v1__job_state__descriptor =
   "JobState",
   "Spool__V1__JobState",
   "spool.v1",
-  7,
+  8,
   spool__v1__job_state__enum_values_by_number,
-  7,
+  8,
   spool__v1__job_state__enum_values_by_name,
   1,
   spool__v1__job_state__value_ranges,

@@ -1569,7 +1569,7 @@ const ProtobufCMessageDescriptor spool__v1__job_assignment__labels_entry__descri
   (ProtobufCMessageInit) spool__v1__job_assignment__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job_assignment__field_descriptors[10] =
+static const ProtobufCFieldDescriptor spool__v1__job_assignment__field_descriptors[11] =
 {
   {
     "lease",
@@ -1691,10 +1691,23 @@ static const ProtobufCFieldDescriptor spool__v1__job_assignment__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "dependency_summary",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__JobAssignment, dependency_summary),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job_assignment__field_indices_by_name[] = {
   9,   /* field[9] = batch_id */
   6,   /* field[6] = deadline_ms */
+  10,   /* field[10] = dependency_summary */
   8,   /* field[8] = labels */
   0,   /* field[0] = lease */
   7,   /* field[7] = lease_ms */
@@ -1707,7 +1720,7 @@ static const unsigned spool__v1__job_assignment__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job_assignment__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor spool__v1__job_assignment__descriptor =
 {
@@ -1717,7 +1730,7 @@ const ProtobufCMessageDescriptor spool__v1__job_assignment__descriptor =
   "Spool__V1__JobAssignment",
   "spool.v1",
   sizeof(Spool__V1__JobAssignment),
-  10,
+  11,
   spool__v1__job_assignment__field_descriptors,
   spool__v1__job_assignment__field_indices_by_name,
   1,  spool__v1__job_assignment__number_ranges,

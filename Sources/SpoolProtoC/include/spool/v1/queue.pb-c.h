@@ -89,7 +89,11 @@ typedef enum _Spool__V1__WaitReason__Kind {
   /*
    * its type runs on remote workers and none is connected
    */
-  SPOOL__V1__WAIT_REASON__KIND__KIND_NO_WORKER = 8
+  SPOOL__V1__WAIT_REASON__KIND__KIND_NO_WORKER = 8,
+  /*
+   * BLOCKED: `ahead` dependencies have not ended; jobs in holder_job_ids, a batch in key
+   */
+  SPOOL__V1__WAIT_REASON__KIND__KIND_DEPENDENCIES = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__WAIT_REASON__KIND)
 } Spool__V1__WaitReason__Kind;
 typedef enum _Spool__V1__ProgressEvent__Kind {
@@ -143,7 +147,11 @@ typedef enum _Spool__V1__JobState {
   /*
    * terminal
    */
-  SPOOL__V1__JOB_STATE__JOB_STATE_CANCELLED = 6
+  SPOOL__V1__JOB_STATE__JOB_STATE_CANCELLED = 6,
+  /*
+   * waiting for its dependencies (depends_on) to end
+   */
+  SPOOL__V1__JOB_STATE__JOB_STATE_BLOCKED = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SPOOL__V1__JOB_STATE)
 } Spool__V1__JobState;
 
@@ -218,10 +226,41 @@ struct  Spool__V1__JobSpec
    * max_wait. Not before run_at_ms. Holds for the first attempt only.
    */
   int64_t expire_at_ms;
+  /*
+   * Dependencies: the job is BLOCKED until each of these jobs SUCCEEDED
+   * and every job of each of these batches SUCCEEDED; then it is QUEUED
+   * (or SCHEDULED until run_at_ms). When one FAILED or was CANCELLED, the
+   * job is CANCELLED with a note naming it, unless run_if_dependencies_fail.
+   * At most 1,000 in all.
+   */
+  /*
+   * job ids
+   */
+  size_t n_depends_on;
+  char **depends_on;
+  /*
+   * batch ids
+   */
+  size_t n_depends_on_batches;
+  char **depends_on_batches;
+  /*
+   * EnqueueBatch only: earlier items of the call, by index
+   */
+  size_t n_depends_on_items;
+  uint32_t *depends_on_items;
+  /*
+   * run once they ended, however they ended
+   */
+  protobuf_c_boolean run_if_dependencies_fail;
+  /*
+   * Joins the batch of this job (usually SPOOL_JOB_ID, the job that runs the
+   * caller): the batch ends only once the jobs added to it ended too.
+   */
+  char *parent_id;
 };
 #define SPOOL__V1__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Spool__V1__JobProgress
@@ -325,10 +364,23 @@ struct  Spool__V1__Job
    * must start by then (JobSpec.expire_at_ms or max_wait); 0: no such time
    */
   int64_t expire_at_ms;
+  /*
+   * job ids it waits for (JobSpec's, items resolved to ids)
+   */
+  size_t n_depends_on;
+  char **depends_on;
+  size_t n_depends_on_batches;
+  char **depends_on_batches;
+  protobuf_c_boolean run_if_dependencies_fail;
+  /*
+   * How the batches it waited for ended, as JSON (docs/api.md#dependencies):
+   * set when it leaves BLOCKED, e.g. for a batch's callback.
+   */
+  char *dependency_summary;
 };
 #define SPOOL__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -400,10 +452,25 @@ struct  Spool__V1__EnqueueBatchRequest
    */
   size_t n_labels;
   Spool__V1__EnqueueBatchRequest__LabelsEntry **labels;
+  /*
+   * The same key again answers the batch it made, with the same jobs
+   * (deduplicated), instead of a new batch.
+   */
+  char *idempotency_key;
+  /*
+   * Enqueued with the batch, not in it: runs once every job of the batch
+   * ended (however), with the batch's summary in Job.dependency_summary
+   * (exec: SPOOL_DEPENDENCY_SUMMARY).
+   */
+  Spool__V1__JobSpec *callback;
+  /*
+   * The jobs join this running job's batch instead of making a new one.
+   */
+  char *parent_id;
 };
 #define SPOOL__V1__ENQUEUE_BATCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__enqueue_batch_request__descriptor) \
-    , 0,NULL, 0,NULL }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Spool__V1__EnqueuedJob
@@ -427,10 +494,15 @@ struct  Spool__V1__EnqueueBatchResponse
    */
   size_t n_jobs;
   Spool__V1__EnqueuedJob **jobs;
+  /*
+   * the idempotency key named an existing batch
+   */
+  protobuf_c_boolean deduplicated;
+  Spool__V1__EnqueuedJob *callback;
 };
 #define SPOOL__V1__ENQUEUE_BATCH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__enqueue_batch_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, NULL }
 
 
 struct  Spool__V1__CancelRequest
@@ -529,10 +601,11 @@ struct  Spool__V1__JobCounts
   int64_t succeeded;
   int64_t failed;
   int64_t cancelled;
+  int64_t blocked;
 };
 #define SPOOL__V1__JOB_COUNTS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_counts__descriptor) \
-    , 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Spool__V1__BatchSummary

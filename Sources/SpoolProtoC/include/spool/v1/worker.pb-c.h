@@ -384,10 +384,14 @@ struct  Spool__V1__JobAssignment
   size_t n_labels;
   Spool__V1__JobAssignment__LabelsEntry **labels;
   char *batch_id;
+  /*
+   * Job.dependency_summary: how the batches it waited for ended
+   */
+  char *dependency_summary;
 };
 #define SPOOL__V1__JOB_ASSIGNMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_assignment__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string }
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Spool__V1__JobCancel
