@@ -17,16 +17,20 @@ public struct JobContext: Sendable {
     public let labels: [String: String]
     /// The job's batch, or "".
     public let batchID: String
+    /// How the batches it waited for ended (JSON), or "" (`JobRecord.dependencySummary`).
+    public let dependencySummary: String
     let reporter: @Sendable (JobRecord.Progress) async -> Void
 
     public init(id: String, type: String, attempt: Int32, payload: [UInt8], labels: [String: String] = [:],
-                batchID: String = "", reporter: @escaping @Sendable (JobRecord.Progress) async -> Void) {
+                batchID: String = "", dependencySummary: String = "",
+                reporter: @escaping @Sendable (JobRecord.Progress) async -> Void) {
         self.id = id
         self.type = type
         self.attempt = attempt
         self.payload = payload
         self.labels = labels
         self.batchID = batchID
+        self.dependencySummary = dependencySummary
         self.reporter = reporter
     }
 

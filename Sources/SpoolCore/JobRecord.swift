@@ -200,6 +200,9 @@ private final class DetailsBox: @unchecked Sendable {
 public struct NewJob: Sendable, Equatable {
     public var record: JobRecord
     public var payload: [UInt8]
+    /// On the first job of a batch made with an idempotency key: the key,
+    /// kept with the batch (and how many of the call's jobs were stored).
+    public var batchKey: String?
 
     public init(_ record: JobRecord, payload: [UInt8]) {
         self.record = record

@@ -19,6 +19,9 @@ public protocol JobStore: Sendable {
     /// Every job of a batch still retained, in enqueue order.
     func jobs(inBatch id: String) async throws -> [JobRecord]
 
+    /// The batch made with this idempotency key (EnqueueBatch), if it is retained.
+    func batch(idempotencyKey: String) async throws -> KeyedBatch?
+
     /// How many of a batch's retained jobs are in each state.
     func stateCounts(ofBatch id: String) async throws -> StateCounts
 
@@ -52,6 +55,18 @@ public protocol JobStore: Sendable {
     /// Deletes up to `limit` terminal jobs that finished before `beforeMs`;
     /// answers how many it deleted.
     func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int
+}
+
+/// A batch found by its idempotency key: its first `size` jobs are those
+/// the call that made it stored.
+public struct KeyedBatch: Sendable, Equatable {
+    public var id: String
+    public var size: Int
+
+    public init(id: String, size: Int) {
+        self.id = id
+        self.size = size
+    }
 }
 
 public enum InsertOutcome: Sendable, Equatable {

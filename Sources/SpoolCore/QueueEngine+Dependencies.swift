@@ -50,6 +50,10 @@ extension QueueEngine {
         /// Rounds of reading so far (a job committed but not yet taken in
         /// is neither in memory nor ended: read again).
         var rounds = 0
+        /// The batch's idempotency key was looked up in the store.
+        var batchKeyRead = false
+        /// The batch it named there, if any.
+        var keyedBatch: KeyedBatch?
     }
 
     // MARK: Taking in

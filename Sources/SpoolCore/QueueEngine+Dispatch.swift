@@ -186,7 +186,7 @@ extension QueueEngine {
             return .threw(JobFailure.retryable("cannot read the payload: \(error)"))
         }
         let context = JobContext(id: job.id, type: job.type, attempt: job.attempt, payload: payload, labels: job.labels,
-                                 batchID: job.batchId ?? "", reporter: reporter)
+                                 batchID: job.batchId ?? "", dependencySummary: job.dependencySummary ?? "", reporter: reporter)
         do { return .succeeded(try await handler.run(context)) } catch { return .threw(error) }
     }
 

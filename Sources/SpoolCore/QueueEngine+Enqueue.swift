@@ -21,6 +21,8 @@ extension QueueEngine {
         let depthNeeded: QueueDemand
         /// The last item is the batch's callback.
         let hasCallback: Bool
+        /// The batch's idempotency key.
+        let batchKey: String?
 
         func requestIndex(ofJob position: Int) -> Int { requestIndexes?[position] ?? position }
     }
@@ -95,6 +97,13 @@ extension QueueEngine {
                 problems.append("callback: \(problem)")
             }
             if let problem = JobRequest.idProblem(batch.parentID, field: "parent_id") { problems.append(problem) }
+            if batch.idempotencyKey.utf8.count > JobLimits.maxIdempotencyKeyBytes {
+                problems.append("idempotency_key is \(batch.idempotencyKey.utf8.count) bytes; the limit is \(JobLimits.maxIdempotencyKeyBytes)")
+            }
+            if !batch.idempotencyKey.isEmpty && !batch.parentID.isEmpty {
+                problems.append("idempotency_key is for a call that makes a batch, not one that joins its parent's: "
+                                + "give its jobs idempotency keys instead")
+            }
         }
         if !problems.isEmpty {
             let shown = problems.prefix(10).joined(separator: "; ")
@@ -135,8 +144,28 @@ extension QueueEngine {
 
     /// Takes in every call waiting in the inbox, then starts storing them.
     /// A call naming dependencies no longer in memory first reads them.
-    private func takeInInbox() {
+    func takeInInbox() {
         for call in inbox.takeAll() {
+            if let key = call.batch?.idempotencyKey, !key.isEmpty {
+                switch batchKeys[key] {
+                case .storing(let waiting)?:
+                    // The call that makes the batch is being stored: this one is answered with it after.
+                    batchKeys[key] = .storing(waiting + [call])
+                    continue
+                case .stored(let batch)?:
+                    answerKeyedBatch(call, batch)
+                    continue
+                case nil:
+                    if !call.lookups.batchKeyRead {
+                        lookUpBatchKeyThenPost(call, key)
+                        continue
+                    }
+                    if let batch = call.lookups.keyedBatch {
+                        answerKeyedBatch(call, batch)
+                        continue
+                    }
+                }
+            }
             let missing = missingDependencies(of: call.requests, callback: call.batch?.callback, lookups: call.lookups)
             if !missing.jobs.isEmpty || !missing.batches.isEmpty {
                 lookUpThenPost(call, missing)
@@ -274,9 +303,14 @@ extension QueueEngine {
                              extraBatch: isCallback ? batchID : nil)
         }
         for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
+        let batchKey = call.batch.flatMap { $0.idempotencyKey.isEmpty ? nil : $0.idempotencyKey }
+        if let batchKey {
+            batchKeys[batchKey] = .storing([])
+            jobs[0].batchKey = batchKey  // the first is a job of the batch: a callback comes last
+        }
         enqueuesToStore.append(PendingEnqueue(ticket: call.ticket, batchID: batchID, items: items, jobs: jobs,
                                               requestIndexes: requestIndexes, depthNeeded: depthNeeded,
-                                              hasCallback: callback != nil))
+                                              hasCallback: callback != nil, batchKey: batchKey))
     }
 
     /// Throws when a new queue named `name` would be one too many. A call
@@ -321,6 +355,7 @@ extension QueueEngine {
         // turn to end to get them.
         takeInInbox()
         let added = clock.nowMs
+        var keyedCallsWaiting: [EnqueueCall] = []
         for index in calls.indices {
             for (queue, needed) in calls[index].depthNeeded { reserved[queue, default: 0] -= needed }
             // Its jobs are no longer on their way into their batches.
@@ -334,6 +369,7 @@ extension QueueEngine {
             let outcomes: [InsertOutcome]
             switch results.flatMap({ $0[index] }) {
             case .failure(let error):
+                if let key = calls[index].batchKey { keyedCallsWaiting += batchKeyStored(key, batch: nil) }
                 for job in calls[index].jobs { blockedJobDropped(job.record.seq) }
                 for batch in touchedBatches { batchMayHaveEnded(batch) }
                 calls[index].ticket.answer(.failure(.storage("the jobs were not stored: \(error)")))
@@ -364,6 +400,10 @@ extension QueueEngine {
             }
             // A batch counts the jobs just stored (none if all were duplicates: no batch then).
             if let batchID, batchCounts.total > 0 { batches[batchID, default: StateCounts()].add(batchCounts) }
+            if let key = calls[index].batchKey {
+                let made = batchID.flatMap { batchCounts.total > 0 ? KeyedBatch(id: $0, size: batchCounts.total) : nil }
+                keyedCallsWaiting += batchKeyStored(key, batch: made)
+            }
             // A batch arrives whole: each of its "enqueued" events shows all of it.
             let batch = batchID.flatMap { batchSummary($0, atMs: added) }
             // A batch's answer names its jobs only: their reasons to wait matter to streams alone.
@@ -387,6 +427,11 @@ extension QueueEngine {
             for batch in touchedBatches { batchMayHaveEnded(batch) }
         }
         tellDependents()
+        // Calls with the idempotency key of a batch just stored (or not): answered with it, or made now.
+        if !keyedCallsWaiting.isEmpty {
+            for call in keyedCallsWaiting { _ = inbox.post(call) }
+            takeInInbox()
+        }
         pump()
     }
 
@@ -510,5 +555,65 @@ extension EnqueueResult {
     init(_ accepted: QueueEngine.Accepted) {
         self.init(batchID: accepted.batchID, items: accepted.items.map { $0! }, deduplicated: accepted.deduplicatedBatch,
                   hasCallback: accepted.hasCallback)
+    }
+}
+
+// MARK: Batches made with an idempotency key
+
+extension QueueEngine {
+    /// A batch idempotency key the engine knows: its batch is being stored
+    /// (calls with the same key wait for it), or stored and in memory.
+    enum BatchKeyState {
+        case storing([EnqueueCall])
+        case stored(KeyedBatch)
+    }
+
+    /// The call that made (or failed to make) `key`'s batch ended; answers
+    /// the calls that waited for it, to be taken in again.
+    func batchKeyStored(_ key: String, batch: KeyedBatch?) -> [EnqueueCall] {
+        guard case .storing(let waiting)? = batchKeys[key] else { return [] }
+        if let batch {
+            batchKeys[key] = .stored(batch)
+            batchKeyOfBatch[batch.id] = key
+        } else {
+            batchKeys[key] = nil
+        }
+        return waiting
+    }
+
+    /// Reads whether the store has a batch made with `key` (one no longer
+    /// in memory), then takes the call in again.
+    private func lookUpBatchKeyThenPost(_ call: EnqueueCall, _ key: String) {
+        Task {
+            var call = call
+            do {
+                call.lookups.keyedBatch = try await store.batch(idempotencyKey: key)
+            } catch {
+                call.ticket.answer(.failure(.storage("cannot read the batch of idempotency key \(key): \(error)")))
+                return
+            }
+            call.lookups.batchKeyRead = true
+            if inbox.post(call) { takeInInbox() }
+        }
+    }
+
+    /// Answers a call whose idempotency key made `batch` before: its jobs
+    /// as that call stored them (those still retained), as they are now.
+    private func answerKeyedBatch(_ call: EnqueueCall, _ batch: KeyedBatch) {
+        Task {
+            let records: [JobRecord]
+            do {
+                records = try await store.jobs(inBatch: batch.id)
+            } catch {
+                call.ticket.answer(.failure(.storage("cannot read batch \(batch.id): \(error)")))
+                return
+            }
+            let now = clock.nowMs
+            let items = records.prefix(batch.size).map { stored in
+                EnqueueResult.Item(job: table.record(id: stored.id).map { view($0, atMs: now) } ?? JobView(record: stored),
+                                   deduplicated: true)
+            }
+            call.ticket.answer(.success(Accepted(batchID: batch.id, items: items, duplicates: [], deduplicatedBatch: true)))
+        }
     }
 }

@@ -270,7 +270,8 @@ extension QueueEngine {
         worker.send(.assign(JobAssignment(
             lease: LeaseRef(jobID: record.id, attempt: attempt, leaseID: leaseID), type: record.type, queue: record.queue,
             payload: bytes, maxAttempts: record.maxAttempts, priority: record.priority, deadlineMs: run.deadlineMs ?? 0,
-            leaseMs: lease.durationMs, labels: record.labels, batchID: record.batchId ?? "")))
+            leaseMs: lease.durationMs, labels: record.labels, batchID: record.batchId ?? "",
+            dependencySummary: record.dependencySummary ?? "")))
     }
 
     /// The seq of the running attempt `lease` names, if it is leased to

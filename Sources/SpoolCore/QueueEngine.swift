@@ -88,6 +88,9 @@ public actor QueueEngine {
     var batchDependents: [String: [Int64]] = [:]
     /// Dependencies that ended, their dependents not yet told (`tellDependents`).
     var endedDependencies: [EndedDependency] = []
+    /// Batch idempotency keys of the batches being stored or in memory.
+    var batchKeys: [String: BatchKeyState] = [:]
+    var batchKeyOfBatch: [String: String] = [:]
     var tellingDependents = false
     var workers: [Worker?]
     var freeWorkers: [Int]
@@ -469,6 +472,9 @@ public actor QueueEngine {
     /// status read then comes from the store, which must agree).
     func forget(_ record: JobRecord) {
         table.remove(record.seq)
-        if let batch = record.batchId, table.batchMembers[batch] == nil, batchJoining[batch] == nil { batches[batch] = nil }
+        if let batch = record.batchId, table.batchMembers[batch] == nil, batchJoining[batch] == nil {
+            batches[batch] = nil
+            if let key = batchKeyOfBatch.removeValue(forKey: batch) { batchKeys[key] = nil }
+        }
     }
 }

@@ -99,6 +99,8 @@ public struct JobAssignment: Sendable, Equatable {
     public var leaseMs: Int64
     public var labels: [String: String]
     public var batchID: String
+    /// How the batches it waited for ended (JSON), or "".
+    public var dependencySummary = ""
 }
 
 /// How a worker's run of a job ended.

@@ -11,7 +11,8 @@ import SystemPackage
 /// process group of its own.
 ///
 /// - The payload is the command's standard input; `SPOOL_JOB_ID`,
-///   `SPOOL_JOB_TYPE`, `SPOOL_ATTEMPT` and `SPOOL_BATCH_ID` are in its
+///   `SPOOL_JOB_TYPE`, `SPOOL_ATTEMPT`, `SPOOL_BATCH_ID` and
+///   `SPOOL_DEPENDENCY_SUMMARY` (a batch callback's summary) are in its
 ///   environment, with `SPOOL_SERVER` and `SPOOL_TOKEN` (`SpoolEndpoint`).
 /// - Each standard output line that is a JSON object is a message:
 ///   `{"progress":0.4,"step":"denoise","message":"…"}`, `{"result":"…"}` or
@@ -88,7 +89,7 @@ public struct ExecHandler: JobHandler {
         // returns only once the command has exited and its output is read.
         let variables = endpoint.environment.merging([
             "SPOOL_JOB_ID": job.id, "SPOOL_JOB_TYPE": job.type, "SPOOL_ATTEMPT": String(job.attempt),
-            "SPOOL_BATCH_ID": job.batchID,
+            "SPOOL_BATCH_ID": job.batchID, "SPOOL_DEPENDENCY_SUMMARY": job.dependencySummary,
         ]) { $1 }
         let execution = Task { try await Self.execute(command, adding: variables, job: job, group: group, log: log) }
         // However the run ends, nothing of its process group outlives it.

@@ -101,6 +101,7 @@ final class PersistentProcess: Sendable {
     func run(_ job: JobContext) async -> Outcome {
         var fields: [String: Any] = ["id": job.id, "type": job.type, "attempt": Int(job.attempt), "labels": job.labels,
                                      "batch_id": job.batchID]
+        if !job.dependencySummary.isEmpty { fields["dependency_summary"] = job.dependencySummary }
         if let text = String(validating: job.payload, as: UTF8.self) {
             fields["payload"] = text
         } else {

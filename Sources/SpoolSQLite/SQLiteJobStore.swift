@@ -222,6 +222,10 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             }
         }
         try recordBatchRanges(of: jobs, outcomes)
+        if let keyed = jobs.first, let key = keyed.batchKey, let batch = keyed.record.batchId {
+            let size = zip(jobs, outcomes).filter { $0.1 == .inserted && $0.0.record.batchId == batch }.count
+            try statements.keyBatch.run([.text(key), .integer(Int64(size)), .text(batch)])
+        }
         return outcomes
     }
 
@@ -372,6 +376,15 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
+    public func batch(idempotencyKey: String) async throws -> KeyedBatch? {
+        try await onReader { [statements = readStatements] in
+            try statements.batchByKey.bind([.text(idempotencyKey)])
+            defer { statements.batchByKey.reset() }
+            guard try statements.batchByKey.step(), let id = statements.batchByKey.text(0) else { return nil }
+            return KeyedBatch(id: id, size: Int(clamping: statements.batchByKey.integer(1)))
+        }
+    }
+
     public func stateCounts(ofBatch id: String) async throws -> StateCounts {
         try await onReader { [statements = readStatements] in
             try statements.batchCounts.bind([.text(id)])
@@ -451,7 +464,7 @@ private final class Statements: @unchecked Sendable {
     /// The most rows of plain jobs one INSERT takes.
     static let rowsPerInsert = 16
 
-    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, insertLabel, widenBatch, update,
+    let begin, commit, savepoint, release, rollbackToSavepoint, insert, insertOtherID, insertLabel, widenBatch, keyBatch, update,
         byIdempotencyKey, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune, pruneBatches: SQLiteStatement
     private static let insertInto = "INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", "))) VALUES"
     private static let rowValues = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
@@ -484,6 +497,7 @@ private final class Statements: @unchecked Sendable {
             INSERT INTO batches (id, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT (id)
             DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq)
             """)
+        keyBatch = try database.prepare("UPDATE batches SET idempotency_key = ?, size = ? WHERE id = ?")
         update = try database.prepare("""
             UPDATE jobs SET \(Row.changingColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE seq = ?
             """)
@@ -518,7 +532,7 @@ private final class Statements: @unchecked Sendable {
 /// The reader's statements: what the engine reads while it runs. Used only
 /// on the reader's queue.
 private final class ReadStatements: @unchecked Sendable {
-    let byID, byBatch, batchCounts: SQLiteStatement
+    let byID, byBatch, batchCounts, batchByKey: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         byID = try database.prepare("""
@@ -532,6 +546,7 @@ private final class ReadStatements: @unchecked Sendable {
             """
         byBatch = try database.prepare("SELECT \(Row.columns.joined(separator: ", ")) FROM jobs WHERE \(inBatch) ORDER BY seq")
         batchCounts = try database.prepare("SELECT state, count(*) FROM jobs WHERE \(inBatch) GROUP BY state")
+        batchByKey = try database.prepare("SELECT id, coalesce(size, 0) FROM batches WHERE idempotency_key = ?")
     }
 }
 

@@ -161,6 +161,10 @@ public enum Schema {
             ALTER TABLE jobs ADD COLUMN depends_on_batches BLOB;      -- StringListCoding: batch ids
             ALTER TABLE jobs ADD COLUMN run_if_dependencies_fail INTEGER;
             ALTER TABLE jobs ADD COLUMN dependency_summary TEXT;      -- JSON, set when released
+            -- EnqueueBatchRequest.idempotency_key, and how many jobs the call stored.
+            ALTER TABLE batches ADD COLUMN idempotency_key TEXT;
+            ALTER TABLE batches ADD COLUMN size INTEGER;
+            CREATE UNIQUE INDEX batches_idempotency_key ON batches (idempotency_key) WHERE idempotency_key IS NOT NULL;
             """),
     ]
 

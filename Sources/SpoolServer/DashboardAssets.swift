@@ -23,7 +23,7 @@ enum DashboardAssets {
 // text (textContent), never as HTML.
 'use strict';
 
-const STATES = ['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const STATES = ['blocked', 'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const FEED_LIMIT = 200;
 
@@ -365,7 +365,7 @@ async function overviewPage(main) {
     const perMinute = status.queues.reduce((n, q) => n + Number(q.throughputPerMinute || 0), 0);
     const busy = status.workers.filter((w) => w.busy).length;
     stats.replaceChildren(...[
-      ['Waiting', sum('queued') + sum('scheduled'), 'waiting'],
+      ['Waiting', sum('queued') + sum('scheduled') + sum('blocked'), 'waiting'],
       ['Running', sum('running'), 'running'],
       ['Finished / min', perMinute, 'throughput'],
       ['Failed', sum('failed'), 'failed'],
@@ -454,7 +454,7 @@ async function jobPage(main, id) {
     seen.add(key);
     timeline.append(h('li', { class: `t-${state}` }, h('time', {}, clockTime(timeMs)), badge(state), ' ', h('span', { class: 'note' }, note)));
   };
-  addStep(job.createdAtMs, stateName(job.state) === 'scheduled' ? 'scheduled' : 'queued', 'enqueued');
+  addStep(job.createdAtMs, ['scheduled', 'blocked'].includes(stateName(job.state)) ? stateName(job.state) : 'queued', 'enqueued');
   if (Number(job.startedAtMs)) addStep(job.startedAtMs, 'running', `attempt ${job.attempt} of ${job.maxAttempts}`);
   if (Number(job.finishedAtMs)) addStep(job.finishedAtMs, stateName(job.state), job.error ? `${job.error.code}: ${job.error.message}` : '');
 
@@ -489,15 +489,18 @@ async function jobPage(main, id) {
   };
   const renderBody = (state) => {
     const parts = [];
-    if (state === 'queued' || state === 'scheduled') {
+    if (state === 'queued' || state === 'scheduled' || state === 'blocked') {
       parts.push(h('h2', {}, 'Waiting'), h('div', { class: 'panel waiting', 'data-testid': 'waiting' },
         state === 'queued'
           ? h('div', {}, h('div', { class: 'note' }, 'Position'), h('div', { class: 'big', 'data-testid': 'position' }, `#${number(job.position)}`))
-          : h('div', {}, h('div', { class: 'note' }, 'Runs at'), h('div', { class: 'big' }, clockTime(job.runAtMs))),
+          : state === 'blocked'
+            ? h('div', {}, h('div', { class: 'note' }, 'Dependencies left'), h('div', { class: 'big', 'data-testid': 'dependencies-left' }, number(job.wait ? job.wait.ahead : 0)))
+            : h('div', {}, h('div', { class: 'note' }, 'Runs at'), h('div', { class: 'big' }, clockTime(job.runAtMs))),
         h('div', {}, h('div', { class: 'note' }, 'Expected done'), h('div', { class: 'big' }, eta(job.etaMs))),
         job.wait ? h('div', { class: 'why' }, h('div', { class: 'note' }, 'Why it waits'),
           h('div', { class: 'reason', 'data-testid': 'wait-reason' }, waitText(job.wait)),
-          (job.wait.holderJobIds || []).length ? h('div', { class: 'note' }, 'held by ', job.wait.holderJobIds.map((id) => jobLink(id))) : '') : ''));
+          (job.wait.holderJobIds || []).length ? h('div', { class: 'note' }, job.wait.kind === 'KIND_DEPENDENCIES' ? 'waits for ' : 'held by ',
+        job.wait.holderJobIds.map((id) => jobLink(id))) : '') : ''));
     }
     const p = job.progress || {};
     const fraction = state === 'succeeded' ? 1 : p.fraction || 0;
@@ -519,6 +522,8 @@ async function jobPage(main, id) {
       field('Lock keys', job.lockKeys.map((k) => h('span', { class: 'tag' }, k))),
       field('Rate key', job.rateKey),
       field('Idempotency key', job.idempotencyKey),
+      field('Depends on', [...(job.dependsOn || []).map((id) => h('div', {}, jobLink(id))),
+        ...(job.dependsOnBatches || []).map((id) => h('div', {}, 'batch ', batchLink(id)))]),
       field('Labels', Object.entries(job.labels || {}).map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`)))));
     if (job.error) {
       parts.push(h('h2', {}, 'Error'), h('div', { class: 'panel' }, h('pre', { class: 'blob', 'data-testid': 'error' },
@@ -556,7 +561,7 @@ async function batchPage(main, id) {
   const render = () => {
     const counts = (summary && summary.counts) || {};
     const percent = summary ? summary.percent : 0;
-    const unfinished = ['scheduled', 'queued', 'running'].some((s) => counts[s] > 0);
+    const unfinished = ['blocked', 'scheduled', 'queued', 'running'].some((s) => counts[s] > 0);
     if (unfinished !== headUnfinished) renderHead(unfinished);
     renderProgress(counts, percent, unfinished);
   };
@@ -766,6 +771,7 @@ document.addEventListener('DOMContentLoaded', () => {
   --muted: #6b7385;
   --line: #e4e7ec;
   --accent: #4f46e5;
+  --blocked: #a855f7;
   --scheduled: #8b93a7;
   --queued: #d97706;
   --running: #2563eb;
@@ -840,12 +846,14 @@ h2 { font-size: 15px; margin: 28px 0 10px; font-weight: 650; }
   letter-spacing: .02em; color: #fff; white-space: nowrap;
 }
 .s-scheduled { background: var(--scheduled); }
+.s-blocked { background: var(--blocked); }
 .s-queued { background: var(--queued); }
 .s-running { background: var(--running); }
 .s-succeeded { background: var(--succeeded); }
 .s-failed { background: var(--failed); }
 .s-cancelled { background: var(--cancelled); }
 .c-scheduled { background: var(--scheduled); }
+.c-blocked { background: var(--blocked); }
 .c-queued { background: var(--queued); }
 .c-running { background: var(--running); }
 .c-succeeded { background: var(--succeeded); }
@@ -889,6 +897,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .timeline li::after { content: ""; position: absolute; left: 8px; top: 17px; bottom: 0; width: 1px; background: var(--line); }
 .timeline li:last-child::after { display: none; }
 .timeline li.t-running::before { background: var(--running); }
+.timeline li.t-blocked::before { background: var(--blocked); }
 .timeline li.t-queued::before { background: var(--queued); }
 .timeline li.t-scheduled::before { background: var(--scheduled); }
 .timeline li.t-succeeded::before { background: var(--succeeded); }

@@ -269,11 +269,12 @@ struct HTTPFace: Sendable {
         for name in query.all("state") {
             let bare = name.uppercased().replacing("JOB_STATE_", with: "")
             guard let state = WireJobState.allCases.first(where: { $0 != .unspecified && $0.protoName == "JOB_STATE_" + bare }) else {
-                throw HTTPError(.badRequest, "INVALID_ARGUMENT", "state \"\(name)\" is not a job state (scheduled, queued, running, succeeded, failed, cancelled)")
+                throw HTTPError(.badRequest, "INVALID_ARGUMENT", "state \"\(name)\" is not a job state (blocked, scheduled, queued, running, succeeded, failed, cancelled)")
             }
             list.states.append(state)
         }
-        guard list.states.count <= 6 else { throw HTTPError(.badRequest, "INVALID_ARGUMENT", "state is given more than 6 times") }
+        let most = JobState.allCases.count
+        guard list.states.count <= most else { throw HTTPError(.badRequest, "INVALID_ARGUMENT", "state is given more than \(most) times") }
         for label in query.all("label") {
             guard let separator = label.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
                 throw HTTPError(.badRequest, "INVALID_ARGUMENT", "label must be key=value, not \"\(label.prefix(100))\"")

@@ -43,7 +43,7 @@ public struct MetricsEndpoint: Sendable {
             registry.makeGauge(descriptor: descriptor, labels: labels).set(value)
         }
         for queue in status.queues {
-            for state in [JobState.scheduled, .queued, .running] {
+            for state in [JobState.blocked, .scheduled, .queued, .running] {
                 gauge("queue_jobs", "Unfinished jobs by queue and state.",
                       [("queue", queue.name), ("state", "\(state)")], Double(queue.counts[state]))
             }

@@ -388,6 +388,7 @@ extension WorkerCommandMessage {
             assignment.leaseMs = job.leaseMs
             assignment.labels = job.labels
             assignment.batchId = job.batchID
+            assignment.dependencySummary = job.dependencySummary
             self.init(.assign(assignment))
         case .cancel(let lease, let cause, let message):
             let wireCause: CancelCause = switch cause {

@@ -213,6 +213,7 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
         public var leaseMs: Int64 = 0
         public var labels: [String: String] = [:]
         public var batchId = ""
+        public var dependencySummary = ""
 
         public init() {}
 
@@ -231,6 +232,7 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
             leaseMs = a.lease_ms
             labels = CRead.map(a.n_labels, a.labels, key: \.key, value: \.value)
             batchId = CRead.string(a.batch_id)
+            dependencySummary = CRead.string(a.dependency_summary)
         }
 
         func fill(_ a: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -245,6 +247,7 @@ public struct WorkerCommandMessage: Equatable, WireMessage, ProtobufCBridged {
             (a.pointee.n_labels, a.pointee.labels) = arena.map(
                 labels, initialize: spool__v1__job_assignment__labels_entry__init, key: \.key, value: \.value)
             a.pointee.batch_id = arena.string(batchId)
+            a.pointee.dependency_summary = arena.string(dependencySummary)
         }
     }
 

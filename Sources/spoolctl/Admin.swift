@@ -12,7 +12,7 @@ struct Jobs: AsyncParsableCommand {
     @Option(help: "Only this queue's jobs.")
     var queue: String?
 
-    @Option(help: "Only jobs in this state (scheduled, queued, running, succeeded, failed, cancelled); repeatable.")
+    @Option(help: "Only jobs in this state (blocked, scheduled, queued, running, succeeded, failed, cancelled); repeatable.")
     var state: [String] = []
 
     @Option(help: "Only jobs of this type.")
@@ -42,7 +42,7 @@ struct Jobs: AsyncParsableCommand {
         request.oldestFirst = oldest
         for name in state {
             guard let wire = WireJobState.allCases.first(where: { $0 != .unspecified && $0.name == name.uppercased() }) else {
-                throw ValidationError("--state must be one of scheduled, queued, running, succeeded, failed, cancelled (got \(name))")
+                throw ValidationError("--state must be one of blocked, scheduled, queued, running, succeeded, failed, cancelled (got \(name))")
             }
             request.states.append(wire)
         }

@@ -7,8 +7,10 @@ struct Batch: AsyncParsableCommand {
         abstract: "Enqueue every job of a JSON-lines file in one transaction, or none; prints the batch id.",
         discussion: "Each non-empty line is one job: {\"type\": \"render\", \"payload\": {\"prompt\": \"a fox\"}, \"queue\": "
             + "\"images\", \"priority\": 5, \"idempotency_key\": \"k\", \"lock_keys\": [\"gpu\"], \"rate_key\": \"openai\", "
-            + "\"max_attempts\": 3, \"timeout_ms\": 60000, \"run_at_ms\": 0, \"labels\": {\"user\": \"ada\"}}. Only \"type\" is "
-            + "required; a \"payload\" that is a string is sent as its text, anything else as JSON.")
+            + "\"max_attempts\": 3, \"timeout_ms\": 60000, \"run_at_ms\": 0, \"labels\": {\"user\": \"ada\"}, "
+            + "\"depends_on_items\": [0], \"depends_on\": [\"JOB_ID\"], \"depends_on_batches\": [\"BATCH_ID\"], "
+            + "\"run_if_dependencies_fail\": false}. Only \"type\" is required; a \"payload\" that is a string is sent as "
+            + "its text, anything else as JSON. depends_on_items names earlier lines, from 0, so a whole flow goes in one file.")
 
     @OptionGroup var serverOptions: ServerOptions
 
@@ -17,6 +19,13 @@ struct Batch: AsyncParsableCommand {
 
     @Option(name: .customLong("label"), help: "KEY=VALUE, put on every job of the batch (repeatable).")
     var labels: [String] = []
+
+    @Option(help: "The jobs join the batch of this running job (e.g. \"$SPOOL_JOB_ID\" in a job's command).")
+    var parent: String?
+
+    @Option(help: ArgumentHelp("A job, as one line of the file, to run once every job of the batch ended, with the "
+                               + "batch's summary in SPOOL_DEPENDENCY_SUMMARY.", valueName: "JSON"))
+    var callback: String?
 
     @Flag(help: "Then watch the batch until every job ends; exit 3 unless all succeed.")
     var watch = false
@@ -29,9 +38,12 @@ struct Batch: AsyncParsableCommand {
             text = FileManager.default.contents(atPath: file)
         }
         guard let text else { throw BadInput("cannot read \(file)") }
-        let request = EnqueueBatchRequest(jobs: try BatchFile.jobs(in: text, name: file), labels: try parseLabels(labels))
+        var request = EnqueueBatchRequest(jobs: try BatchFile.jobs(in: text, name: file), labels: try parseLabels(labels))
+        request.parentId = parent ?? ""
+        request.callback = try callback.map { try BatchFile.jobs(in: Data($0.utf8), name: "--callback")[0] }
         let answer = try await withConnection(serverOptions) { try await $0.enqueueBatch(request) }
         output(answer.batchId)
+        if let callback = answer.callback { note("spoolctl: callback job \(callback.id)") }
         let deduplicated = answer.jobs.filter(\.deduplicated).count
         note("spoolctl: \(answer.jobs.count) jobs in batch \(answer.batchId)"
              + (deduplicated > 0 ? " (\(deduplicated) matched existing jobs by idempotency key)" : ""))
@@ -57,6 +69,11 @@ enum BatchFile {
         var timeout_ms: Int64?
         var run_at_ms: Int64?
         var labels: [String: String]?
+        var depends_on: [String]?
+        var depends_on_batches: [String]?
+        var depends_on_items: [UInt32]?
+        var run_if_dependencies_fail: Bool?
+        var expire_at_ms: Int64?
     }
 
     /// A string payload is its text; any other JSON value is sent as JSON.
@@ -95,6 +112,11 @@ enum BatchFile {
             job.timeoutMs = parsed.timeout_ms ?? 0
             job.runAtMs = parsed.run_at_ms ?? 0
             job.labels = parsed.labels ?? [:]
+            job.dependsOn = parsed.depends_on ?? []
+            job.dependsOnBatches = parsed.depends_on_batches ?? []
+            job.dependsOnItems = parsed.depends_on_items ?? []
+            job.runIfDependenciesFail = parsed.run_if_dependencies_fail ?? false
+            job.expireAtMs = parsed.expire_at_ms ?? 0
             jobs.append(job)
         }
         guard !jobs.isEmpty else { throw BadInput("\(name): no jobs in the file") }

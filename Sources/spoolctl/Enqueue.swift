@@ -47,6 +47,18 @@ struct Enqueue: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "KEY=VALUE, returned with the job (repeatable).")
     var labels: [String] = []
 
+    @Option(name: .customLong("depends-on"), help: "A job that must succeed before this one runs (repeatable).")
+    var dependsOn: [String] = []
+
+    @Option(name: .customLong("depends-on-batch"), help: "A batch whose every job must succeed before this one runs (repeatable).")
+    var dependsOnBatches: [String] = []
+
+    @Flag(help: "Run once the dependencies ended, even if one failed or was cancelled (else it is cancelled).")
+    var runIfDependenciesFail = false
+
+    @Option(help: "Join the batch of this running job (e.g. \"$SPOOL_JOB_ID\" in a job's command).")
+    var parent: String?
+
     @Flag(help: "Then watch the job until it ends; exit 3 unless it succeeds.")
     var watch = false
 
@@ -65,6 +77,10 @@ struct Enqueue: AsyncParsableCommand {
         job.runAtMs = try delay.map { nowMs + (try milliseconds($0, "--delay")) } ?? 0
         job.expireAtMs = try expireIn.map { nowMs + (try milliseconds($0, "--expire-in")) } ?? 0
         job.labels = try parseLabels(labels)
+        job.dependsOn = dependsOn
+        job.dependsOnBatches = dependsOnBatches
+        job.runIfDependenciesFail = runIfDependenciesFail
+        job.parentId = parent ?? ""
         let answer = try await withConnection(serverOptions) { try await $0.enqueue(job) }
         guard let enqueued = answer.job else { throw Failure(.init(.internal, "the answer has no job")) }
         output(enqueued.id)

@@ -33,11 +33,11 @@ struct StatusReport {
     var text: String {
         var out = ""
         if !status.queues.isEmpty {
-            out += table(["QUEUE", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "CONCURRENCY",
+            out += table(["QUEUE", "BLOCKED", "SCHEDULED", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "CONCURRENCY",
                           "PER MIN", "MEAN RUN"],
                          status.queues.map { queue in
                              let counts = queue.counts ?? JobCounts()
-                             return [queue.name + (queue.paused ? " (paused)" : ""), "\(counts.scheduled)", "\(counts.queued)", "\(counts.running)",
+                             return [queue.name + (queue.paused ? " (paused)" : ""), "\(counts.blocked)", "\(counts.scheduled)", "\(counts.queued)", "\(counts.running)",
                                      "\(counts.succeeded)", "\(counts.failed)", "\(counts.cancelled)",
                                      "\(queue.concurrency)", String(format: "%.0f", queue.throughputPerMinute),
                                      queue.meanRunMs > 0 ? duration(ms: queue.meanRunMs) : "-"]

@@ -168,6 +168,7 @@ struct JobLine {
             // Why it waits, unless only the jobs before it hold it (the position says that).
             if let wait = job.wait, wait.kind != .behind { parts.append("(\(wait.text))") }
         case .scheduled where job.runAtMs > nowMs: parts.append("runs in \(duration(ms: job.runAtMs - nowMs))")
+        case .blocked: if let wait = job.wait { parts.append("(\(wait.text))") }
         case .running where job.etaMs > nowMs: parts.append("ETA \(duration(ms: job.etaMs - nowMs))")
         case .succeeded where job.startedAtMs > 0: parts.append("took \(duration(ms: job.finishedAtMs - job.startedAtMs))")
         case .failed, .cancelled: if let error = job.error { parts.append(error.message) }
@@ -222,7 +223,7 @@ struct BatchLine {
         let done = counts.succeeded + counts.failed + counts.cancelled
         var text = "batch \(batch.batchId): \(done)/\(batch.total) done (" + String(format: "%.0f%%", batch.percent)
             + "): \(counts.succeeded) succeeded, \(counts.failed) failed, \(counts.cancelled) cancelled, "
-            + "\(counts.running) running, \(counts.queued + counts.scheduled) waiting"
+            + "\(counts.running) running, \(counts.queued + counts.scheduled + counts.blocked) waiting"
         if batch.etaMs > nowMs, done < batch.total { text += ", ETA \(duration(ms: batch.etaMs - nowMs))" }
         self.text = text
     }
@@ -237,7 +238,8 @@ extension WireJobState {
         case .running: 0
         case .queued: 1
         case .scheduled: 2
-        default: 3
+        case .blocked: 3
+        default: 4
         }
     }
 }

@@ -18,7 +18,8 @@ struct Work: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Take jobs of TYPE… from the server and run each with COMMAND on this machine (the exec protocol).",
         discussion: "The types must be configured remote on the server (types: NAME: {remote: {}}). Each job runs "
-            + "COMMAND with the payload on standard input and SPOOL_JOB_ID, SPOOL_JOB_TYPE and SPOOL_ATTEMPT in its "
+            + "COMMAND with the payload on standard input and SPOOL_JOB_ID, SPOOL_JOB_TYPE, SPOOL_ATTEMPT, SPOOL_BATCH_ID "
+            + "SPOOL_DEPENDENCY_SUMMARY, SPOOL_SERVER and (with --enqueue-token) SPOOL_TOKEN in its "
             + "environment; its JSON lines report progress, result and error, as for exec types in spoold. "
             + "Reconnects when the server restarts. On SIGTERM or SIGINT it takes no new jobs, lets running ones finish "
             + "for --drain-timeout seconds, then stops the rest (they are retried) and exits 0.")
@@ -36,6 +37,13 @@ struct Work: AsyncParsableCommand {
 
     @Option(help: "Seconds between SIGTERM and SIGKILL when a job's command is stopped. Default 5.")
     var terminationGrace = 5.0
+
+    @Option(name: .customLong("enqueue-token"), help: ArgumentHelp("A client token for the jobs' commands, to enqueue more work (a fan-out): given to each "
+                             + "as SPOOL_TOKEN beside SPOOL_SERVER, never printed. Default: $SPOOL_ENQUEUE_TOKEN.",
+                             valueName: "TOKEN"))
+    var enqueueTokenFlag: String?
+
+    var enqueueToken: String? { enqueueTokenFlag ?? ProcessInfo.processInfo.environment["SPOOL_ENQUEUE_TOKEN"] }
 
     @Flag(help: ArgumentHelp("Start COMMAND once per concurrent job and feed it one job after another as JSON lines "
                              + "on its standard input (docs/exec.md), rather than once per job."))
@@ -66,11 +74,18 @@ struct Work: AsyncParsableCommand {
         _ = try options.hostAndPort()
     }
 
+    /// Where the jobs' commands reach this worker's server: SPOOL_SERVER and SPOOL_TOKEN.
+    private var fanOutEndpoint: SpoolEndpoint {
+        let endpoint = SpoolEndpoint()
+        endpoint.set(server: options.server, token: enqueueToken.flatMap { $0.isEmpty ? nil : $0 })
+        return endpoint
+    }
+
     func run() async throws {
         let handler = ExecHandler.Command(
             executable: command[0], arguments: Array(command.dropFirst()),
             terminationGraceMs: Int64(terminationGrace * 1000), persistent: persistent
-        ).handler { note("spoolctl work: \($0)") }
+        ).handler(endpoint: fanOutEndpoint) { note("spoolctl work: \($0)") }
         let worker = RemoteExecWorker(
             options: options, hello: WorkerMessage.Hello(name: name, types: types, capacity: Int32(concurrency)),
             handler: handler, drainTimeout: .milliseconds(Int(drainTimeout * 1000)))
@@ -219,7 +234,7 @@ final class RemoteExecWorker: Sendable {
         let throttle = Mutex(ContinuousClock.Instant.now - .seconds(1))
         let context = JobContext(
             id: lease.jobId, type: assignment.type, attempt: lease.attempt, payload: assignment.payload,
-            labels: assignment.labels
+            labels: assignment.labels, batchID: assignment.batchId, dependencySummary: assignment.dependencySummary
         ) { progress in
             // At most ten progress messages a second, and always the last one.
             let now = ContinuousClock.Instant.now

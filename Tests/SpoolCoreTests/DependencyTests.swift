@@ -266,3 +266,72 @@ struct DependencyTests {
         #expect(again.items.allSatisfy { $0.deduplicated })
     }
 }
+
+/// Batches made with an idempotency key: a retry answers the same batch.
+@Suite(.timeLimit(.minutes(1)))
+struct BatchKeyTests {
+    private func jobs(_ count: Int) -> [JobRequest] { (0..<count).map { _ in JobRequest(type: "gate") } }
+
+    @Test func aRetryWithTheKeyAnswersTheSameBatchWithTheSameJobs() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        _ = try await h.engine.updateQueue("default", paused: true)
+        let first = try await h.engine.enqueue(jobs(3), batch: BatchOptions(idempotencyKey: "fanout-1"))
+        #expect(!first.deduplicated)
+        let again = try await h.engine.enqueue(jobs(3), batch: BatchOptions(idempotencyKey: "fanout-1"))
+        #expect(again.deduplicated && again.batchID == first.batchID)
+        #expect(again.items.map(\.job.record.id) == first.items.map(\.job.record.id))
+        #expect(try await h.engine.status(batchID: first.batchID!).batch?.counts.total == 3)
+        let other = try await h.engine.enqueue(jobs(1), batch: BatchOptions(idempotencyKey: "fanout-2"))
+        #expect(other.batchID != first.batchID && !other.deduplicated)
+    }
+
+    @Test func concurrentCallsWithOneKeyMakeOneBatch() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        _ = try await h.engine.updateQueue("default", paused: true)
+        let (entered, enter) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        h.store.pauseNext(.insert) {
+            enter.yield()
+            for await _ in released { break }
+        }
+        let engine = h.engine
+        let first = Task { try await engine.enqueue(jobs(2), batch: BatchOptions(idempotencyKey: "k")) }
+        for await _ in entered { break }  // the first call's insert is under way
+        let second = Task { try await engine.enqueue(jobs(2), batch: BatchOptions(idempotencyKey: "k")) }
+        for _ in 0..<1_000 { await Task.yield() }
+        release.yield()
+        let (a, b) = (try await first.value, try await second.value)
+        #expect(a.batchID == b.batchID && b.deduplicated && !a.deduplicated)
+        #expect(b.items.map(\.job.record.id) == a.items.map(\.job.record.id))
+    }
+
+    @Test func theKeyHoldsAfterTheBatchEndedAndAfterARestart() async throws {
+        let store = InMemoryJobStore()
+        let before = EngineHarness(store: store)
+        try await before.start()
+        let first = try await before.engine.enqueue(jobs(1), batch: BatchOptions(idempotencyKey: "once"))
+        let id = first.items[0].job.record.id
+        #expect(await before.nextStart() == id)
+        before.gate.open(id)
+        try await before.until(id, is: .succeeded)
+        _ = try await before.engine.status()
+        let ended = try await before.engine.enqueue(jobs(1), batch: BatchOptions(idempotencyKey: "once"))
+        #expect(ended.deduplicated && ended.batchID == first.batchID && ended.items.first?.job.record.state == .succeeded)
+        await before.engine.shutdown()
+        let h = EngineHarness(store: store)
+        try await h.start()
+        let restarted = try await h.engine.enqueue(jobs(1), batch: BatchOptions(idempotencyKey: "once"))
+        #expect(restarted.deduplicated && restarted.batchID == first.batchID && restarted.items.map(\.job.record.id) == [id])
+    }
+
+    @Test func aKeyIsNotForAJoiningCall() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        await #expect(throws: EngineError.invalidArgument("idempotency_key is for a call that makes a batch, not one that joins "
+                                                          + "its parent's: give its jobs idempotency keys instead")) {
+            _ = try await h.engine.enqueue(jobs(1), batch: BatchOptions(idempotencyKey: "k", parentID: "x"))
+        }
+    }
+}

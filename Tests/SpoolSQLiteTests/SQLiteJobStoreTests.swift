@@ -30,6 +30,8 @@ struct SQLiteJobStoreTests {
         full.startedAtMs = 1_100
         full.updatedAtMs = 1_200
         full.expireAtMs = 90_000
+        full.dependencies = .init(jobs: ["a", "b"], batches: ["c"], runIfFailed: true)
+        full.dependencySummary = #"{"batches":[]}"#
         do {
             let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
             #expect(try await store.insert([NewJob(full, payload: [9, 8, 7])]) == [.inserted])
@@ -39,6 +41,25 @@ struct SQLiteJobStoreTests {
         #expect(try await reopened.payload(ofJobSeq: full.seq) == [9, 8, 7])
         #expect(try await reopened.payload(ofJobSeq: 8) == nil)
         #expect(try await reopened.lastSeq() == 7)
+    }
+
+    @Test func blockedJobsAreUnfinishedAndABatchIsFoundByItsKey() async throws {
+        let store = try SQLiteJobStore(database: SQLiteDatabase(path: try temporaryPath()))
+        var blocked = record(1, state: .blocked)
+        blocked.dependencies = .init(jobs: ["job-9"])
+        blocked.batchId = "b1"
+        var keyed = NewJob(blocked, payload: [])
+        keyed.batchKey = "fanout"
+        var second = record(2)
+        second.batchId = "b1"
+        #expect(try await store.insert([keyed, NewJob(second, payload: []), NewJob(record(3, state: .succeeded), payload: [])])
+                == [.inserted, .inserted, .inserted])
+        #expect(try await store.unfinishedJobs().map(\.seq).sorted() == [1, 2])
+        #expect(try await store.unfinishedJobCount() == 2)
+        #expect(try await store.unfinishedJobs().first { $0.seq == 1 }?.dependencies == .init(jobs: ["job-9"]))
+        #expect(try await store.stateCountsOfUnfinishedBatches()["b1"]?[.blocked] == 1)
+        #expect(try await store.batch(idempotencyKey: "fanout") == KeyedBatch(id: "b1", size: 2))
+        #expect(try await store.batch(idempotencyKey: "other") == nil)
     }
 
     @Test func unfinishedJobsComeBackInChunksWithoutTerminalOnes() async throws {

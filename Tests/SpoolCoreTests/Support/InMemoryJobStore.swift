@@ -9,6 +9,7 @@ final class InMemoryJobStore: JobStore {
         var payloads: [Int64: [UInt8]] = [:]  // by seq
         var failWrites = false
         var queueOverrides: [String: QueueOverride] = [:]
+        var batchKeys: [String: KeyedBatch] = [:]
     }
 
     private let state = Mutex(State())
@@ -66,7 +67,11 @@ final class InMemoryJobStore: JobStore {
             var taken = Dictionary(state.records.values.compactMap { r in r.idempotencyKey.map { ($0, r.id) } },
                                    uniquingKeysWith: { a, _ in a })
             return calls.map { jobs in
-                .success(jobs.map { job in
+                if let first = jobs.first, let key = first.batchKey, let batch = first.record.batchId {
+                    let size = jobs.filter { $0.record.batchId == batch && $0.record.idempotencyKey.map { taken[$0] == nil } ?? true }.count
+                    state.batchKeys[key] = KeyedBatch(id: batch, size: size)
+                }
+                return .success(jobs.map { job in
                     if let key = job.record.idempotencyKey, let holder = taken[key] { return .duplicate(of: holder) }
                     state.records[job.record.id] = job.record
                     state.payloads[job.record.seq] = job.payload
@@ -124,6 +129,8 @@ final class InMemoryJobStore: JobStore {
         await pauseIfAsked(at: .batchRead)
         return records
     }
+
+    func batch(idempotencyKey: String) async throws -> KeyedBatch? { state.withLock { $0.batchKeys[idempotencyKey] } }
 
     func stateCounts(ofBatch id: String) async throws -> StateCounts {
         var counts = StateCounts()

@@ -14,6 +14,7 @@ from spool_client._proto.queue_pb2 import (EnqueueBatchResponse, GetStatusRespon
                                            ProgressEvent, QueueStatus)
 from spool_client.client import CHANNEL_OPTIONS, Client, Enqueued, JobState, Payload, SpoolError, job_spec
 from spool_client.client import _Backoff as _SyncBackoff
+from spool_client.client import _batch_request
 from spool_client.client import _status_code
 from spool_client._aio_stream import AsyncEnqueueStream
 from spool_client._stream import StreamBroken, StreamUnsupported
@@ -107,10 +108,14 @@ class AsyncClient:
                 continue
             return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
 
-    async def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None
-                            ) -> EnqueueBatchResponse:
+    async def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None,
+                            callback: JobSpec | None = None, parent_id: str = "", idempotency_key: str = "",
+                            retry_for: float = 0.0) -> EnqueueBatchResponse:
+        """Client.enqueue_batch, awaited."""
+        if retry_for > 0 and not idempotency_key:
+            raise ValueError("enqueue_batch(retry_for=…) needs an idempotency_key")
         answer: EnqueueBatchResponse = await self._call(
-            self._stub.EnqueueBatch, queue_pb2.EnqueueBatchRequest(jobs=list(jobs), labels=dict(labels or {})))
+            self._stub.EnqueueBatch, _batch_request(jobs, labels, callback, parent_id, idempotency_key), retry_for=retry_for)
         return answer
 
     async def cancel(self, job_id: str = "", *, batch_id: str = "", reason: str = "", retry_for: float = 0.0) -> list[Job]:

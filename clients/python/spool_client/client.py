@@ -27,6 +27,7 @@ class JobState(enum.IntEnum):
     SUCCEEDED = queue_pb2.JOB_STATE_SUCCEEDED
     FAILED = queue_pb2.JOB_STATE_FAILED
     CANCELLED = queue_pb2.JOB_STATE_CANCELLED
+    BLOCKED = queue_pb2.JOB_STATE_BLOCKED
 
     @property
     def is_terminal(self) -> bool:
@@ -51,11 +52,31 @@ class Enqueued:
 
 def job_spec(type: str, payload: Payload = b"", *, queue: str = "", priority: int = 0, idempotency_key: str = "",
              lock_keys: Iterable[str] = (), rate_key: str = "", max_attempts: int = 0, timeout_ms: int = 0,
-             run_at_ms: int = 0, labels: Mapping[str, str] | None = None) -> JobSpec:
-    """A JobSpec; zero values mean the queue's defaults (docs/api.md)."""
+             run_at_ms: int = 0, labels: Mapping[str, str] | None = None, expire_at_ms: int = 0,
+             depends_on: Iterable[str] = (), depends_on_batches: Iterable[str] = (), depends_on_items: Iterable[int] = (),
+             run_if_dependencies_fail: bool = False, parent_id: str = "") -> JobSpec:
+    """A JobSpec; zero values mean the queue's defaults (docs/api.md).
+
+    The job waits BLOCKED until every job of `depends_on` and every job of each batch
+    of `depends_on_batches` succeeded (`depends_on_items`: earlier jobs of the same
+    enqueue_batch, by index); it is cancelled if one failed, unless
+    `run_if_dependencies_fail`. `parent_id` (e.g. the running job's id) joins that
+    job's batch."""
     return JobSpec(queue=queue, type=type, payload=_bytes(payload), priority=priority,
                    idempotency_key=idempotency_key, lock_keys=list(lock_keys), rate_key=rate_key,
-                   max_attempts=max_attempts, timeout_ms=timeout_ms, run_at_ms=run_at_ms, labels=dict(labels or {}))
+                   max_attempts=max_attempts, timeout_ms=timeout_ms, run_at_ms=run_at_ms, labels=dict(labels or {}),
+                   expire_at_ms=expire_at_ms, depends_on=list(depends_on), depends_on_batches=list(depends_on_batches),
+                   depends_on_items=list(depends_on_items), run_if_dependencies_fail=run_if_dependencies_fail,
+                   parent_id=parent_id)
+
+
+def _batch_request(jobs: Iterable[JobSpec], labels: Mapping[str, str] | None, callback: JobSpec | None,
+                   parent_id: str, idempotency_key: str) -> queue_pb2.EnqueueBatchRequest:
+    request = queue_pb2.EnqueueBatchRequest(jobs=list(jobs), labels=dict(labels or {}), parent_id=parent_id,
+                                            idempotency_key=idempotency_key)
+    if callback is not None:
+        request.callback.CopyFrom(callback)
+    return request
 
 
 def _bytes(payload: Payload) -> bytes:
@@ -164,11 +185,18 @@ class Client:
                 continue
             return Enqueued(job=answer.job, deduplicated=answer.deduplicated)
 
-    def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None
-                      ) -> EnqueueBatchResponse:
-        """Adds every job (build them with job_spec()) in one transaction, or none."""
-        request = queue_pb2.EnqueueBatchRequest(jobs=list(jobs), labels=dict(labels or {}))
-        answer: EnqueueBatchResponse = self._call(self._stub.EnqueueBatch, request)
+    def enqueue_batch(self, jobs: Iterable[JobSpec], *, labels: Mapping[str, str] | None = None,
+                      callback: JobSpec | None = None, parent_id: str = "", idempotency_key: str = "",
+                      retry_for: float = 0.0) -> EnqueueBatchResponse:
+        """Adds every job (build them with job_spec()) in one transaction, or none.
+
+        `callback` runs once every job of the batch ended, with the batch's summary
+        (Job.dependency_summary); `parent_id` adds the jobs to that running job's batch;
+        `idempotency_key` answers the same batch again to a retry (needed by `retry_for`)."""
+        if retry_for > 0 and not idempotency_key:
+            raise ValueError("enqueue_batch(retry_for=…) needs an idempotency_key")
+        request = _batch_request(jobs, labels, callback, parent_id, idempotency_key)
+        answer: EnqueueBatchResponse = self._call(self._stub.EnqueueBatch, request, retry_for=retry_for)
         return answer
 
     def cancel(self, job_id: str = "", *, batch_id: str = "", reason: str = "", retry_for: float = 0.0) -> list[Job]:

@@ -50,6 +50,8 @@ class _Attempt:
         self.payload: bytes = assignment.payload
         self.labels: dict[str, str] = dict(assignment.labels)
         self.batch_id: str = assignment.batch_id
+        #: A batch callback's summary: how the batches it waited for ended (JSON), or "".
+        self.dependency_summary: str = assignment.dependency_summary
         #: When this attempt times out (Unix ms); 0: never.
         self.deadline_ms: int = assignment.deadline_ms
         self._lease = worker_pb2.Lease()
