@@ -103,8 +103,10 @@ case "status":
 case "remote":
     try await benchRemote(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 200_000,
                           capacity: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 64)
+case "graph":
+    try await benchGraph(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000)
 case "recover" where arguments.count == 2:
     try await benchRecovery(path: arguments.last!)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | recover DATABASE]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | graph [JOBS] | recover DATABASE]")
 }

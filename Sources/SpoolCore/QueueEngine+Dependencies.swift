@@ -1,4 +1,4 @@
-// Dependencies (docs/design.md §7): a BLOCKED job waits for jobs and
+// Dependencies (docs/design.md §3, "Dependencies and batches"): a BLOCKED job waits for jobs and
 // batches to end. Each dependency that has not ended is an edge, kept by
 // the engine from the dependency to its dependents (`dependents`,
 // `batchDependents`); a dependent counts its edges (`Blocking.pending`).

@@ -278,10 +278,10 @@ def test_a_stop_signal_tells_watchers_not_serving_then_ends_streams_unavailable(
 
 def test_the_database_is_created_in_wal_mode_with_the_schema(server):
     assert server.db.exists()
-    assert any(line.startswith(f"spoold: database {server.db} (schema 5, durability full)") for line in server.banner)
+    assert any(line.startswith(f"spoold: database {server.db} (schema 6, durability full)") for line in server.banner)
     with sqlite3.connect(server.db) as database:
         assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert database.execute("PRAGMA user_version").fetchone() == (5,)
+        assert database.execute("PRAGMA user_version").fetchone() == (6,)
         assert database.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
         assert database.execute("SELECT count(*) FROM batches").fetchone() == (0,)
         assert database.execute("SELECT count(*) FROM job_labels").fetchone() == (0,)

@@ -14,7 +14,7 @@ from spool_client._proto.queue_pb2 import (EnqueueBatchResponse, GetStatusRespon
                                            ProgressEvent, QueueStatus)
 from spool_client.client import CHANNEL_OPTIONS, Client, Enqueued, JobState, Payload, SpoolError, job_spec
 from spool_client.client import _Backoff as _SyncBackoff
-from spool_client.client import _batch_request
+from spool_client.client import _batch_request, _check_batch_retry
 from spool_client.client import _status_code
 from spool_client._aio_stream import AsyncEnqueueStream
 from spool_client._stream import StreamBroken, StreamUnsupported
@@ -112,10 +112,9 @@ class AsyncClient:
                             callback: JobSpec | None = None, parent_id: str = "", idempotency_key: str = "",
                             retry_for: float = 0.0) -> EnqueueBatchResponse:
         """Client.enqueue_batch, awaited."""
-        if retry_for > 0 and not idempotency_key:
-            raise ValueError("enqueue_batch(retry_for=…) needs an idempotency_key")
-        answer: EnqueueBatchResponse = await self._call(
-            self._stub.EnqueueBatch, _batch_request(jobs, labels, callback, parent_id, idempotency_key), retry_for=retry_for)
+        request = _batch_request(jobs, labels, callback, parent_id, idempotency_key)
+        _check_batch_retry(request, retry_for)
+        answer: EnqueueBatchResponse = await self._call(self._stub.EnqueueBatch, request, retry_for=retry_for)
         return answer
 
     async def cancel(self, job_id: str = "", *, batch_id: str = "", reason: str = "", retry_for: float = 0.0) -> list[Job]:

@@ -70,6 +70,12 @@ def job_spec(type: str, payload: Payload = b"", *, queue: str = "", priority: in
                    parent_id=parent_id)
 
 
+def _check_batch_retry(request: queue_pb2.EnqueueBatchRequest, retry_for: float) -> None:
+    if retry_for > 0 and not request.idempotency_key and not all(job.idempotency_key for job in request.jobs):
+        raise ValueError("enqueue_batch(retry_for=…) needs an idempotency_key, or one on every job: "
+                         "without, a retry after a lost answer would store the jobs twice")
+
+
 def _batch_request(jobs: Iterable[JobSpec], labels: Mapping[str, str] | None, callback: JobSpec | None,
                    parent_id: str, idempotency_key: str) -> queue_pb2.EnqueueBatchRequest:
     request = queue_pb2.EnqueueBatchRequest(jobs=list(jobs), labels=dict(labels or {}), parent_id=parent_id,
@@ -192,10 +198,10 @@ class Client:
 
         `callback` runs once every job of the batch ended, with the batch's summary
         (Job.dependency_summary); `parent_id` adds the jobs to that running job's batch;
-        `idempotency_key` answers the same batch again to a retry (needed by `retry_for`)."""
-        if retry_for > 0 and not idempotency_key:
-            raise ValueError("enqueue_batch(retry_for=…) needs an idempotency_key")
+        `idempotency_key` answers the same batch again to a retry. `retry_for` needs it
+        (or, for jobs joining a parent's batch, an idempotency key on every job)."""
         request = _batch_request(jobs, labels, callback, parent_id, idempotency_key)
+        _check_batch_retry(request, retry_for)
         answer: EnqueueBatchResponse = self._call(self._stub.EnqueueBatch, request, retry_for=retry_for)
         return answer
 
