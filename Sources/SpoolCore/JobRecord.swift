@@ -80,6 +80,11 @@ public struct JobRecord: Sendable, Equatable {
         get { details?.value.rateKey }
         set { changeDetails { $0.rateKey = newValue } }
     }
+    /// Tokens it takes from its rate key's bucket: 1 unless set.
+    public var rateCost: Int32 {
+        get { details?.value.rateCost ?? 1 }
+        set { changeDetails { $0.rateCost = newValue } }
+    }
     public var labels: [String: String] {
         get { details?.value.labels ?? [:] }
         set { changeDetails { $0.labels = newValue } }
@@ -175,6 +180,7 @@ private struct Details: Sendable, Equatable {
     var idempotencyKey: String?
     var lockKeys: [String] = []
     var rateKey: String?
+    var rateCost: Int32 = 1
     var labels: [String: String] = [:]
     var progress = JobRecord.Progress()
     var result: [UInt8]?

@@ -8,6 +8,8 @@ public struct JobRequest: Sendable, Equatable {
     public var idempotencyKey = ""
     public var lockKeys: [String] = []
     public var rateKey = ""
+    /// Tokens the job takes from its rate key's bucket (0: 1).
+    public var rateCost: Int32 = 0
     public var maxAttempts: Int32 = 0
     public var timeoutMs: Int64 = 0
     public var runAtMs: Int64 = 0
@@ -35,7 +37,7 @@ public struct JobRequest: Sendable, Equatable {
 
     /// Why the engine cannot take this job, or nil. Each limit is named
     /// with the field it bounds (`JobLimits`).
-    func problem(handlers: Set<String>, rateKeys: Set<String>) -> String? {
+    func problem(handlers: Set<String>, rateKeys: [String: RateLimit]) -> String? {
         if type.isEmpty { return "type is required" }
         if let problem = Self.nameProblem(type, field: "type") { return problem }
         if !handlers.contains(type) { return "no handler for job type \"\(type)\" (known: \(handlers.sorted().joined(separator: ", ")))" }
@@ -65,10 +67,18 @@ public struct JobRequest: Sendable, Equatable {
             if key.isEmpty { return "lock_keys must not contain an empty key" }
             if let problem = Self.nameProblem(key, field: "lock_keys[\(index)]") { return problem }
         }
-        if !rateKey.isEmpty && !rateKeys.contains(rateKey) {
+        if !rateKey.isEmpty && rateKeys[rateKey] == nil {
             let shown = rateKey.utf8.count > JobLimits.maxNameBytes ? String(rateKey.prefix(40)) + "…" : rateKey
             return rateKeys.isEmpty ? "unknown rate_key \"\(shown)\" (none is configured)"
-                : "unknown rate_key \"\(shown)\" (configured: \(rateKeys.sorted().joined(separator: ", ")))"
+                : "unknown rate_key \"\(shown)\" (configured: \(rateKeys.keys.sorted().joined(separator: ", ")))"
+        }
+        if rateCost < 0 { return "rate_cost must be 0 (1 token) or more, not \(rateCost)" }
+        if rateCost > 1 {
+            guard let limit = rateKeys[rateKey] else { return "rate_cost \(rateCost) needs a rate_key to take its tokens from" }
+            if Double(rateCost) > limit.burst {
+                return "rate_cost \(rateCost) is more than rate key \(rateKey)'s burst (\(Int64(saturating: limit.burst))): "
+                    + "the job could never start"
+            }
         }
         if let problem = dependenciesProblem() { return problem }
         if let problem = Self.idProblem(parentID, field: "parent_id") { return problem }

@@ -113,7 +113,7 @@ extension QueueEngine {
     }
 
     private func armWake(atMs now: Int64, placesFree: Bool) {
-        let earliest = [scheduler.nextWakeMs(atMs: now, workerFree: placesFree), deadlines.earliest?.dueMs,
+        let earliest = [scheduler.nextWakeMs(atMs: now, workerFree: placesFree, jobs: table), deadlines.earliest?.dueMs,
                         leaseTimers.earliest?.dueMs, expiries.earliest?.dueMs].compactMap { $0 }.min()
         guard let next = earliest else {
             wake?.task.cancel()

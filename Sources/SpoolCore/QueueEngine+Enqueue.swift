@@ -470,6 +470,7 @@ extension QueueEngine {
             runAtMs: runAtMs, batchId: batchID,
             labels: batchLabels.merging(request.labels) { _, job in job }, createdAtMs: now)
         if let expireAtMs { record.expireAtMs = expireAtMs }
+        if request.rateCost > 1 { record.rateCost = request.rateCost }
         return record
     }
 }

@@ -60,7 +60,7 @@ public actor QueueEngine {
     let clock: any WallClock
     let handlers: [String: any JobHandler]
     let handlerTypes: Set<String>
-    let rateKeys: Set<String>
+    let rateKeys: [String: RateLimit]
 
     var phase = Phase.created
     var table = JobTable()
@@ -134,7 +134,7 @@ public actor QueueEngine {
         self.clock = clock
         self.handlers = handlers
         handlerTypes = Set(handlers.keys).union(configuration.remoteTypes.keys)
-        rateKeys = Set(configuration.rateKeys.keys)
+        rateKeys = configuration.rateKeys
         let now = clock.nowMs
         scheduler = Scheduler(configuration: configuration, nowMs: now)
         hub = EventHub(nowMs: now, replayLimit: configuration.replayedEvents, bufferBytes: configuration.subscriberBufferBytes)

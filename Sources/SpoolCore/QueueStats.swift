@@ -3,14 +3,14 @@ struct MinuteCounter {
     private var counts = [Int](repeating: 0, count: 60)
     private var seconds = [Int64](repeating: -1, count: 60)
 
-    mutating func add(atMs nowMs: Int64) {
+    mutating func add(_ count: Int = 1, atMs nowMs: Int64) {
         let second = nowMs / 1000
         let slot = Int(second % 60)
         if seconds[slot] != second {
             seconds[slot] = second
             counts[slot] = 0
         }
-        counts[slot] += 1
+        counts[slot] += count
     }
 
     /// Events in the minute up to `nowMs`.

@@ -241,7 +241,7 @@ struct Scheduler {
     /// Answers their seqs and places.
     mutating func nextJobs(slots: inout DispatchSlots, atMs nowMs: Int64, jobs: JobTable) -> [(seq: Int64, place: DispatchSlots.Place)] {
         guard !slots.isEmpty, !queueOrder.isEmpty else { return [] }
-        refillRateParked(atMs: nowMs)
+        refillRateParked(atMs: nowMs, jobs: jobs)
         var started: [(seq: Int64, place: DispatchSlots.Place)] = []
         var idleVisits = 0
         while !slots.isEmpty && idleVisits < queueOrder.count {
@@ -276,7 +276,7 @@ struct Scheduler {
                 parked[key.seq] = .slot(lane: lane, queue: name)
                 continue
             }
-            if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], bucket.tokens(atMs: nowMs) < 1 {
+            if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], !bucket.has(Double(job.rateCost), atMs: nowMs) {
                 queue.park(key)
                 rateParked[rateKey, default: ReadyQueue()].insert(key)
                 parked[key.seq] = .rate(rateKey, queue: name)
@@ -287,8 +287,8 @@ struct Scheduler {
                 parked[key.seq] = .lock(queue: name)
                 continue
             }
-            if let rateKey = job.rateKey, rateBuckets[rateKey]?.take(atMs: nowMs) == true {
-                tokensTaken[rateKey, default: MinuteCounter()].add(atMs: nowMs)
+            if let rateKey = job.rateKey, rateBuckets[rateKey]?.take(Double(job.rateCost), atMs: nowMs) == true {
+                tokensTaken[rateKey, default: MinuteCounter()].add(Int(job.rateCost), atMs: nowMs)
             }
             if queue.bucket?.take(atMs: nowMs) == true {
                 tokensTaken["queue:" + name, default: MinuteCounter()].add(atMs: nowMs)
@@ -319,13 +319,19 @@ struct Scheduler {
     }
 
     /// Parked jobs of rate keys whose buckets have tokens again go back to
-    /// their queues' candidates, as many as there are tokens.
-    private mutating func refillRateParked(atMs nowMs: Int64) {
+    /// their queues' candidates, best placed first, as many as the tokens
+    /// pay for (each job its `rate_cost`): the first that cannot be paid for
+    /// waits, and those behind it with it, so a costly job is not overtaken
+    /// for ever by cheap ones.
+    private mutating func refillRateParked(atMs nowMs: Int64, jobs: JobTable) {
         for rateKey in Array(rateParked.keys) {
             guard let bucket = rateBuckets[rateKey], var waiting = rateParked.removeValue(forKey: rateKey) else { continue }
-            var tokens = Int(bucket.tokens(atMs: nowMs).rounded(.down))
-            while tokens > 0, let key = waiting.popFirst() {
-                tokens -= 1
+            var tokens = bucket.tokens(atMs: nowMs)
+            while let key = waiting.first {
+                let cost = Double(jobs[key.seq]?.rateCost ?? 1)
+                guard tokens >= cost - 1e-9 else { break }
+                tokens -= cost
+                _ = waiting.popFirst()
                 if case .rate(_, let queue) = parked.removeValue(forKey: key.seq) { queues[queue]?.unpark(key) }
             }
             rateParked[rateKey] = waiting.isEmpty ? nil : waiting
@@ -335,7 +341,7 @@ struct Scheduler {
     /// When the engine should next look again, if no job changes before:
     /// the earliest timer, or the earliest refill a waiting job needs.
     /// Refills matter only while a worker is free to use them.
-    func nextWakeMs(atMs nowMs: Int64, workerFree: Bool) -> Int64? {
+    func nextWakeMs(atMs nowMs: Int64, workerFree: Bool, jobs: JobTable) -> Int64? {
         var wake = timers.earliest?.dueMs
         guard workerFree else { return wake }
         func consider(_ ms: Int64) { wake = min(wake ?? ms, ms) }
@@ -343,8 +349,9 @@ struct Scheduler {
             && queue.running < queue.configuration.concurrency {
             if let bucket = queue.bucket { consider(bucket.nextTokenMs(atMs: nowMs)) }
         }
-        for rateKey in rateParked.keys {
-            if let bucket = rateBuckets[rateKey] { consider(bucket.nextTokenMs(atMs: nowMs)) }
+        for (rateKey, waiting) in rateParked {
+            guard let bucket = rateBuckets[rateKey], let first = waiting.first else { continue }
+            consider(bucket.nextTokenMs(for: Double(jobs[first.seq]?.rateCost ?? 1), atMs: nowMs))
         }
         return wake
     }
@@ -394,8 +401,8 @@ extension Scheduler {
             return WaitReason(.lock, key: key, holders: holderIDs(locks.holders(of: key).sorted()),
                               ahead: locks.waitersAhead(of: job.key, for: key) ?? 0)
         }
-        if let key = job.rateKey, let bucket = rateBuckets[key], bucket.tokens(atMs: nowMs) < 1 {
-            return WaitReason(.rate, key: key, untilMs: bucket.nextTokenMs(atMs: nowMs))
+        if let key = job.rateKey, let bucket = rateBuckets[key], !bucket.has(Double(job.rateCost), atMs: nowMs) {
+            return WaitReason(.rate, key: key, untilMs: bucket.nextTokenMs(for: Double(job.rateCost), atMs: nowMs))
         }
         if case .slot(let lane, _)? = parked[job.seq], let reason = noPlace(lane) { return reason }
         if queue.running >= queue.configuration.concurrency {

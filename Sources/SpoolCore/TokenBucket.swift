@@ -45,17 +45,22 @@ public struct TokenBucket: Sendable, Equatable {
         min(burst, tokens + Double(max(0, nowMs - updatedAtMs)) * rate / 1000)
     }
 
-    /// Takes one token if there is one.
-    public mutating func take(atMs nowMs: Int64) -> Bool {
+    /// Takes `count` tokens (a job's `rate_cost`) if there are as many.
+    public mutating func take(_ count: Double = 1, atMs nowMs: Int64) -> Bool {
         refill(nowMs)
-        guard tokens >= 1 - Self.tolerance else { return false }
-        tokens = max(0, tokens - 1)
+        guard tokens >= count - Self.tolerance else { return false }
+        tokens = max(0, tokens - count)
         return true
     }
 
-    /// The earliest time `take` can succeed.
-    public func nextTokenMs(atMs nowMs: Int64) -> Int64 {
-        let missing = 1 - tokens(atMs: nowMs)
+    /// Whether `take(count)` would succeed at `nowMs`.
+    public func has(_ count: Double = 1, atMs nowMs: Int64) -> Bool {
+        tokens(atMs: nowMs) >= count - Self.tolerance
+    }
+
+    /// The earliest time `take(count)` can succeed.
+    public func nextTokenMs(for count: Double = 1, atMs nowMs: Int64) -> Int64 {
+        let missing = count - tokens(atMs: nowMs)
         guard missing > Self.tolerance else { return nowMs }
         let waitMs = (missing * 1000 / rate - Self.tolerance).rounded(.up)
         // A configured rate is at least 1e-6/s and a debt at most ten years

@@ -557,14 +557,14 @@ enum Row {
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "progress", "progress_step",
         "progress_message", "result", "error_code", "error_message", "error_retryable", "created_at_ms",
         "started_at_ms", "finished_at_ms", "updated_at_ms", "expire_at_ms", "depends_on", "depends_on_batches",
-        "run_if_dependencies_fail", "dependency_summary",
+        "run_if_dependencies_fail", "dependency_summary", "rate_cost",
     ]
 
     /// What an enqueue sets; the rest starts at its default.
     static let enqueueColumns = [
         "seq", "id", "queue", "type", "payload", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "created_at_ms", "updated_at_ms",
-        "expire_at_ms", "depends_on", "depends_on_batches", "run_if_dependencies_fail",
+        "expire_at_ms", "depends_on", "depends_on_batches", "run_if_dependencies_fail", "rate_cost",
     ]
 
     /// What a job's life changes; the rest is fixed at enqueue.
@@ -603,6 +603,7 @@ enum Row {
         try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.jobs) }, at: first + 20)
         try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.batches) }, at: first + 21)
         try statement.bind(optional: dependencies.map { $0.runIfFailed ? 1 : 0 }, at: first + 22)
+        try statement.bind(optional: r.rateCost == 1 ? nil : Int64(r.rateCost), at: first + 23)
         return statement
     }
 
@@ -686,6 +687,13 @@ enum Row {
             record.dependencies = .init(jobs: jobs ?? [], batches: batches ?? [], runIfFailed: integer(29).map { $0 != 0 } ?? false)
         }
         if let summary = text(30) { record.dependencySummary = summary }
+        if let cost = integer(31) {
+            if let exact = Int32(exactly: cost), exact >= 1 {
+                record.rateCost = exact
+            } else {
+                record.corruption = [record.corruption, "rate_cost \(cost) is out of range"].compactMap { $0 }.joined(separator: "; ")
+            }
+        }
         return record
     }
 }

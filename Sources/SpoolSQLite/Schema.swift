@@ -153,7 +153,8 @@ public enum Schema {
         Migration(version: 5, sql: """
             ALTER TABLE jobs ADD COLUMN expire_at_ms INTEGER;
             """),
-        // Dependencies (JobSpec.depends_on…): NULL for a job without. A
+        // Dependencies (JobSpec.depends_on…): NULL for a job without; and a
+        // job's rate_cost, batches' idempotency keys. A
         // BLOCKED job (state 7) is unfinished: start-up loads it and links
         // its dependencies again.
         Migration(version: 6, sql: """
@@ -161,6 +162,7 @@ public enum Schema {
             ALTER TABLE jobs ADD COLUMN depends_on_batches BLOB;      -- StringListCoding: batch ids
             ALTER TABLE jobs ADD COLUMN run_if_dependencies_fail INTEGER;
             ALTER TABLE jobs ADD COLUMN dependency_summary TEXT;      -- JSON, set when released
+            ALTER TABLE jobs ADD COLUMN rate_cost INTEGER;            -- JobSpec.rate_cost; NULL: 1
             -- EnqueueBatchRequest.idempotency_key, and how many jobs the call stored.
             ALTER TABLE batches ADD COLUMN idempotency_key TEXT;
             ALTER TABLE batches ADD COLUMN size INTEGER;

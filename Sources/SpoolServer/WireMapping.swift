@@ -21,6 +21,7 @@ extension JobRequest {
         dependsOnItems = spec.dependsOnItems.map { Int(exactly: $0) ?? Int.max }
         runIfDependenciesFail = spec.runIfDependenciesFail
         parentID = spec.parentId
+        rateCost = spec.rateCost
     }
 }
 
@@ -65,6 +66,7 @@ extension Job {
             runIfDependenciesFail = dependencies.runIfFailed
         }
         dependencySummary = r.dependencySummary ?? ""
+        rateCost = r.rateCost
     }
 }
 

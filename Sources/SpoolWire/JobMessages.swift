@@ -42,6 +42,7 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
     public var dependsOnItems: [UInt32] = []
     public var runIfDependenciesFail = false
     public var parentId = ""
+    public var rateCost: Int32 = 0
 
     public init() {}
 
@@ -67,6 +68,7 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
         dependsOnItems = CRead.array(m.n_depends_on_items, m.depends_on_items) { $0 }
         runIfDependenciesFail = m.run_if_dependencies_fail != 0
         parentId = CRead.string(m.parent_id)
+        rateCost = m.rate_cost
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -92,6 +94,7 @@ public struct JobSpec: Equatable, Sendable, ProtobufCBridged {
         c.pointee.depends_on_items = arena.array(dependsOnItems)
         c.pointee.run_if_dependencies_fail = runIfDependenciesFail ? 1 : 0
         c.pointee.parent_id = arena.string(parentId)
+        c.pointee.rate_cost = rateCost
     }
 }
 
@@ -254,6 +257,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
     public var dependsOnBatches: [String] = []
     public var runIfDependenciesFail = false
     public var dependencySummary = ""
+    public var rateCost: Int32 = 0
 
     public init() {}
 
@@ -291,6 +295,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         dependsOnBatches = CRead.strings(m.n_depends_on_batches, m.depends_on_batches)
         runIfDependenciesFail = m.run_if_dependencies_fail != 0
         dependencySummary = CRead.string(m.dependency_summary)
+        rateCost = m.rate_cost
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -327,6 +332,7 @@ public struct Job: Equatable, Sendable, ProtobufCBridged {
         c.pointee.depends_on_batches = arena.strings(dependsOnBatches)
         c.pointee.run_if_dependencies_fail = runIfDependenciesFail ? 1 : 0
         c.pointee.dependency_summary = arena.string(dependencySummary)
+        c.pointee.rate_cost = rateCost
     }
 }
 
@@ -364,7 +370,7 @@ extension Job: Encodable {
     private enum CodingKeys: String, CodingKey {
         case id, queue, type, state, priority, attempt, maxAttempts, position, progress, result, error, batchId,
              idempotencyKey, lockKeys, rateKey, labels, runAtMs, createdAtMs, startedAtMs, finishedAtMs, updatedAtMs,
-             etaMs, timeoutMs, wait, expireAtMs, dependsOn, dependsOnBatches, runIfDependenciesFail, dependencySummary
+             etaMs, timeoutMs, wait, expireAtMs, dependsOn, dependsOnBatches, runIfDependenciesFail, dependencySummary, rateCost
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -398,13 +404,14 @@ extension Job: Encodable {
         try c.encode(dependsOnBatches, forKey: .dependsOnBatches)
         try c.encode(runIfDependenciesFail, forKey: .runIfDependenciesFail)
         try c.encode(dependencySummary, forKey: .dependencySummary)
+        try c.encode(rateCost, forKey: .rateCost)
     }
 }
 
 extension JobSpec: Decodable {
     private enum CodingKeys: String, CodingKey {
         case queue, type, payload, priority, idempotencyKey, lockKeys, rateKey, maxAttempts, timeoutMs, runAtMs, labels,
-             expireAtMs, dependsOn, dependsOnBatches, dependsOnItems, runIfDependenciesFail, parentId
+             expireAtMs, dependsOn, dependsOnBatches, dependsOnItems, runIfDependenciesFail, parentId, rateCost
     }
 
     /// Every field may be left out (its zero value); `payload` is base64.
@@ -433,5 +440,6 @@ extension JobSpec: Decodable {
         dependsOnItems = try c.decodeIfPresent([UInt32].self, forKey: .dependsOnItems) ?? []
         runIfDependenciesFail = try c.decodeIfPresent(Bool.self, forKey: .runIfDependenciesFail) ?? false
         parentId = try c.decodeIfPresent(String.self, forKey: .parentId) ?? ""
+        rateCost = try c.decodeIfPresent(Int32.self, forKey: .rateCost) ?? 0
     }
 }

@@ -74,6 +74,7 @@ enum BatchFile {
         var depends_on_items: [UInt32]?
         var run_if_dependencies_fail: Bool?
         var expire_at_ms: Int64?
+        var rate_cost: Int32?
     }
 
     /// A string payload is its text; any other JSON value is sent as JSON.
@@ -117,6 +118,7 @@ enum BatchFile {
             job.dependsOnItems = parsed.depends_on_items ?? []
             job.runIfDependenciesFail = parsed.run_if_dependencies_fail ?? false
             job.expireAtMs = parsed.expire_at_ms ?? 0
+            job.rateCost = parsed.rate_cost ?? 0
             jobs.append(job)
         }
         guard !jobs.isEmpty else { throw BadInput("\(name): no jobs in the file") }

@@ -47,6 +47,9 @@ struct Enqueue: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "KEY=VALUE, returned with the job (repeatable).")
     var labels: [String] = []
 
+    @Option(help: "Tokens the job takes from its rate key's bucket (a job making 50 calls: 50). Default 1.")
+    var rateCost: Int32 = 0
+
     @Option(name: .customLong("depends-on"), help: "A job that must succeed before this one runs (repeatable).")
     var dependsOn: [String] = []
 
@@ -78,6 +81,7 @@ struct Enqueue: AsyncParsableCommand {
         job.expireAtMs = try expireIn.map { nowMs + (try milliseconds($0, "--expire-in")) } ?? 0
         job.labels = try parseLabels(labels)
         job.dependsOn = dependsOn
+        job.rateCost = rateCost
         job.dependsOnBatches = dependsOnBatches
         job.runIfDependenciesFail = runIfDependenciesFail
         job.parentId = parent ?? ""

@@ -32,6 +32,7 @@ struct SQLiteJobStoreTests {
         full.expireAtMs = 90_000
         full.dependencies = .init(jobs: ["a", "b"], batches: ["c"], runIfFailed: true)
         full.dependencySummary = #"{"batches":[]}"#
+        full.rateCost = 7
         do {
             let store = try SQLiteJobStore(database: SQLiteDatabase(path: path))
             #expect(try await store.insert([NewJob(full, payload: [9, 8, 7])]) == [.inserted])

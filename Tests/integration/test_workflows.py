@@ -166,3 +166,22 @@ def test_spoolctl_enqueues_a_flow_from_a_file_with_a_callback(server, tmp_path):
     with Client(server.address) as client:
         assert client.wait(callback_id).state == JobState.SUCCEEDED
         assert client.status(batch_id=batch_id).batch.counts.succeeded == 2
+
+
+def test_a_job_costs_its_rate_cost_in_tokens(tmp_path):
+    server = Spoold.configured(tmp_path, "rate_keys:\n  api: {per_minute: 6, burst: 10}\n")
+    try:
+        with Client(server.address) as client:
+            with pytest.raises(SpoolError) as refused:
+                client.enqueue("spool.echo", rate_key="api", rate_cost=11)
+            assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+            assert "rate_cost 11 is more than rate key api's burst (10)" in str(refused.value)
+            first = client.enqueue("spool.echo", rate_key="api", rate_cost=10).job
+            assert first.rate_cost == 10 and client.wait(first.id).state == JobState.SUCCEEDED
+            # The whole burst is spent: 5 more tokens come in 50 s (6 a minute).
+            second = client.enqueue("spool.echo", rate_key="api", rate_cost=5).job
+            assert second.state == JobState.QUEUED and second.wait.kind == second.wait.KIND_RATE
+            assert second.wait.key == "api" and second.wait.until_ms >= second.created_at_ms + 45_000
+            assert client.cancel(second.id)[0].state == JobState.CANCELLED
+    finally:
+        server.terminate()

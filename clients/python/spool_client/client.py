@@ -54,20 +54,20 @@ def job_spec(type: str, payload: Payload = b"", *, queue: str = "", priority: in
              lock_keys: Iterable[str] = (), rate_key: str = "", max_attempts: int = 0, timeout_ms: int = 0,
              run_at_ms: int = 0, labels: Mapping[str, str] | None = None, expire_at_ms: int = 0,
              depends_on: Iterable[str] = (), depends_on_batches: Iterable[str] = (), depends_on_items: Iterable[int] = (),
-             run_if_dependencies_fail: bool = False, parent_id: str = "") -> JobSpec:
+             run_if_dependencies_fail: bool = False, parent_id: str = "", rate_cost: int = 0) -> JobSpec:
     """A JobSpec; zero values mean the queue's defaults (docs/api.md).
 
     The job waits BLOCKED until every job of `depends_on` and every job of each batch
     of `depends_on_batches` succeeded (`depends_on_items`: earlier jobs of the same
     enqueue_batch, by index); it is cancelled if one failed, unless
     `run_if_dependencies_fail`. `parent_id` (e.g. the running job's id) joins that
-    job's batch."""
+    job's batch. `rate_cost`: tokens the job takes from its rate key's bucket (0: 1)."""
     return JobSpec(queue=queue, type=type, payload=_bytes(payload), priority=priority,
                    idempotency_key=idempotency_key, lock_keys=list(lock_keys), rate_key=rate_key,
                    max_attempts=max_attempts, timeout_ms=timeout_ms, run_at_ms=run_at_ms, labels=dict(labels or {}),
                    expire_at_ms=expire_at_ms, depends_on=list(depends_on), depends_on_batches=list(depends_on_batches),
                    depends_on_items=list(depends_on_items), run_if_dependencies_fail=run_if_dependencies_fail,
-                   parent_id=parent_id)
+                   parent_id=parent_id, rate_cost=rate_cost)
 
 
 def _check_batch_retry(request: queue_pb2.EnqueueBatchRequest, retry_for: float) -> None:

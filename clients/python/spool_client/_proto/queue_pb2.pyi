@@ -162,7 +162,7 @@ class GetStatusResponse(_message.Message):
     def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ["attempt", "batch_id", "created_at_ms", "dependency_summary", "depends_on", "depends_on_batches", "error", "eta_ms", "expire_at_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_key", "result", "run_at_ms", "run_if_dependencies_fail", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
+    __slots__ = ["attempt", "batch_id", "created_at_ms", "dependency_summary", "depends_on", "depends_on_batches", "error", "eta_ms", "expire_at_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_cost", "rate_key", "result", "run_at_ms", "run_if_dependencies_fail", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +189,7 @@ class Job(_message.Message):
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
+    RATE_COST_FIELD_NUMBER: _ClassVar[int]
     RATE_KEY_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     RUN_AT_MS_FIELD_NUMBER: _ClassVar[int]
@@ -218,6 +219,7 @@ class Job(_message.Message):
     priority: int
     progress: JobProgress
     queue: str
+    rate_cost: int
     rate_key: str
     result: bytes
     run_at_ms: int
@@ -228,7 +230,7 @@ class Job(_message.Message):
     type: str
     updated_at_ms: int
     wait: WaitReason
-    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ..., expire_at_ms: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_batches: _Optional[_Iterable[str]] = ..., run_if_dependencies_fail: bool = ..., dependency_summary: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., queue: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., priority: _Optional[int] = ..., attempt: _Optional[int] = ..., max_attempts: _Optional[int] = ..., position: _Optional[int] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., result: _Optional[bytes] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., batch_id: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., run_at_ms: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., started_at_ms: _Optional[int] = ..., finished_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., eta_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., wait: _Optional[_Union[WaitReason, _Mapping]] = ..., expire_at_ms: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_batches: _Optional[_Iterable[str]] = ..., run_if_dependencies_fail: bool = ..., dependency_summary: _Optional[str] = ..., rate_cost: _Optional[int] = ...) -> None: ...
 
 class JobCounts(_message.Message):
     __slots__ = ["blocked", "cancelled", "failed", "queued", "running", "scheduled", "succeeded"]
@@ -269,7 +271,7 @@ class JobProgress(_message.Message):
     def __init__(self, fraction: _Optional[float] = ..., step: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ["depends_on", "depends_on_batches", "depends_on_items", "expire_at_ms", "idempotency_key", "labels", "lock_keys", "max_attempts", "parent_id", "payload", "priority", "queue", "rate_key", "run_at_ms", "run_if_dependencies_fail", "timeout_ms", "type"]
+    __slots__ = ["depends_on", "depends_on_batches", "depends_on_items", "expire_at_ms", "idempotency_key", "labels", "lock_keys", "max_attempts", "parent_id", "payload", "priority", "queue", "rate_cost", "rate_key", "run_at_ms", "run_if_dependencies_fail", "timeout_ms", "type"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -289,6 +291,7 @@ class JobSpec(_message.Message):
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
+    RATE_COST_FIELD_NUMBER: _ClassVar[int]
     RATE_KEY_FIELD_NUMBER: _ClassVar[int]
     RUN_AT_MS_FIELD_NUMBER: _ClassVar[int]
     RUN_IF_DEPENDENCIES_FAIL_FIELD_NUMBER: _ClassVar[int]
@@ -306,12 +309,13 @@ class JobSpec(_message.Message):
     payload: bytes
     priority: int
     queue: str
+    rate_cost: int
     rate_key: str
     run_at_ms: int
     run_if_dependencies_fail: bool
     timeout_ms: int
     type: str
-    def __init__(self, queue: _Optional[str] = ..., type: _Optional[str] = ..., payload: _Optional[bytes] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., run_at_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., expire_at_ms: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_batches: _Optional[_Iterable[str]] = ..., depends_on_items: _Optional[_Iterable[int]] = ..., run_if_dependencies_fail: bool = ..., parent_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, queue: _Optional[str] = ..., type: _Optional[str] = ..., payload: _Optional[bytes] = ..., priority: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., lock_keys: _Optional[_Iterable[str]] = ..., rate_key: _Optional[str] = ..., max_attempts: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., run_at_ms: _Optional[int] = ..., labels: _Optional[_Mapping[str, str]] = ..., expire_at_ms: _Optional[int] = ..., depends_on: _Optional[_Iterable[str]] = ..., depends_on_batches: _Optional[_Iterable[str]] = ..., depends_on_items: _Optional[_Iterable[int]] = ..., run_if_dependencies_fail: bool = ..., parent_id: _Optional[str] = ..., rate_cost: _Optional[int] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
     __slots__ = ["batch_id", "created_after_ms", "created_before_ms", "labels", "oldest_first", "page_size", "page_token", "queue", "states", "type"]

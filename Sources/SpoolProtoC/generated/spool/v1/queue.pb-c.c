@@ -1528,7 +1528,7 @@ const ProtobufCMessageDescriptor spool__v1__job_spec__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job_spec__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[17] =
+static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[18] =
 {
   {
     "queue",
@@ -1734,6 +1734,18 @@ static const ProtobufCFieldDescriptor spool__v1__job_spec__field_descriptors[17]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rate_cost",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__JobSpec, rate_cost),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job_spec__field_indices_by_name[] = {
   12,   /* field[12] = depends_on */
@@ -1748,6 +1760,7 @@ static const unsigned spool__v1__job_spec__field_indices_by_name[] = {
   2,   /* field[2] = payload */
   3,   /* field[3] = priority */
   0,   /* field[0] = queue */
+  17,   /* field[17] = rate_cost */
   6,   /* field[6] = rate_key */
   9,   /* field[9] = run_at_ms */
   15,   /* field[15] = run_if_dependencies_fail */
@@ -1757,7 +1770,7 @@ static const unsigned spool__v1__job_spec__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor spool__v1__job_spec__descriptor =
 {
@@ -1767,7 +1780,7 @@ const ProtobufCMessageDescriptor spool__v1__job_spec__descriptor =
   "Spool__V1__JobSpec",
   "spool.v1",
   sizeof(Spool__V1__JobSpec),
-  17,
+  18,
   spool__v1__job_spec__field_descriptors,
   spool__v1__job_spec__field_indices_by_name,
   1,  spool__v1__job_spec__number_ranges,
@@ -1953,7 +1966,7 @@ const ProtobufCMessageDescriptor spool__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) spool__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[29] =
+static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[30] =
 {
   {
     "id",
@@ -2303,6 +2316,18 @@ static const ProtobufCFieldDescriptor spool__v1__job__field_descriptors[29] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rate_cost",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__Job, rate_cost),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__job__field_indices_by_name[] = {
   5,   /* field[5] = attempt */
@@ -2324,6 +2349,7 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
   4,   /* field[4] = priority */
   8,   /* field[8] = progress */
   1,   /* field[1] = queue */
+  29,   /* field[29] = rate_cost */
   14,   /* field[14] = rate_key */
   9,   /* field[9] = result */
   16,   /* field[16] = run_at_ms */
@@ -2338,7 +2364,7 @@ static const unsigned spool__v1__job__field_indices_by_name[] = {
 static const ProtobufCIntRange spool__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 29 }
+  { 0, 30 }
 };
 const ProtobufCMessageDescriptor spool__v1__job__descriptor =
 {
@@ -2348,7 +2374,7 @@ const ProtobufCMessageDescriptor spool__v1__job__descriptor =
   "Spool__V1__Job",
   "spool.v1",
   sizeof(Spool__V1__Job),
-  29,
+  30,
   spool__v1__job__field_descriptors,
   spool__v1__job__field_indices_by_name,
   1,  spool__v1__job__number_ranges,

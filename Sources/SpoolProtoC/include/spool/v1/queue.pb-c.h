@@ -257,10 +257,15 @@ struct  Spool__V1__JobSpec
    * caller): the batch ends only once the jobs added to it ended too.
    */
   char *parent_id;
+  /*
+   * Tokens the job takes from its rate_key's bucket (a job making 50 API
+   * calls: 50); 0: 1. At most the rate key's burst.
+   */
+  int32_t rate_cost;
 };
 #define SPOOL__V1__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Spool__V1__JobProgress
@@ -377,10 +382,14 @@ struct  Spool__V1__Job
    * set when it leaves BLOCKED, e.g. for a batch's callback.
    */
   char *dependency_summary;
+  /*
+   * tokens it takes from its rate key's bucket
+   */
+  int32_t rate_cost;
 };
 #define SPOOL__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SPOOL__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, 0, 0, 0, NULL, {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0,NULL, 0,NULL, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
