@@ -318,6 +318,7 @@ async function overviewPage(main) {
   const locks = h('div', { class: 'panel' });
   const workers = h('div', { class: 'panel' });
   const remote = h('div', { class: 'panel' });
+  const schedules = h('div', {});
   const live = feedTable(12);
   feed.listeners.add(live.listener);
   onLeave(() => feed.listeners.delete(live.listener));
@@ -334,6 +335,7 @@ async function overviewPage(main) {
     h('div', { class: 'cols' },
       h('div', {}, h('h2', {}, 'spoold worker slots'), workers),
       h('div', {}, h('h2', {}, 'Remote workers'), remote)),
+    schedules,
     h('h2', {}, 'Live feed ', h('a', { href: '#/feed', class: 'note' }, '(all)')), live.panel);
 
   const refresh = async () => {
@@ -385,6 +387,18 @@ async function overviewPage(main) {
         h('td', { class: 'num' }, `${w.jobIds.length}/${w.capacity}`),
         h('td', {}, w.draining ? 'draining' : `${duration(serverNow() - Number(w.lastHeartbeatMs))} ago`)))))
       : h('div', { class: 'empty' }, 'No remote worker connected.'));
+
+    const list = status.schedules || [];
+    schedules.replaceChildren(...(list.length ? [h('h2', {}, 'Schedules'), h('div', { class: 'panel' }, h('table', { 'data-testid': 'schedules' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Cron'), h('th', {}, 'Next fire'), h('th', {}, 'Last job'),
+        h('th', { class: 'num' }, 'Fired'), h('th', { class: 'num' }, 'Skipped'))),
+      h('tbody', {}, list.map((s) => h('tr', {},
+        h('td', {}, s.name),
+        h('td', { class: 'mono' }, s.cron, ' ', h('span', { class: 'note' }, s.timeZone)),
+        h('td', {}, Number(s.nextFireMs) ? clockTime(s.nextFireMs) : 'never'),
+        h('td', {}, s.lastJobId ? jobLink(s.lastJobId) : '—', s.lastError ? h('div', { class: 'note' }, s.lastError) : ''),
+        h('td', { class: 'num' }, number(s.fired)),
+        h('td', { class: 'num' }, number(s.skipped)))))))] : []));
   };
   every(1500, refresh);
 }

@@ -38,6 +38,8 @@ public struct EngineConfiguration: Sendable {
     public var maxQueues = 1_000
     /// Least time between two position events of one job on one stream.
     public var positionIntervalMs: Int64 = 250
+    /// Cron schedules: jobs enqueued at their fire times.
+    public var schedules: [Schedule] = []
 
     public init() {}
 

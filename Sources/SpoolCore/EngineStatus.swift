@@ -45,6 +45,7 @@ public struct EngineStatus: Sendable {
     public var remoteWorkers: [RemoteWorkerStatus] = []
     public var rateLimiters: [RateLimiter] = []
     public var locks: [Lock] = []
+    public var schedules: [ScheduleStatus] = []
     public var jobs: [JobView] = []
     public var batch: BatchSummary?
     /// Open progress streams, and the bytes of events they hold unsent.

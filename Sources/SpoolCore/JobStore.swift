@@ -52,6 +52,12 @@ public protocol JobStore: Sendable {
     /// Keeps a queue's run-time settings; an empty one is forgotten.
     func save(_ override: QueueOverride, forQueue queue: String) async throws
 
+    /// Every schedule's last fire, by schedule name.
+    func scheduleRecords() async throws -> [String: ScheduleRecord]
+
+    /// Keeps a schedule's last fire.
+    func save(_ record: ScheduleRecord, forSchedule name: String) async throws
+
     /// Deletes up to `limit` terminal jobs that finished before `beforeMs`;
     /// answers how many it deleted.
     func pruneFinished(beforeMs: Int64, limit: Int) async throws -> Int

@@ -41,6 +41,7 @@ extension QueueEngine {
             changed(record, from: .scheduled, note: "run_at reached", write: .behind, atMs: now)
         }
         expireJobsNotStartedInTime(atMs: now)
+        fireDueSchedules(atMs: now)
         timeOutRunsPastTheirDeadline(atMs: now)
         endLeasesPastTheirTime(atMs: now)
         var slots = dispatchSlots()
@@ -114,7 +115,7 @@ extension QueueEngine {
 
     private func armWake(atMs now: Int64, placesFree: Bool) {
         let earliest = [scheduler.nextWakeMs(atMs: now, workerFree: placesFree, jobs: table), deadlines.earliest?.dueMs,
-                        leaseTimers.earliest?.dueMs, expiries.earliest?.dueMs].compactMap { $0 }.min()
+                        leaseTimers.earliest?.dueMs, expiries.earliest?.dueMs, nextScheduleFireMs].compactMap { $0 }.min()
         guard let next = earliest else {
             wake?.task.cancel()
             wake = nil

@@ -175,6 +175,7 @@ extension QueueEngine {
                 holders: scheduler.locks.holders(of: key).sorted().compactMap { table[$0.seq]?.id },
                 waiters: scheduler.locks.waiterCount(of: key)))
         }
+        status.schedules = scheduleStatuses()
         return status
     }
 

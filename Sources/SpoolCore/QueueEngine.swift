@@ -91,6 +91,8 @@ public actor QueueEngine {
     /// Batch idempotency keys of the batches being stored or in memory.
     var batchKeys: [String: BatchKeyState] = [:]
     var batchKeyOfBatch: [String: String] = [:]
+    /// The configured cron schedules, by name.
+    var schedules: [String: LiveSchedule] = [:]
     var tellingDependents = false
     var workers: [Worker?]
     var freeWorkers: [Int]
@@ -209,6 +211,7 @@ public actor QueueEngine {
             throw .storage("cannot record interrupted jobs: \(error)")
         }
         try await linkLoadedBlockedJobs(blockedJobs)
+        let missedFires = try await loadSchedules(atMs: now)
         for record in interrupted {
             let note = record.failure?.code == Self.corruptCode ? "failed at start-up: \(record.failure!.message)"
                 : record.state == .failed
@@ -221,6 +224,7 @@ public actor QueueEngine {
         startPruner()
         decideLoadedBlockedJobs(blockedJobs)
         tellDependents()
+        for missed in missedFires { fire(missed.name, atMs: missed.fireMs) }
         pump()
         return report
     }

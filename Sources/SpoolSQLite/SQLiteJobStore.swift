@@ -376,6 +376,28 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
         }
     }
 
+    public func scheduleRecords() async throws -> [String: ScheduleRecord] {
+        try await onQueue { [self] in
+            let select = try database.prepare("SELECT name, last_fire_ms, last_job_id FROM schedules")
+            var records: [String: ScheduleRecord] = [:]
+            while try select.step() {
+                guard let name = select.text(0) else { continue }
+                // A time out of range (a row edited by hand) is held to the range jobs' times keep.
+                let lastFireMs = min(max(0, select.integer(1)), JobLimits.maxRunAtMs)
+                records[name] = ScheduleRecord(lastFireMs: lastFireMs, lastJobID: select.isNull(2) ? nil : select.text(2))
+            }
+            return records
+        }
+    }
+
+    public func save(_ record: ScheduleRecord, forSchedule name: String) async throws {
+        try await onQueue { [self] in
+            try database.prepare("INSERT OR REPLACE INTO schedules VALUES (?, ?, ?)").run([
+                .text(name), .integer(record.lastFireMs), record.lastJobID.map { .text($0) } ?? .null,
+            ])
+        }
+    }
+
     public func batch(idempotencyKey: String) async throws -> KeyedBatch? {
         try await onReader { [statements = readStatements] in
             try statements.batchByKey.bind([.text(idempotencyKey)])

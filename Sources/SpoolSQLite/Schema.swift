@@ -167,6 +167,12 @@ public enum Schema {
             ALTER TABLE batches ADD COLUMN idempotency_key TEXT;
             ALTER TABLE batches ADD COLUMN size INTEGER;
             CREATE UNIQUE INDEX batches_idempotency_key ON batches (idempotency_key) WHERE idempotency_key IS NOT NULL;
+            -- Cron schedules' last fires.
+            CREATE TABLE schedules (
+                name            TEXT PRIMARY KEY,
+                last_fire_ms    INTEGER NOT NULL,
+                last_job_id     TEXT
+            ) STRICT, WITHOUT ROWID;
             """),
     ]
 

@@ -86,8 +86,9 @@ public struct SpoolConfiguration: Sendable {
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
                     "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "max_queues", "progress_buffer_bytes",
-                    "max_progress_streams_per_connection", "max_progress_streams", "http", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types"]
+                    "max_progress_streams_per_connection", "max_progress_streams", "http", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types", "schedules"]
         var queues: ConfigNode?
+        var schedules: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
             switch key {
             case "listen": listen = try value.string()
@@ -133,6 +134,7 @@ public struct SpoolConfiguration: Sendable {
                 let name = engine.queueDefaults.name
                 engine.queueDefaults = try Self.queue(named: name, from: value, defaults: engine.queueDefaults)
             case "queues": queues = value  // read after queue_defaults, wherever it stands
+            case "schedules": schedules = value  // read after the types they enqueue
 
             case "locks":
                 for (lock, capacity) in try value.entries() {
@@ -153,6 +155,63 @@ public struct SpoolConfiguration: Sendable {
         for (name, settings) in try queues?.entries() ?? [] {
             engine.queues.append(try Self.queue(named: name, from: settings, defaults: engine.queueDefaults))
         }
+        for (name, settings) in try schedules?.entries() ?? [] {
+            engine.schedules.append(try readSchedule(name, settings))
+        }
+    }
+
+    /// A cron schedule (docs/workflows.md#schedules): `cron`, `time_zone`
+    /// (IANA, default UTC), `overlap`, `missed`, and the `job` to enqueue.
+    private func readSchedule(_ name: String, _ settings: ConfigNode) throws(ConfigurationError) -> Schedule {
+        guard !name.isEmpty, name.utf8.count <= JobLimits.maxNameBytes else {
+            throw settings.error("a schedule name is 1 to \(JobLimits.maxNameBytes) bytes")
+        }
+        var cron: CronExpression?, zone = TimeZone(identifier: "UTC")!, zoneName = "UTC", job: JobRequest?
+        var overlap = Schedule.Overlap.skip, missed = Schedule.Missed.runOnce
+        for (key, value) in try settings.entries(allowed: ["cron", "time_zone", "overlap", "missed", "job"]) {
+            switch key {
+            case "cron":
+                let text = try value.string()
+                do throws(CronExpression.Invalid) { cron = try CronExpression(text) } catch { throw value.error(error.description) }
+            case "time_zone":
+                let identifier = try value.string()
+                guard let found = TimeZone(identifier: identifier) else {
+                    throw value.error("\"\(identifier)\" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)")
+                }
+                zone = found
+                zoneName = identifier
+            case "overlap": overlap = Schedule.Overlap(rawValue: try value.string(oneOf: Schedule.Overlap.allCases.map(\.rawValue)))!
+            case "missed": missed = Schedule.Missed(rawValue: try value.string(oneOf: Schedule.Missed.allCases.map(\.rawValue)))!
+            default: job = try scheduledJob(value)
+            }
+        }
+        guard let cron else { throw settings.error("needs cron, e.g. \"0 3 * * *\" (03:00 every day)") }
+        guard let job else { throw settings.error("needs job: the job to enqueue, with at least its type") }
+        return Schedule(name: name, cron: cron, timeZone: zone, timeZoneName: zoneName, job: job, overlap: overlap, missed: missed)
+    }
+
+    private func scheduledJob(_ node: ConfigNode) throws(ConfigurationError) -> JobRequest {
+        var request = JobRequest(type: "")
+        for (key, value) in try node.entries(allowed: ["type", "queue", "payload", "priority", "lock_keys", "rate_key", "rate_cost",
+                                                        "max_attempts", "timeout", "labels"]) {
+            switch key {
+            case "type": request.type = try value.string()
+            case "queue": request.queue = try value.string()
+            case "payload": request.payload = Array(try value.string().utf8)
+            case "priority": request.priority = Int32(try value.int(in: Int(Int32.min)...Int(Int32.max)))
+            case "lock_keys": request.lockKeys = try value.strings()
+            case "rate_key": request.rateKey = try value.string()
+            case "rate_cost": request.rateCost = Int32(try value.int(in: 1...1_000_000_000))
+            case "max_attempts": request.maxAttempts = Int32(try value.int(in: 1...Int(JobLimits.maxAttempts)))
+            case "timeout": request.timeoutMs = try value.milliseconds()
+            default:
+                for (label, text) in try value.entries() { request.labels[label] = try text.string() }
+            }
+        }
+        guard !request.type.isEmpty else { throw node.error("needs type") }
+        let known = request.type.hasPrefix("spool.") || execTypes[request.type] != nil || engine.remoteTypes[request.type] != nil
+        guard known else { throw node.error("type \"\(request.type)\" is neither built in nor configured under types") }
+        return request
     }
 
     private mutating func readType(_ type: String, _ settings: ConfigNode) throws(ConfigurationError) {

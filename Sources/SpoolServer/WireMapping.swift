@@ -161,6 +161,20 @@ extension GetStatusResponse {
             wire.utilisation = limiter.utilisation
             return wire
         }
+        schedules = status.schedules.map { schedule in
+            var wire = ScheduleInfo()
+            wire.name = schedule.name
+            wire.cron = schedule.cron
+            wire.timeZone = schedule.timeZone
+            wire.overlap = schedule.overlap.rawValue
+            wire.nextFireMs = schedule.nextFireMs
+            wire.lastFireMs = schedule.lastFireMs
+            wire.lastJobId = schedule.lastJobID
+            wire.fired = Int64(schedule.fired)
+            wire.skipped = Int64(schedule.skipped)
+            wire.lastError = schedule.lastError
+            return wire
+        }
         locks = status.locks.map { lock in
             var wire = LockStatus()
             wire.key = lock.key

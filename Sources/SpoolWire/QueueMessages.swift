@@ -526,6 +526,7 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
     public var jobs: [Job] = []
     public var batch: BatchSummary?
     public var remoteWorkers: [RemoteWorkerInfo] = []
+    public var schedules: [ScheduleInfo] = []
 
     public init() {}
 
@@ -542,6 +543,7 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
         jobs = CRead.messages(m.n_jobs, m.jobs, as: Job.self)
         batch = CRead.message(m.batch, as: BatchSummary.self)
         remoteWorkers = CRead.messages(m.n_remote_workers, m.remote_workers, as: RemoteWorkerInfo.self)
+        schedules = CRead.messages(m.n_schedules, m.schedules, as: ScheduleInfo.self)
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
@@ -559,6 +561,54 @@ public struct GetStatusResponse: Equatable, WireMessage, ProtobufCBridged {
         c.pointee.batch = batch.map(arena.message)
         c.pointee.n_remote_workers = remoteWorkers.count
         c.pointee.remote_workers = arena.messages(remoteWorkers)
+        c.pointee.n_schedules = schedules.count
+        c.pointee.schedules = arena.messages(schedules)
+    }
+}
+
+/// spool.v1.ScheduleStatus
+public struct ScheduleInfo: Equatable, Sendable, ProtobufCBridged, Encodable {
+    public var name = ""
+    public var cron = ""
+    public var timeZone = ""
+    public var overlap = ""
+    public var nextFireMs: Int64 = 0
+    public var lastFireMs: Int64 = 0
+    public var lastJobId = ""
+    public var fired: Int64 = 0
+    public var skipped: Int64 = 0
+    public var lastError = ""
+
+    public init() {}
+
+    typealias CMessage = Spool__V1__ScheduleStatus
+    static var initializeC: (UnsafeMutablePointer<CMessage>?) -> Void { spool__v1__schedule_status__init }
+
+    init(c: UnsafePointer<CMessage>) {
+        let m = c.pointee
+        name = CRead.string(m.name)
+        cron = CRead.string(m.cron)
+        timeZone = CRead.string(m.time_zone)
+        overlap = CRead.string(m.overlap)
+        nextFireMs = m.next_fire_ms
+        lastFireMs = m.last_fire_ms
+        lastJobId = CRead.string(m.last_job_id)
+        fired = m.fired
+        skipped = m.skipped
+        lastError = CRead.string(m.last_error)
+    }
+
+    func fill(_ c: UnsafeMutablePointer<CMessage>, arena: CArena) {
+        c.pointee.name = arena.string(name)
+        c.pointee.cron = arena.string(cron)
+        c.pointee.time_zone = arena.string(timeZone)
+        c.pointee.overlap = arena.string(overlap)
+        c.pointee.next_fire_ms = nextFireMs
+        c.pointee.last_fire_ms = lastFireMs
+        c.pointee.last_job_id = arena.string(lastJobId)
+        c.pointee.fired = fired
+        c.pointee.skipped = skipped
+        c.pointee.last_error = arena.string(lastError)
     }
 }
 

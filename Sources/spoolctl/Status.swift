@@ -69,6 +69,15 @@ struct StatusReport {
             out += "\n" + table(["LOCK", "CAPACITY", "HOLDERS", "WAITERS"],
                                 status.locks.map { [$0.key, "\($0.capacity)", $0.holders.joined(separator: ","), "\($0.waiters)"] })
         }
+        if !status.schedules.isEmpty {
+            out += "\n" + table(["SCHEDULE", "CRON", "TIME ZONE", "NEXT FIRE", "LAST FIRE", "FIRED", "SKIPPED"],
+                                status.schedules.map { schedule in
+                                    [schedule.name, schedule.cron, schedule.timeZone,
+                                     schedule.nextFireMs > 0 ? "in " + duration(ms: schedule.nextFireMs - status.serverTimeMs) : "never",
+                                     schedule.lastFireMs > 0 ? duration(ms: status.serverTimeMs - schedule.lastFireMs) + " ago" : "-",
+                                     "\(schedule.fired)", "\(schedule.skipped)"]
+                                })
+        }
         if let batch = status.batch {
             out += "\n" + BatchLine(batch, nowMs: status.serverTimeMs).text + "\n"
         }

@@ -93,7 +93,7 @@ struct SpoolConfigurationTests {
         ("durability: fast", "spool.yaml:1:13: durability: must be one of full, normal (got \"fast\")"),
         ("wrokers: 4", "spool.yaml:1:1: wrokers: unknown key (known here: listen, db, durability, workers, threads, "
             + "max_receive_message_size, max_concurrent_streams, shutdown_grace, retention_hours, max_batch_size, max_queues, "
-            + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, auth, tls, queue_defaults, queues, locks, rate_keys, types)"),
+            + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, auth, tls, queue_defaults, queues, locks, rate_keys, types, schedules)"),
         ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
             + "concurrency, max_depth, max_attempts, timeout, max_wait, backoff, rate)"),
         ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second, per_minute or per_hour"),
@@ -120,6 +120,15 @@ struct SpoolConfigurationTests {
         ("types:\n  render:\n    exec: {command: [x], persistent: 1}",
          "spool.yaml:3:38: types.render.exec.persistent: must be true or false (got \"1\")"),
         ("types:\n  render:\n    exec: {command: [x], env: {\"A=B\": c}}", "spool.yaml:3:39: types.render.exec.env.A=B: not an environment variable name"),
+        ("schedules:\n  nightly: {cron: \"0 3 * *\", job: {type: spool.echo}}",
+         "spool.yaml:2:19: schedules.nightly.cron: \"0 3 * *\" has 4 fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)"),
+        ("schedules:\n  nightly: {cron: \"0 3 * * *\", time_zone: Mars/Olympus, job: {type: spool.echo}}",
+         "spool.yaml:2:43: schedules.nightly.time_zone: \"Mars/Olympus\" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)"),
+        ("schedules:\n  nightly: {cron: \"0 3 * * *\", job: {type: report}}",
+         "spool.yaml:2:37: schedules.nightly.job: type \"report\" is neither built in nor configured under types"),
+        ("schedules:\n  nightly: {cron: \"0 3 * * *\"}", "spool.yaml:2:12: schedules.nightly: needs job: the job to enqueue, with at least its type"),
+        ("schedules:\n  nightly: {cron: \"0 3 * * *\", overlap: wait, job: {type: spool.echo}}",
+         "spool.yaml:2:41: schedules.nightly.overlap: must be one of skip, allow (got \"wait\")"),
     ])
     func anInvalidFileIsRefusedNamingTheKey(yaml: String, message: String) {
         #expect(throws: ConfigurationError(message)) { try SpoolConfiguration(yaml: yaml, file: "spool.yaml") }
@@ -137,6 +146,32 @@ struct SpoolConfigurationTests {
         #expect(configuration.engine.rateKeys["github"] == RateLimit(
             ratePerSecond: 5000.0 / 3600, burst: 100, recovery: RateRecovery(decrease: 0.8, recovery: 0.05)))
         #expect(configuration.engine.rateKeys["openai"] == RateLimit(ratePerSecond: 50, recovery: RateRecovery(decrease: 0.5, recovery: 0.02)))
+    }
+
+    @Test func schedulesAreRead() throws {
+        let configuration = try SpoolConfiguration(yaml: """
+            types:
+              report: {remote: {}}
+            schedules:
+              nightly:
+                cron: "30 2 * * *"
+                time_zone: Europe/Berlin
+                overlap: allow
+                missed: skip
+                job: {type: report, queue: reports, payload: "{}", priority: 3, labels: {team: data}, timeout: 60}
+              tick:
+                cron: "@hourly"
+                job: {type: spool.echo}
+            """)
+        let schedules = configuration.engine.schedules
+        #expect(schedules.map(\.name) == ["nightly", "tick"])
+        #expect(schedules[0].cron.description == "30 2 * * *" && schedules[0].timeZoneName == "Europe/Berlin")
+        #expect(schedules[0].overlap == .allow && schedules[0].missed == .skip)
+        var job = JobRequest(type: "report", payload: Array("{}".utf8), queue: "reports", priority: 3)
+        job.labels = ["team": "data"]
+        job.timeoutMs = 60_000
+        #expect(schedules[0].job == job)
+        #expect(schedules[1].timeZoneName == "UTC" && schedules[1].overlap == .skip && schedules[1].missed == .runOnce)
     }
 
     @Test func yamlThatDoesNotParseIsRefusedWithThePosition() {

@@ -185,3 +185,32 @@ def test_a_job_costs_its_rate_cost_in_tokens(tmp_path):
             assert client.cancel(second.id)[0].state == JobState.CANCELLED
     finally:
         server.terminate()
+
+
+def test_a_cron_schedule_enqueues_its_job_and_keeps_its_last_fire_across_a_restart(tmp_path):
+    config = 'schedules:\n  tick:\n    cron: "* * * * * *"\n    time_zone: Europe/Berlin\n    job: {type: spool.echo, payload: tock}\n'
+    server = Spoold.configured(tmp_path, config)
+    try:
+        with Client(server.address) as client:
+            for event in client.watch(queue="default"):
+                if event.job.labels.get("schedule") == "tick" and event.job.state == JobState.SUCCEEDED:
+                    fired = event.job
+                    break
+            assert fired.idempotency_key.startswith("schedule:tick:")
+            schedule = client.status().schedules[0]
+            assert (schedule.name, schedule.cron, schedule.time_zone, schedule.overlap) == ("tick", "* * * * * *", "Europe/Berlin", "skip")
+            assert schedule.fired >= 1 and schedule.next_fire_ms > schedule.last_fire_ms > 0
+        server.terminate()
+        import sqlite3
+        with sqlite3.connect(server.db) as database:
+            (last_fire_ms,) = database.execute("SELECT last_fire_ms FROM schedules WHERE name = 'tick'").fetchone()
+        assert last_fire_ms >= int(fired.idempotency_key.rsplit(":", 1)[1])
+        server = Spoold.configured(tmp_path, config)
+        with Client(server.address) as client:
+            for event in client.watch(queue="default"):
+                if event.job.labels.get("schedule") == "tick" and event.job.state == JobState.SUCCEEDED and event.job.id != fired.id:
+                    break
+            keys = [job.idempotency_key for job in client.jobs(labels={"schedule": "tick"})]
+            assert len(keys) == len(set(keys))  # no fire time made two jobs
+    finally:
+        server.terminate()

@@ -10,6 +10,7 @@ final class InMemoryJobStore: JobStore {
         var failWrites = false
         var queueOverrides: [String: QueueOverride] = [:]
         var batchKeys: [String: KeyedBatch] = [:]
+        var schedules: [String: ScheduleRecord] = [:]
     }
 
     private let state = Mutex(State())
@@ -129,6 +130,18 @@ final class InMemoryJobStore: JobStore {
         await pauseIfAsked(at: .batchRead)
         return records
     }
+
+    func scheduleRecords() async throws -> [String: ScheduleRecord] { state.withLock { $0.schedules } }
+
+    func save(_ record: ScheduleRecord, forSchedule name: String) async throws {
+        try state.withLock { state in
+            if state.failWrites { throw WriteFailed() }
+            state.schedules[name] = record
+        }
+    }
+
+    /// A schedule's stored record.
+    func schedule(_ name: String) -> ScheduleRecord? { state.withLock { $0.schedules[name] } }
 
     func batch(idempotencyKey: String) async throws -> KeyedBatch? { state.withLock { $0.batchKeys[idempotencyKey] } }
 

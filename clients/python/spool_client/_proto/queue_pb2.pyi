@@ -142,13 +142,14 @@ class GetStatusRequest(_message.Message):
     def __init__(self, queues: _Optional[_Iterable[str]] = ..., job_ids: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ..., only_selected: bool = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ["batch", "jobs", "locks", "queues", "rate_limiters", "remote_workers", "server_time_ms", "workers"]
+    __slots__ = ["batch", "jobs", "locks", "queues", "rate_limiters", "remote_workers", "schedules", "server_time_ms", "workers"]
     BATCH_FIELD_NUMBER: _ClassVar[int]
     JOBS_FIELD_NUMBER: _ClassVar[int]
     LOCKS_FIELD_NUMBER: _ClassVar[int]
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMITERS_FIELD_NUMBER: _ClassVar[int]
     REMOTE_WORKERS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
     SERVER_TIME_MS_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     batch: BatchSummary
@@ -157,9 +158,10 @@ class GetStatusResponse(_message.Message):
     queues: _containers.RepeatedCompositeFieldContainer[QueueStatus]
     rate_limiters: _containers.RepeatedCompositeFieldContainer[RateLimiterStatus]
     remote_workers: _containers.RepeatedCompositeFieldContainer[RemoteWorkerStatus]
+    schedules: _containers.RepeatedCompositeFieldContainer[ScheduleStatus]
     server_time_ms: int
     workers: _containers.RepeatedCompositeFieldContainer[WorkerSlot]
-    def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ...) -> None: ...
+    def __init__(self, server_time_ms: _Optional[int] = ..., queues: _Optional[_Iterable[_Union[QueueStatus, _Mapping]]] = ..., workers: _Optional[_Iterable[_Union[WorkerSlot, _Mapping]]] = ..., rate_limiters: _Optional[_Iterable[_Union[RateLimiterStatus, _Mapping]]] = ..., locks: _Optional[_Iterable[_Union[LockStatus, _Mapping]]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., batch: _Optional[_Union[BatchSummary, _Mapping]] = ..., remote_workers: _Optional[_Iterable[_Union[RemoteWorkerStatus, _Mapping]]] = ..., schedules: _Optional[_Iterable[_Union[ScheduleStatus, _Mapping]]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ["attempt", "batch_id", "created_at_ms", "dependency_summary", "depends_on", "depends_on_batches", "error", "eta_ms", "expire_at_ms", "finished_at_ms", "id", "idempotency_key", "labels", "lock_keys", "max_attempts", "position", "priority", "progress", "queue", "rate_cost", "rate_key", "result", "run_at_ms", "run_if_dependencies_fail", "started_at_ms", "state", "timeout_ms", "type", "updated_at_ms", "wait"]
@@ -481,6 +483,30 @@ class RetryResponse(_message.Message):
     JOB_FIELD_NUMBER: _ClassVar[int]
     job: Job
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
+
+class ScheduleStatus(_message.Message):
+    __slots__ = ["cron", "fired", "last_error", "last_fire_ms", "last_job_id", "name", "next_fire_ms", "overlap", "skipped", "time_zone"]
+    CRON_FIELD_NUMBER: _ClassVar[int]
+    FIRED_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIRE_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIRE_MS_FIELD_NUMBER: _ClassVar[int]
+    OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    cron: str
+    fired: int
+    last_error: str
+    last_fire_ms: int
+    last_job_id: str
+    name: str
+    next_fire_ms: int
+    overlap: str
+    skipped: int
+    time_zone: str
+    def __init__(self, name: _Optional[str] = ..., cron: _Optional[str] = ..., time_zone: _Optional[str] = ..., overlap: _Optional[str] = ..., next_fire_ms: _Optional[int] = ..., last_fire_ms: _Optional[int] = ..., last_job_id: _Optional[str] = ..., fired: _Optional[int] = ..., skipped: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
 
 class StreamProgressRequest(_message.Message):
     __slots__ = ["after_seq", "all_queues", "batch_id", "job_ids", "position_interval_ms", "queue"]

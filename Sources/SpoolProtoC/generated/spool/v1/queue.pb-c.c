@@ -1066,6 +1066,51 @@ void   spool__v1__get_status_response__free_unpacked
   assert(message->base.descriptor == &spool__v1__get_status_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   spool__v1__schedule_status__init
+                     (Spool__V1__ScheduleStatus         *message)
+{
+  static const Spool__V1__ScheduleStatus init_value = SPOOL__V1__SCHEDULE_STATUS__INIT;
+  *message = init_value;
+}
+size_t spool__v1__schedule_status__get_packed_size
+                     (const Spool__V1__ScheduleStatus *message)
+{
+  assert(message->base.descriptor == &spool__v1__schedule_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t spool__v1__schedule_status__pack
+                     (const Spool__V1__ScheduleStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &spool__v1__schedule_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t spool__v1__schedule_status__pack_to_buffer
+                     (const Spool__V1__ScheduleStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &spool__v1__schedule_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Spool__V1__ScheduleStatus *
+       spool__v1__schedule_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Spool__V1__ScheduleStatus *)
+     protobuf_c_message_unpack (&spool__v1__schedule_status__descriptor,
+                                allocator, len, data);
+}
+void   spool__v1__schedule_status__free_unpacked
+                     (Spool__V1__ScheduleStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &spool__v1__schedule_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   spool__v1__list_jobs_request__labels_entry__init
                      (Spool__V1__ListJobsRequest__LabelsEntry         *message)
 {
@@ -4129,7 +4174,7 @@ const ProtobufCMessageDescriptor spool__v1__remote_worker_status__descriptor =
   (ProtobufCMessageInit) spool__v1__remote_worker_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor spool__v1__get_status_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor spool__v1__get_status_response__field_descriptors[9] =
 {
   {
     "server_time_ms",
@@ -4227,6 +4272,18 @@ static const ProtobufCFieldDescriptor spool__v1__get_status_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "schedules",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Spool__V1__GetStatusResponse, n_schedules),
+    offsetof(Spool__V1__GetStatusResponse, schedules),
+    &spool__v1__schedule_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned spool__v1__get_status_response__field_indices_by_name[] = {
   6,   /* field[6] = batch */
@@ -4235,13 +4292,14 @@ static const unsigned spool__v1__get_status_response__field_indices_by_name[] = 
   1,   /* field[1] = queues */
   3,   /* field[3] = rate_limiters */
   7,   /* field[7] = remote_workers */
+  8,   /* field[8] = schedules */
   0,   /* field[0] = server_time_ms */
   2,   /* field[2] = workers */
 };
 static const ProtobufCIntRange spool__v1__get_status_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor =
 {
@@ -4251,11 +4309,166 @@ const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor =
   "Spool__V1__GetStatusResponse",
   "spool.v1",
   sizeof(Spool__V1__GetStatusResponse),
-  8,
+  9,
   spool__v1__get_status_response__field_descriptors,
   spool__v1__get_status_response__field_indices_by_name,
   1,  spool__v1__get_status_response__number_ranges,
   (ProtobufCMessageInit) spool__v1__get_status_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor spool__v1__schedule_status__field_descriptors[10] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cron",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, cron),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overlap",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, overlap),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_fire_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, next_fire_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_fire_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, last_fire_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_job_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, last_job_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fired",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, fired),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skipped",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, skipped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_error",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Spool__V1__ScheduleStatus, last_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned spool__v1__schedule_status__field_indices_by_name[] = {
+  1,   /* field[1] = cron */
+  7,   /* field[7] = fired */
+  9,   /* field[9] = last_error */
+  5,   /* field[5] = last_fire_ms */
+  6,   /* field[6] = last_job_id */
+  0,   /* field[0] = name */
+  4,   /* field[4] = next_fire_ms */
+  3,   /* field[3] = overlap */
+  8,   /* field[8] = skipped */
+  2,   /* field[2] = time_zone */
+};
+static const ProtobufCIntRange spool__v1__schedule_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor spool__v1__schedule_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "spool.v1.ScheduleStatus",
+  "ScheduleStatus",
+  "Spool__V1__ScheduleStatus",
+  "spool.v1",
+  sizeof(Spool__V1__ScheduleStatus),
+  10,
+  spool__v1__schedule_status__field_descriptors,
+  spool__v1__schedule_status__field_indices_by_name,
+  1,  spool__v1__schedule_status__number_ranges,
+  (ProtobufCMessageInit) spool__v1__schedule_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor spool__v1__list_jobs_request__labels_entry__field_descriptors[2] =

@@ -42,6 +42,7 @@ typedef struct Spool__V1__LockStatus Spool__V1__LockStatus;
 typedef struct Spool__V1__RemoteWorkerStatus Spool__V1__RemoteWorkerStatus;
 typedef struct Spool__V1__RemoteWorkerStatus__LabelsEntry Spool__V1__RemoteWorkerStatus__LabelsEntry;
 typedef struct Spool__V1__GetStatusResponse Spool__V1__GetStatusResponse;
+typedef struct Spool__V1__ScheduleStatus Spool__V1__ScheduleStatus;
 typedef struct Spool__V1__ListJobsRequest Spool__V1__ListJobsRequest;
 typedef struct Spool__V1__ListJobsRequest__LabelsEntry Spool__V1__ListJobsRequest__LabelsEntry;
 typedef struct Spool__V1__ListJobsResponse Spool__V1__ListJobsResponse;
@@ -805,10 +806,52 @@ struct  Spool__V1__GetStatusResponse
   Spool__V1__BatchSummary *batch;
   size_t n_remote_workers;
   Spool__V1__RemoteWorkerStatus **remote_workers;
+  size_t n_schedules;
+  Spool__V1__ScheduleStatus **schedules;
 };
 #define SPOOL__V1__GET_STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&spool__v1__get_status_response__descriptor) \
-    , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL }
+    , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, 0,NULL }
+
+
+/*
+ * A configured cron schedule (docs/workflows.md#schedules).
+ */
+struct  Spool__V1__ScheduleStatus
+{
+  ProtobufCMessage base;
+  char *name;
+  char *cron;
+  /*
+   * IANA, e.g. "Europe/Berlin"
+   */
+  char *time_zone;
+  /*
+   * "skip" or "allow"
+   */
+  char *overlap;
+  /*
+   * 0: none within eight years
+   */
+  int64_t next_fire_ms;
+  /*
+   * 0: never fired
+   */
+  int64_t last_fire_ms;
+  char *last_job_id;
+  /*
+   * since the server started: fires that made a job
+   */
+  int64_t fired;
+  /*
+   * and fires that did not (see last_error)
+   */
+  int64_t skipped;
+  char *last_error;
+};
+#define SPOOL__V1__SCHEDULE_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&spool__v1__schedule_status__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Spool__V1__ListJobsRequest__LabelsEntry
@@ -1464,6 +1507,25 @@ Spool__V1__GetStatusResponse *
 void   spool__v1__get_status_response__free_unpacked
                      (Spool__V1__GetStatusResponse *message,
                       ProtobufCAllocator *allocator);
+/* Spool__V1__ScheduleStatus methods */
+void   spool__v1__schedule_status__init
+                     (Spool__V1__ScheduleStatus         *message);
+size_t spool__v1__schedule_status__get_packed_size
+                     (const Spool__V1__ScheduleStatus   *message);
+size_t spool__v1__schedule_status__pack
+                     (const Spool__V1__ScheduleStatus   *message,
+                      uint8_t             *out);
+size_t spool__v1__schedule_status__pack_to_buffer
+                     (const Spool__V1__ScheduleStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Spool__V1__ScheduleStatus *
+       spool__v1__schedule_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   spool__v1__schedule_status__free_unpacked
+                     (Spool__V1__ScheduleStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Spool__V1__ListJobsRequest__LabelsEntry methods */
 void   spool__v1__list_jobs_request__labels_entry__init
                      (Spool__V1__ListJobsRequest__LabelsEntry         *message);
@@ -1721,6 +1783,9 @@ typedef void (*Spool__V1__RemoteWorkerStatus_Closure)
 typedef void (*Spool__V1__GetStatusResponse_Closure)
                  (const Spool__V1__GetStatusResponse *message,
                   void *closure_data);
+typedef void (*Spool__V1__ScheduleStatus_Closure)
+                 (const Spool__V1__ScheduleStatus *message,
+                  void *closure_data);
 typedef void (*Spool__V1__ListJobsRequest__LabelsEntry_Closure)
                  (const Spool__V1__ListJobsRequest__LabelsEntry *message,
                   void *closure_data);
@@ -1880,6 +1945,7 @@ extern const ProtobufCMessageDescriptor spool__v1__lock_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__remote_worker_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__remote_worker_status__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__get_status_response__descriptor;
+extern const ProtobufCMessageDescriptor spool__v1__schedule_status__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__list_jobs_request__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__list_jobs_request__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor spool__v1__list_jobs_response__descriptor;
