@@ -97,7 +97,7 @@ extension QueueEngine {
     /// seq is not in the table yet). Sets the record's dependencies, and
     /// BLOCKED if it must wait.
     func linkDependencies(
-        of record: inout JobRecord, _ request: JobRequest, items: [(id: String, seq: Int64)?], lookups: Lookups,
+        of record: inout JobRecord, _ request: JobRequest, items: [(id: JobID, seq: Int64)], lookups: Lookups,
         extraBatch: String? = nil
     ) {
         var blocking = Blocking(pending: 0, runIfFailed: request.runIfDependenciesFail, waitsForBatches: false)
@@ -122,8 +122,9 @@ extension QueueEngine {
             }
         }
         for index in request.dependsOnItems {
-            guard index >= 0, index < items.count, let item = items[index] else { continue }
-            link(id: item.id, seq: table.seq(ofJob: item.id) ?? item.seq)
+            guard index >= 0, index < items.count else { continue }
+            let item = items[index]
+            link(id: item.id.text, seq: item.seq)
         }
         for id in request.dependsOn { link(id: id, seq: table.seq(ofJob: id)) }
         var batchIDs: [String] = []

@@ -231,7 +231,7 @@ extension QueueEngine {
         var requestIndexes: [Int]?
         var depthNeeded = QueueDemand()
         // Each request's job: its id and seq (a new one's is not in the table yet).
-        var itemJobs: [(id: String, seq: Int64)?] = []
+        var itemJobs: [(id: JobID, seq: Int64)] = []
         // The jobs of a call mostly share their queue: its settings are looked up once.
         var queue: QueueConfiguration?
         for index in 0..<items.count {
@@ -240,7 +240,7 @@ extension QueueEngine {
             if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
                let existing = table[seq] {
                 items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
-                itemJobs.append((existing.id, existing.seq))
+                itemJobs.append((existing.jobID, existing.seq))
                 if requestIndexes == nil { requestIndexes = Array(0..<jobs.count) }
                 continue
             }
@@ -260,7 +260,7 @@ extension QueueEngine {
             }
             let record = newRecord(request, queue: queue!, batchID: jobBatch, batchLabels: isCallback ? [:] : batchLabels ?? [:],
                                    atMs: now)
-            itemJobs.append((record.id, record.seq))
+            itemJobs.append((record.jobID, record.seq))
             depthNeeded.add(record.queue)
             jobs.append(NewJob(record, payload: request.payload))
             requestIndexes?.append(index)
@@ -287,9 +287,7 @@ extension QueueEngine {
             return
         }
         // Its jobs are on their way into their batches: none can end meanwhile.
-        for job in jobs {
-            if let batch = job.record.batchId { batchJoining[batch, default: 0] += 1 }
-        }
+        for (batch, count) in BatchTally(jobs) { batchJoining[batch, default: 0] += count }
         // Dependencies are linked once nothing more can refuse the call.
         let requestOf = { (position: Int) in
             let index = requestIndexes?[position] ?? position
@@ -360,11 +358,10 @@ extension QueueEngine {
             for (queue, needed) in calls[index].depthNeeded { reserved[queue, default: 0] -= needed }
             // Its jobs are no longer on their way into their batches.
             var touchedBatches: [String] = []
-            for job in calls[index].jobs {
-                guard let batch = job.record.batchId else { continue }
-                batchJoining[batch, default: 0] -= 1
+            for (batch, count) in BatchTally(calls[index].jobs) {
+                batchJoining[batch, default: 0] -= count
                 if batchJoining[batch] == 0 { batchJoining[batch] = nil }
-                if touchedBatches.last != batch { touchedBatches.append(batch) }
+                touchedBatches.append(batch)
             }
             let outcomes: [InsertOutcome]
             switch results.flatMap({ $0[index] }) {
@@ -472,6 +469,30 @@ extension QueueEngine {
         if let expireAtMs { record.expireAtMs = expireAtMs }
         if request.rateCost > 1 { record.rateCost = request.rateCost }
         return record
+    }
+}
+
+/// How many of a call's jobs go to each batch. Most calls have one batch
+/// or none: counted without a dictionary.
+struct BatchTally: Sequence {
+    private var first: (batch: String, count: Int)?
+    private var others: [String: Int] = [:]
+
+    init(_ jobs: [NewJob]) {
+        for job in jobs {
+            guard let batch = job.record.batchId else { continue }
+            if first == nil {
+                first = (batch, 1)
+            } else if first!.batch == batch {
+                first!.count += 1
+            } else {
+                others[batch, default: 0] += 1
+            }
+        }
+    }
+
+    func makeIterator() -> some IteratorProtocol<(String, Int)> {
+        ((first.map { [($0.batch, $0.count)] } ?? []) + others.map { ($0.key, $0.value) }).makeIterator()
     }
 }
 
