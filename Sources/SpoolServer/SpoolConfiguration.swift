@@ -211,6 +211,9 @@ public struct SpoolConfiguration: Sendable {
         guard !request.type.isEmpty else { throw node.error("needs type") }
         let known = request.type.hasPrefix("spool.") || execTypes[request.type] != nil || engine.remoteTypes[request.type] != nil
         guard known else { throw node.error("type \"\(request.type)\" is neither built in nor configured under types") }
+        if !request.rateKey.isEmpty && engine.rateKeys[request.rateKey] == nil {
+            throw node.error("rate_key \"\(request.rateKey)\" is not configured under rate_keys")
+        }
         return request
     }
 
