@@ -66,6 +66,9 @@ public struct QueueConfiguration: Sendable, Equatable {
     /// How long a job of the queue may wait for its first start, from its
     /// run time, before it fails `expired`; nil: for ever.
     public var maxWaitMs: Int64?
+    /// A fair queue: its jobs take turns by the value of this label (the
+    /// tenant), round-robin among tenants with ready jobs; nil: one line.
+    public var fairBy: String?
 
     public init(name: String, concurrency: Int = 4, rateLimit: RateLimit? = nil, maxDepth: Int = 1_000_000,
                 maxAttempts: Int32 = 3, backoff: Backoff = Backoff(), timeoutMs: Int64 = 300_000) {

@@ -158,7 +158,7 @@ public actor QueueEngine {
         let now = clock.nowMs
         var report = RecoveryReport()
         var interrupted: [JobRecord] = []
-        var waiting = Scheduler.Loader()
+        var waiting = Scheduler.Loader(configuration: configuration)
         var blockedJobs: [Int64] = []
         do {
             lastJobSeq = try await store.lastSeq()

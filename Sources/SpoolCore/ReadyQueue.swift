@@ -1,20 +1,26 @@
 /// Where a waiting job stands in its queue: higher priority first, then
 /// earlier enqueue (`seq`) first.
 public struct QueueKey: Comparable, Hashable, Sendable, CustomStringConvertible {
-    public let priority: Int32
+    /// A fair queue's round-robin turn among its tenants (`fair_by`); 0
+    /// in other queues.
+    public let round: Int64
     public let seq: Int64
+    public let priority: Int32
 
-    public init(priority: Int32, seq: Int64) {
+    public init(priority: Int32, round: Int64 = 0, seq: Int64) {
         self.priority = priority
+        self.round = round
         self.seq = seq
     }
 
-    /// `a < b`: a runs before b.
+    /// `a < b`: a runs before b. Higher priority first, then the earlier
+    /// round, then enqueue order.
     public static func < (a: QueueKey, b: QueueKey) -> Bool {
-        a.priority != b.priority ? a.priority > b.priority : a.seq < b.seq
+        if a.priority != b.priority { return a.priority > b.priority }
+        return a.round != b.round ? a.round < b.round : a.seq < b.seq
     }
 
-    public var description: String { "(priority \(priority), seq \(seq))" }
+    public var description: String { round == 0 ? "(priority \(priority), seq \(seq))" : "(priority \(priority), round \(round), seq \(seq))" }
 }
 
 /// The jobs of one queue that are ready to run, in dispatch order, with the

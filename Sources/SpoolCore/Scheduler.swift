@@ -25,8 +25,13 @@ struct Scheduler {
         var running = 0
         var scheduled = 0
         var bucket: TokenBucket?
+        /// A fair queue's turns (`fair_by`).
+        var fairness: Fairness?
 
-        init(configuration: QueueConfiguration) { self.configuration = configuration }
+        init(configuration: QueueConfiguration) {
+            self.configuration = configuration
+            if configuration.fairBy != nil { fairness = Fairness() }
+        }
 
         /// Where dispatch looks.
         var candidates: ReadyQueue { unparked ?? waiting }
@@ -59,6 +64,29 @@ struct Scheduler {
         }
     }
 
+    /// Start-time fair queuing among a queue's tenants: a job entering QUEUED
+    /// takes the round after the later of its tenant's last round and the
+    /// round dispatch has reached. Tenants with ready jobs thus alternate,
+    /// one job each per round; a tenant arriving with one job is served
+    /// within a round, however many jobs another tenant has queued.
+    struct Fairness {
+        /// The highest round dispatched.
+        var reached: Int64 = 0
+        /// Each tenant's last round handed out (only those above `reached` matter).
+        var lastRound: [String: Int64] = [:]
+
+        mutating func nextRound(of tenant: String, waiting: Int) -> Int64 {
+            let round = max(reached, lastRound[tenant] ?? 0) + 1
+            lastRound[tenant] = round
+            // Tenants whose rounds dispatch passed say nothing more: dropped
+            // once they are most of the table.
+            if lastRound.count > 1024 && lastRound.count > 2 * waiting {
+                lastRound = lastRound.filter { $0.value > reached }
+            }
+            return round
+        }
+    }
+
     private enum Parking {
         case lock(queue: String)
         case rate(String, queue: String)
@@ -67,6 +95,9 @@ struct Scheduler {
     }
 
     private(set) var queues: [String: Queue] = [:]
+    /// The round of each job of a fair queue, from entering QUEUED until it
+    /// finishes (its key then, for its locks): empty without fair queues.
+    private var fairRounds: [Int64: Int64] = [:]
     /// Round-robin order: configured queues first, then the default queue,
     /// then others as they appear.
     private(set) var queueOrder: [String] = []
@@ -139,7 +170,20 @@ struct Scheduler {
 
     func position(of job: JobRecord) -> Int {
         guard job.state == .queued else { return 0 }
-        return queues[job.queue]?.waiting.position(of: job.key) ?? 0
+        return queues[job.queue]?.waiting.position(of: key(of: job)) ?? 0
+    }
+
+    /// Where the job stands in its queue's order: its round in a fair
+    /// queue (from entering QUEUED until it finishes), else 0.
+    func key(of job: JobRecord) -> QueueKey {
+        QueueKey(priority: job.priority, round: fairRounds.isEmpty ? 0 : fairRounds[job.seq] ?? 0, seq: job.seq)
+    }
+
+    /// Gives a job entering QUEUED in a fair queue its round.
+    private mutating func enterFairQueue(_ job: JobRecord, queue index: [String: Queue].Index) {
+        guard queues.values[index].fairness != nil, let label = queues.values[index].configuration.fairBy else { return }
+        let waiting = queues.values[index].waiting.count
+        fairRounds[job.seq] = queues.values[index].fairness!.nextRound(of: job.labels[label] ?? "", waiting: waiting)
     }
 
     // MARK: Changes the engine reports
@@ -152,7 +196,8 @@ struct Scheduler {
             queues.values[queue].scheduled += 1
             timers.insert(.init(dueMs: job.runAtMs, seq: job.seq))
         case .queued:
-            queues.values[queue].add(job.key)
+            enterFairQueue(job, queue: queue)
+            queues.values[queue].add(key(of: job))
         default:
             preconditionFailure("only waiting jobs are scheduled, not \(job.state)")
         }
@@ -162,15 +207,31 @@ struct Scheduler {
     struct Loader {
         fileprivate var ready: [String: [QueueKey]] = [:]
         fileprivate var scheduled: [(queue: String, timer: TimerHeap.Entry)] = []
+        /// A fair queue's ready jobs, with their tenants: rounds are handed
+        /// out again in enqueue order.
+        fileprivate var fair: [String: [(key: QueueKey, tenant: String)]] = [:]
+        private let configuration: EngineConfiguration
+        /// Each queue's tenant label, if it is fair, as looked up.
+        private var fairBy: [String: String?] = [:]
+
+        init(configuration: EngineConfiguration = EngineConfiguration()) { self.configuration = configuration }
 
         mutating func add(_ job: JobRecord) {
             switch job.state {
             case .scheduled: scheduled.append((job.queue, .init(dueMs: job.runAtMs, seq: job.seq)))
-            case .queued: ready[job.queue, default: []].append(job.key)
+            case .queued:
+                if fairBy[job.queue] == nil { fairBy[job.queue] = .some(configuration.queue(named: job.queue).fairBy) }
+                if let label = fairBy[job.queue] ?? nil {
+                    fair[job.queue, default: []].append((job.key, job.labels[label] ?? ""))
+                } else {
+                    ready[job.queue, default: []].append(job.key)
+                }
             default: preconditionFailure("only waiting jobs are scheduled, not \(job.state)")
             }
         }
     }
+
+
 
     /// Start-up: every waiting job at once, into a scheduler that has none.
     /// Each queue's ready jobs are sorted and built into its queues in O(n).
@@ -184,6 +245,19 @@ struct Scheduler {
             _ = configuration(ofQueue: name, nowMs: nowMs)
             queues[name]!.load(ReadyQueue(sorted: keys.sorted()))
         }
+        for (name, jobs) in loader.fair {
+            _ = configuration(ofQueue: name, nowMs: nowMs)
+            var fairness = queues[name]!.fairness ?? Fairness()
+            var keys: [QueueKey] = []
+            keys.reserveCapacity(jobs.count)
+            for (key, tenant) in jobs.sorted(by: { $0.key.seq < $1.key.seq }) {
+                let round = fairness.nextRound(of: tenant, waiting: jobs.count)
+                fairRounds[key.seq] = round
+                keys.append(QueueKey(priority: key.priority, round: round, seq: key.seq))
+            }
+            queues[name]!.fairness = fairness
+            queues[name]!.load(ReadyQueue(sorted: keys.sorted()))
+        }
     }
 
     /// A SCHEDULED or QUEUED job left that state without being dispatched
@@ -194,13 +268,15 @@ struct Scheduler {
         case .scheduled:
             queues.values[queue].scheduled -= 1
         case .queued:
-            queues.values[queue].remove(job.key)
+            let key = key(of: job)
+            queues.values[queue].remove(key)
             switch parked.removeValue(forKey: job.seq) {
-            case .lock: locks.stopWaiting(Set(job.lockKeys), for: job.key)
-            case .rate(let key, _): rateParked[key]?.remove(job.key)
-            case .slot(let lane, _): laneParked[lane]?.remove(job.key)
+            case .lock: locks.stopWaiting(Set(job.lockKeys), for: key)
+            case .rate(let rateKey, _): rateParked[rateKey]?.remove(key)
+            case .slot(let lane, _): laneParked[lane]?.remove(key)
             case nil: break
             }
+            fairRounds[job.seq] = nil
         default:
             preconditionFailure("only waiting jobs leave the scheduler this way, not \(job.state)")
         }
@@ -220,9 +296,11 @@ struct Scheduler {
     /// A RUNNING job stopped: its worker, locks and queue slot free up.
     mutating func finished(_ job: JobRecord, nowMs: Int64) {
         queues[job.queue]?.running -= 1
+        let key = key(of: job)
+        if !fairRounds.isEmpty { fairRounds[job.seq] = nil }
         guard !job.lockKeys.isEmpty else { return }
         let keys = Set(job.lockKeys)
-        locks.release(keys, for: job.key)
+        locks.release(keys, for: key)
         for key in keys {
             // Only the best waiters can take the freed units (see LockTable).
             let free = locks.capacity(of: key) - locks.holders(of: key).count
@@ -296,6 +374,7 @@ struct Scheduler {
             guard let place = slots.take(for: job.type) else { preconditionFailure("a place was there a moment ago") }
             queue.remove(key)
             queue.running += 1
+            if queue.fairness != nil { queue.fairness!.reached = max(queue.fairness!.reached, key.round) }
             return (key.seq, place)
         }
         return nil
@@ -397,9 +476,10 @@ extension Scheduler {
         let ahead = max(0, position - 1)
         if queue.paused { return WaitReason(.paused, ahead: ahead, queue: job.queue) }
         // Parked for a lock or a token, or not tried since one was taken: the same answer.
-        for key in job.lockKeys where !locks.isAvailable(key, to: job.key) {
+        let own = self.key(of: job)
+        for key in job.lockKeys where !locks.isAvailable(key, to: own) {
             return WaitReason(.lock, key: key, holders: holderIDs(locks.holders(of: key).sorted()),
-                              ahead: locks.waitersAhead(of: job.key, for: key) ?? 0)
+                              ahead: locks.waitersAhead(of: own, for: key) ?? 0)
         }
         if let key = job.rateKey, let bucket = rateBuckets[key], !bucket.has(Double(job.rateCost), atMs: nowMs) {
             return WaitReason(.rate, key: key, untilMs: bucket.nextTokenMs(for: Double(job.rateCost), atMs: nowMs))

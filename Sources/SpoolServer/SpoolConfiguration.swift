@@ -286,7 +286,7 @@ public struct SpoolConfiguration: Sendable {
     ) throws(ConfigurationError) -> QueueConfiguration {
         var queue = defaults
         queue.name = name
-        let keys = ["concurrency", "max_depth", "max_attempts", "timeout", "max_wait", "backoff", "rate"]
+        let keys = ["concurrency", "max_depth", "max_attempts", "timeout", "max_wait", "backoff", "rate", "fair_by"]
         for (key, value) in try node.entries(allowed: keys) {
             switch key {
             case "concurrency": queue.concurrency = try value.int(in: Bounds.concurrency)
@@ -298,6 +298,12 @@ public struct SpoolConfiguration: Sendable {
                 let ms = try value.milliseconds()
                 queue.maxWaitMs = ms > 0 ? ms : nil
             case "backoff": queue.backoff = try backoff(value, defaults: queue.backoff)
+            case "fair_by":
+                let label = try value.string()
+                guard !label.isEmpty, label.utf8.count <= JobLimits.maxLabelKeyBytes else {
+                    throw value.error("a label key of 1 to \(JobLimits.maxLabelKeyBytes) bytes, e.g. tenant")
+                }
+                queue.fairBy = label
             default: queue.rateLimit = try rateLimit(value)
             }
         }

@@ -95,7 +95,7 @@ struct SpoolConfigurationTests {
             + "max_receive_message_size, max_concurrent_streams, shutdown_grace, retention_hours, max_batch_size, max_queues, "
             + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, auth, tls, queue_defaults, queues, locks, rate_keys, types, schedules)"),
         ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
-            + "concurrency, max_depth, max_attempts, timeout, max_wait, backoff, rate)"),
+            + "concurrency, max_depth, max_attempts, timeout, max_wait, backoff, rate, fair_by)"),
         ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second, per_minute or per_hour"),
         ("rate_keys:\n  api: {per_second: 1, per_minute: 60}",
          "spool.yaml:2:8: rate_keys.api: takes one of per_second, per_minute and per_hour"),
