@@ -105,8 +105,11 @@ case "remote":
                           capacity: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 64)
 case "graph":
     try await benchGraph(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000)
+case "fair":
+    try await benchFair(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000,
+                        tenants: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000)
 case "recover" where arguments.count == 2:
     try await benchRecovery(path: arguments.last!)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | graph [JOBS] | recover DATABASE]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | graph [JOBS] | fair [JOBS [TENANTS]] | recover DATABASE]")
 }
