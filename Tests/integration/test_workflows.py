@@ -214,3 +214,20 @@ def test_a_cron_schedule_enqueues_its_job_and_keeps_its_last_fire_across_a_resta
             assert len(keys) == len(set(keys))  # no fire time made two jobs
     finally:
         server.terminate()
+
+
+def test_a_fair_queue_serves_a_small_tenant_before_a_big_tenants_backlog(tmp_path):
+    server = Spoold.configured(tmp_path, "queues:\n  shared: {concurrency: 1, fair_by: tenant}\n")
+    try:
+        with Client(server.address) as client:
+            client.pause("shared")
+            big = client.enqueue_batch([job_spec("spool.echo", queue="shared", labels={"tenant": "big"}) for _ in range(500)])
+            small = client.enqueue("spool.echo", queue="shared", labels={"tenant": "small"}).job
+            assert small.position == 2  # behind one job of the big tenant's 500
+            assert client.job(big.jobs[-1].id).position == 501
+            client.resume("shared")
+            assert client.wait(small.id).state == JobState.SUCCEEDED
+            started = sorted(client.jobs(queue="shared", states=[JobState.SUCCEEDED]), key=lambda job: job.started_at_ms)
+            assert small.id in [job.id for job in started[:2]]
+    finally:
+        server.terminate()
