@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import Spoold
+from spool_client import Client, JobState
 
 CONFIG = """
 queues:
@@ -389,3 +390,19 @@ def test_a_draining_server_ends_event_streams_and_exits(tmp_path):
     while events.next() is not None:
         pass
     events.close()
+
+
+def test_the_json_api_takes_dependencies_and_shows_a_blocked_job(plain):
+    server = plain
+    with Client(server.address) as client:
+        client.pause("json-deps")
+        try:
+            first = enqueue(server, {"type": "spool.echo", "queue": "json-deps"})
+            second = enqueue(server, {"type": "spool.echo", "queue": "json-deps", "dependsOn": [first["id"]]})
+            assert second["state"] == "JOB_STATE_BLOCKED" and second["dependsOn"] == [first["id"]]
+            assert second["wait"]["kind"] == "KIND_DEPENDENCIES" and second["wait"]["holderJobIds"] == [first["id"]]
+            listed = get_json(server, "/api/v1/jobs?queue=json-deps&state=blocked")
+            assert [job["id"] for job in listed["jobs"]] == [second["id"]]
+        finally:
+            client.resume("json-deps")
+        assert client.wait(second["id"]).state == JobState.SUCCEEDED
