@@ -175,3 +175,20 @@ def test_the_retry_button_runs_a_cancelled_job_again(server, browser):
     assert get_json(server, f"/api/v1/jobs/{job['id']}")["state"] in ("JOB_STATE_QUEUED", "JOB_STATE_RUNNING")
     post_json(server, f"/api/v1/jobs/{job['id']}/cancel", {})
     assert console_errors(browser) == []
+
+
+def test_a_blocked_job_shows_what_it_waits_for_then_runs_live(server, browser, screenshots):
+    first = enqueue(server, sleep_job("crawl", steps=10, step_ms=100))
+    job = enqueue(server, {"type": "spool.echo", "queue": "crawl", "dependsOn": [first["id"]]})
+    assert job["state"] == "JOB_STATE_BLOCKED"
+
+    browser.get(f"http://127.0.0.1:{server.port}/#/job/{job['id']}")
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "BLOCKED")
+    assert text(browser, "[data-testid=dependencies-left]") == "1"
+    assert text(browser, "[data-testid=wait-reason]") == f"waits for 1 dependency: job {first['id']}"
+    browser.save_screenshot(str(screenshots / "job-blocked.png"))
+
+    # Released and run once its dependency succeeded, without a reload.
+    wait_for(browser, lambda: text(browser, ".job-head [data-testid=state]") == "SUCCEEDED")
+    assert "BLOCKED" in text(browser, "[data-testid=timeline]")
+    assert console_errors(browser) == []
