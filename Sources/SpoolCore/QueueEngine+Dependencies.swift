@@ -63,10 +63,12 @@ extension QueueEngine {
     func missingDependencies(of requests: [JobRequest], callback: JobRequest?, lookups: Lookups)
         -> (jobs: Set<String>, batches: Set<String>) {
         var jobs = Set<String>(), batchIDs = Set<String>()
-        for request in requests + (callback.map { [$0] } ?? []) where request.hasDependencies {
+        func gather(_ request: JobRequest) {
             for id in request.dependsOn where table.seq(ofJob: id) == nil && lookups.jobs[id] == nil { jobs.insert(id) }
             for id in request.dependsOnBatches where batches[id] == nil && lookups.batches[id] == nil { batchIDs.insert(id) }
         }
+        for index in requests.indices where requests[index].hasDependencies { gather(requests[index]) }
+        if let callback, callback.hasDependencies { gather(callback) }
         return (jobs, batchIDs)
     }
 

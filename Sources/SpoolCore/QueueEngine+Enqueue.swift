@@ -230,7 +230,9 @@ extension QueueEngine {
         jobs.reserveCapacity(requests.count)
         var requestIndexes: [Int]?
         var depthNeeded = QueueDemand()
-        // Each request's job: its id and seq (a new one's is not in the table yet).
+        // Each request's job: its id and seq (a new one's is not in the table
+        // yet), kept only for a batch whose items wait for earlier ones.
+        let keepsItems = isBatch && requests.contains { !$0.dependsOnItems.isEmpty }
         var itemJobs: [(id: JobID, seq: Int64)] = []
         // The jobs of a call mostly share their queue: its settings are looked up once.
         var queue: QueueConfiguration?
@@ -240,7 +242,7 @@ extension QueueEngine {
             if !request.idempotencyKey.isEmpty, let seq = table.seq(ofIdempotencyKey: request.idempotencyKey),
                let existing = table[seq] {
                 items[index] = .init(job: view(existing, atMs: now), deduplicated: true)
-                itemJobs.append((existing.jobID, existing.seq))
+                if keepsItems { itemJobs.append((existing.jobID, existing.seq)) }
                 if requestIndexes == nil { requestIndexes = Array(0..<jobs.count) }
                 continue
             }
@@ -260,7 +262,7 @@ extension QueueEngine {
             }
             let record = newRecord(request, queue: queue!, batchID: jobBatch, batchLabels: isCallback ? [:] : batchLabels ?? [:],
                                    atMs: now)
-            itemJobs.append((record.jobID, record.seq))
+            if keepsItems { itemJobs.append((record.jobID, record.seq)) }
             depthNeeded.add(record.queue)
             jobs.append(NewJob(record, payload: request.payload))
             requestIndexes?.append(index)
@@ -289,16 +291,15 @@ extension QueueEngine {
         // Its jobs are on their way into their batches: none can end meanwhile.
         for (batch, count) in BatchTally(jobs) { batchJoining[batch, default: 0] += count }
         // Dependencies are linked once nothing more can refuse the call.
-        let requestOf = { (position: Int) in
-            let index = requestIndexes?[position] ?? position
-            return index == requests.count ? callback! : requests[index]
-        }
-        for position in jobs.indices {
-            let request = requestOf(position)
-            let isCallback = (requestIndexes?[position] ?? position) == requests.count
-            guard request.hasDependencies || isCallback else { continue }
-            linkDependencies(of: &jobs[position].record, request, items: itemJobs, lookups: call.lookups,
-                             extraBatch: isCallback ? batchID : nil)
+        if callback != nil || requests.contains(where: \.hasDependencies) {
+            for position in jobs.indices {
+                let index = requestIndexes?[position] ?? position
+                if index == requests.count {
+                    linkDependencies(of: &jobs[position].record, callback!, items: itemJobs, lookups: call.lookups, extraBatch: batchID)
+                } else if requests[index].hasDependencies {
+                    linkDependencies(of: &jobs[position].record, requests[index], items: itemJobs, lookups: call.lookups)
+                }
+            }
         }
         for (queue, needed) in depthNeeded { reserved[queue, default: 0] += needed }
         let batchKey = call.batch.flatMap { $0.idempotencyKey.isEmpty ? nil : $0.idempotencyKey }

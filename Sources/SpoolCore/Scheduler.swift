@@ -98,6 +98,8 @@ struct Scheduler {
     /// The round of each job of a fair queue, from entering QUEUED until it
     /// finishes (its key then, for its locks): empty without fair queues.
     private var fairRounds: [Int64: Int64] = [:]
+    /// Whether any queue is fair: the common case looks no further.
+    private var hasFairQueues = false
     /// Round-robin order: configured queues first, then the default queue,
     /// then others as they appear.
     private(set) var queueOrder: [String] = []
@@ -140,6 +142,7 @@ struct Scheduler {
         let configuration = configuration.queue(named: name)
         var queue = Queue(configuration: configuration)
         queue.bucket = configuration.rateLimit.map { TokenBucket($0, nowMs: nowMs) }
+        if queue.fairness != nil { hasFairQueues = true }
         queues[name] = queue
         queueOrder.append(name)
         return queues.index(forKey: name)!
@@ -181,7 +184,7 @@ struct Scheduler {
 
     /// Gives a job entering QUEUED in a fair queue its round.
     private mutating func enterFairQueue(_ job: JobRecord, queue index: [String: Queue].Index) {
-        guard queues.values[index].fairness != nil, let label = queues.values[index].configuration.fairBy else { return }
+        guard hasFairQueues, queues.values[index].fairness != nil, let label = queues.values[index].configuration.fairBy else { return }
         let waiting = queues.values[index].waiting.count
         fairRounds[job.seq] = queues.values[index].fairness!.nextRound(of: job.labels[label] ?? "", waiting: waiting)
     }
