@@ -8,25 +8,86 @@ public struct JobRequest: Sendable, Equatable {
     public var idempotencyKey = ""
     public var lockKeys: [String] = []
     public var rateKey = ""
-    /// Tokens the job takes from its rate key's bucket (0: 1).
-    public var rateCost: Int32 = 0
     public var maxAttempts: Int32 = 0
     public var timeoutMs: Int64 = 0
     public var runAtMs: Int64 = 0
+    public var labels: [String: String] = [:]
+    /// The rest, out of line: most jobs set none of it, and a request is
+    /// copied several times on its way in.
+    private var extras: ExtrasBox?
+
+    /// Tokens the job takes from its rate key's bucket (0: 1).
+    public var rateCost: Int32 {
+        get { extras?.value.rateCost ?? 0 }
+        set { changeExtras { $0.rateCost = newValue } }
+    }
     /// Start by this time or fail `expired`; 0: no such time (but the
     /// queue's `max_wait`, if it has one).
-    public var expireAtMs: Int64 = 0
-    public var labels: [String: String] = [:]
+    public var expireAtMs: Int64 {
+        get { extras?.value.expireAtMs ?? 0 }
+        set { changeExtras { $0.expireAtMs = newValue } }
+    }
     /// Jobs (ids) and batches it waits for; `dependsOnItems`: earlier
     /// items of the same EnqueueBatch, by index.
-    public var dependsOn: [String] = []
-    public var dependsOnBatches: [String] = []
-    public var dependsOnItems: [Int] = []
-    public var runIfDependenciesFail = false
+    public var dependsOn: [String] {
+        get { extras?.value.dependsOn ?? [] }
+        set { changeExtras { $0.dependsOn = newValue } }
+    }
+    public var dependsOnBatches: [String] {
+        get { extras?.value.dependsOnBatches ?? [] }
+        set { changeExtras { $0.dependsOnBatches = newValue } }
+    }
+    public var dependsOnItems: [Int] {
+        get { extras?.value.dependsOnItems ?? [] }
+        set { changeExtras { $0.dependsOnItems = newValue } }
+    }
+    public var runIfDependenciesFail: Bool {
+        get { extras?.value.runIfDependenciesFail ?? false }
+        set { changeExtras { $0.runIfDependenciesFail = newValue } }
+    }
     /// Joins this running job's batch.
-    public var parentID = ""
+    public var parentID: String {
+        get { extras?.value.parentID ?? "" }
+        set { changeExtras { $0.parentID = newValue } }
+    }
 
-    var hasDependencies: Bool { !dependsOn.isEmpty || !dependsOnBatches.isEmpty || !dependsOnItems.isEmpty }
+    var hasDependencies: Bool {
+        guard let extras = extras?.value else { return false }
+        return !extras.dependsOn.isEmpty || !extras.dependsOnBatches.isEmpty || !extras.dependsOnItems.isEmpty
+    }
+
+    private struct Extras: Sendable, Equatable {
+        var rateCost: Int32 = 0
+        var expireAtMs: Int64 = 0
+        var dependsOn: [String] = []
+        var dependsOnBatches: [String] = []
+        var dependsOnItems: [Int] = []
+        var runIfDependenciesFail = false
+        var parentID = ""
+    }
+
+    /// Copy on write by hand, as `JobRecord`'s details.
+    private final class ExtrasBox: @unchecked Sendable {
+        var value: Extras
+
+        init(_ value: Extras) { self.value = value }
+    }
+
+    private mutating func changeExtras(_ change: (inout Extras) -> Void) {
+        if extras == nil {
+            extras = ExtrasBox(Extras())
+        } else if !isKnownUniquelyReferenced(&extras) {
+            extras = ExtrasBox(extras!.value)
+        }
+        change(&extras!.value)
+    }
+
+    public static func == (a: JobRequest, b: JobRequest) -> Bool {
+        a.queue == b.queue && a.type == b.type && a.payload == b.payload && a.priority == b.priority
+            && a.idempotencyKey == b.idempotencyKey && a.lockKeys == b.lockKeys && a.rateKey == b.rateKey
+            && a.maxAttempts == b.maxAttempts && a.timeoutMs == b.timeoutMs && a.runAtMs == b.runAtMs && a.labels == b.labels
+            && (a.extras?.value ?? Extras()) == (b.extras?.value ?? Extras())
+    }
 
     public init(type: String, payload: [UInt8] = [], queue: String = "", priority: Int32 = 0) {
         self.type = type

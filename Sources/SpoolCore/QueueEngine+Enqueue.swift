@@ -535,8 +535,19 @@ struct EnqueueCall: Sendable {
     /// nil: not a batch.
     let batch: BatchOptions?
     let ticket: EnqueueTicket
-    /// Its dependencies read from the store so far.
-    var lookups = QueueEngine.Lookups()
+    /// Its dependencies read from the store so far: out of line, as most
+    /// calls read none and a call is moved several times on its way.
+    var lookups: QueueEngine.Lookups {
+        get { looked?.value ?? QueueEngine.Lookups() }
+        set { looked = Looked(newValue) }
+    }
+    private var looked: Looked?
+
+    private final class Looked: Sendable {
+        let value: QueueEngine.Lookups
+
+        init(_ value: QueueEngine.Lookups) { self.value = value }
+    }
 
     init(requests: [JobRequest], batch: BatchOptions?, ticket: EnqueueTicket) {
         self.requests = requests

@@ -13,15 +13,16 @@ extension JobRequest {
         maxAttempts = spec.maxAttempts
         timeoutMs = spec.timeoutMs
         runAtMs = spec.runAtMs
-        expireAtMs = spec.expireAtMs
         labels = spec.labels
-        dependsOn = spec.dependsOn
-        dependsOnBatches = spec.dependsOnBatches
+        // The rest only when set: a request keeps them out of line.
+        if spec.expireAtMs != 0 { expireAtMs = spec.expireAtMs }
+        if !spec.dependsOn.isEmpty { dependsOn = spec.dependsOn }
+        if !spec.dependsOnBatches.isEmpty { dependsOnBatches = spec.dependsOnBatches }
         // An index past Int's range cannot name an item: kept out of range, refused by the check.
-        dependsOnItems = spec.dependsOnItems.map { Int(exactly: $0) ?? Int.max }
-        runIfDependenciesFail = spec.runIfDependenciesFail
-        parentID = spec.parentId
-        rateCost = spec.rateCost
+        if !spec.dependsOnItems.isEmpty { dependsOnItems = spec.dependsOnItems.map { Int(exactly: $0) ?? Int.max } }
+        if spec.runIfDependenciesFail { runIfDependenciesFail = true }
+        if !spec.parentId.isEmpty { parentID = spec.parentId }
+        if spec.rateCost != 0 { rateCost = spec.rateCost }
     }
 }
 
