@@ -256,7 +256,7 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
 
     private func insert(_ job: NewJob) throws -> InsertOutcome {
         let record = job.record
-        try Row.bindEnqueueValues(of: job, to: statements.insert).run()
+        try Row.bindAllEnqueueValues(of: job, to: statements.insert).run()
         guard database.changes == 0 else {
             if record.jobID.embeddedSeq != record.seq {
                 try statements.insertOtherID.run([.text(record.id), .integer(record.seq)])
@@ -490,6 +490,11 @@ private final class Statements: @unchecked Sendable {
         byIdempotencyKey, unfinishedBatchCounts, unfinishedCount, unfinished, lastSeq, prune, pruneBatches: SQLiteStatement
     private static let insertInto = "INSERT INTO jobs (\(Row.enqueueColumns.joined(separator: ", "))) VALUES"
     private static let rowValues = "(" + Array(repeating: "?", count: Row.enqueueColumns.count).joined(separator: ", ") + ")"
+    /// One job with every enqueue column, its optional ones too.
+    private static let insertAll = """
+        INSERT INTO jobs (\((Row.enqueueColumns + Row.optionalEnqueueColumns).joined(separator: ", "))) \
+        VALUES (\(Array(repeating: "?", count: Row.enqueueColumns.count + Row.optionalEnqueueColumns.count).joined(separator: ", ")))
+        """
     private let database: SQLiteDatabase
     /// INSERTs of 2 to `rowsPerInsert` plain rows, by their count, each prepared on first use.
     private var rowInserts: [SQLiteStatement?] = Array(repeating: nil, count: Statements.rowsPerInsert + 1)
@@ -511,7 +516,7 @@ private final class Statements: @unchecked Sendable {
         release = try database.prepare("RELEASE write")
         rollbackToSavepoint = try database.prepare("ROLLBACK TO write")
         insert = try database.prepare("""
-            \(Self.insertInto) \(Self.rowValues) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            \(Self.insertAll) ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """)
         insertOtherID = try database.prepare("INSERT INTO other_job_ids (id, seq) VALUES (?, ?)")
         insertLabel = try database.prepare(Schema.insertLabel)
@@ -586,6 +591,11 @@ enum Row {
     static let enqueueColumns = [
         "seq", "id", "queue", "type", "payload", "priority", "state", "idempotency_key", "lock_keys", "rate_key",
         "max_attempts", "attempt", "timeout_ms", "run_at_ms", "batch_id", "labels", "created_at_ms", "updated_at_ms",
+    ]
+
+    /// What an enqueue sets only for some jobs: a plain row (`isPlain`) has
+    /// none of it and leaves these NULL, binding nothing for them.
+    static let optionalEnqueueColumns = [
         "expire_at_ms", "depends_on", "depends_on_batches", "run_if_dependencies_fail", "rate_cost",
     ]
 
@@ -620,12 +630,21 @@ enum Row {
         try statement.bind(bytes: StringListCoding.encode(r.labels), at: first + 16)
         try statement.bind(r.createdAtMs, at: first + 17)
         try statement.bind(r.updatedAtMs, at: first + 18)
-        try statement.bind(optional: r.expireAtMs, at: first + 19)
+        return statement
+    }
+
+    /// Binds `enqueueColumns`, then `optionalEnqueueColumns`: one job's VALUES.
+    @discardableResult
+    static func bindAllEnqueueValues(of job: NewJob, to statement: SQLiteStatement) throws(SQLiteError) -> SQLiteStatement {
+        try bindEnqueueValues(of: job, to: statement)
+        let r = job.record
+        let first = Int32(enqueueColumns.count)
+        try statement.bind(optional: r.expireAtMs, at: first + 1)
         let dependencies = r.dependencies
-        try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.jobs) }, at: first + 20)
-        try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.batches) }, at: first + 21)
-        try statement.bind(optional: dependencies.map { $0.runIfFailed ? 1 : 0 }, at: first + 22)
-        try statement.bind(optional: r.rateCost == 1 ? nil : Int64(r.rateCost), at: first + 23)
+        try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.jobs) }, at: first + 2)
+        try statement.bind(bytes: dependencies.map { StringListCoding.encode($0.batches) }, at: first + 3)
+        try statement.bind(optional: dependencies.map { $0.runIfFailed ? 1 : 0 }, at: first + 4)
+        try statement.bind(optional: r.rateCost == 1 ? nil : Int64(r.rateCost), at: first + 5)
         return statement
     }
 
@@ -727,8 +746,12 @@ private extension NewJob {
         record.jobID.embeddedSeq == record.seq && !record.hasLifeFields
     }
 
-    /// One row of a multi-row INSERT: no idempotency key to check either.
-    var isPlain: Bool { needsOnlyItsInsert && record.idempotencyKey == nil }
+    /// One row of a multi-row INSERT: no idempotency key to check either,
+    /// and none of the optional columns (`Row.optionalEnqueueColumns`).
+    var isPlain: Bool {
+        needsOnlyItsInsert && record.idempotencyKey == nil && record.expireAtMs == nil && record.dependencies == nil
+            && record.rateCost == 1
+    }
 }
 
 private extension [NewJob] {
