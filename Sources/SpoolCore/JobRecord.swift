@@ -240,6 +240,10 @@ extension JobRecord {
             return "\(name) \(time) is outside 0…\(Self.latestTimeMs)"
         }
         if !(0...1).contains(progress.fraction) { return "progress \(progress.fraction) is outside 0…1" }
+        if let dependencies, dependencies.count > JobLimits.maxDependencies {
+            return "it has \(dependencies.count) dependencies; the most a job may have is \(JobLimits.maxDependencies)"
+        }
+        if rateCost < 1 { return "rate_cost \(rateCost) is below 1" }
         return nil
     }
 }

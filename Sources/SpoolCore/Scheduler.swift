@@ -357,7 +357,7 @@ struct Scheduler {
                 parked[key.seq] = .slot(lane: lane, queue: name)
                 continue
             }
-            if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], !bucket.has(Double(job.rateCost), atMs: nowMs) {
+            if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey], !bucket.has(Self.cost(of: job, in: bucket), atMs: nowMs) {
                 queue.park(key)
                 rateParked[rateKey, default: ReadyQueue()].insert(key)
                 parked[key.seq] = .rate(rateKey, queue: name)
@@ -368,8 +368,11 @@ struct Scheduler {
                 parked[key.seq] = .lock(queue: name)
                 continue
             }
-            if let rateKey = job.rateKey, rateBuckets[rateKey]?.take(Double(job.rateCost), atMs: nowMs) == true {
-                tokensTaken[rateKey, default: MinuteCounter()].add(Int(job.rateCost), atMs: nowMs)
+            if let rateKey = job.rateKey, let bucket = rateBuckets[rateKey] {
+                let cost = Self.cost(of: job, in: bucket)
+                if rateBuckets[rateKey]!.take(cost, atMs: nowMs) {
+                    tokensTaken[rateKey, default: MinuteCounter()].add(Int(cost), atMs: nowMs)
+                }
             }
             if queue.bucket?.take(atMs: nowMs) == true {
                 tokensTaken["queue:" + name, default: MinuteCounter()].add(atMs: nowMs)
@@ -410,7 +413,7 @@ struct Scheduler {
             guard let bucket = rateBuckets[rateKey], var waiting = rateParked.removeValue(forKey: rateKey) else { continue }
             var tokens = bucket.tokens(atMs: nowMs)
             while let key = waiting.first {
-                let cost = Double(jobs[key.seq]?.rateCost ?? 1)
+                let cost = jobs[key.seq].map { Self.cost(of: $0, in: bucket) } ?? 1
                 guard tokens >= cost - 1e-9 else { break }
                 tokens -= cost
                 _ = waiting.popFirst()
@@ -433,9 +436,16 @@ struct Scheduler {
         }
         for (rateKey, waiting) in rateParked {
             guard let bucket = rateBuckets[rateKey], let first = waiting.first else { continue }
-            consider(bucket.nextTokenMs(for: Double(jobs[first.seq]?.rateCost ?? 1), atMs: nowMs))
+            consider(bucket.nextTokenMs(for: jobs[first.seq].map { Self.cost(of: $0, in: bucket) } ?? 1, atMs: nowMs))
         }
         return wake
+    }
+
+    /// The tokens `job` takes from `bucket`: its `rate_cost`, held to the
+    /// bucket's burst (a job stored before the burst was lowered could
+    /// otherwise never start).
+    static func cost(of job: JobRecord, in bucket: TokenBucket) -> Double {
+        min(Double(job.rateCost), bucket.burst)
     }
 
     // MARK: Adaptive rate limits
@@ -484,8 +494,8 @@ extension Scheduler {
             return WaitReason(.lock, key: key, holders: holderIDs(locks.holders(of: key).sorted()),
                               ahead: locks.waitersAhead(of: own, for: key) ?? 0)
         }
-        if let key = job.rateKey, let bucket = rateBuckets[key], !bucket.has(Double(job.rateCost), atMs: nowMs) {
-            return WaitReason(.rate, key: key, untilMs: bucket.nextTokenMs(for: Double(job.rateCost), atMs: nowMs))
+        if let key = job.rateKey, let bucket = rateBuckets[key], !bucket.has(Self.cost(of: job, in: bucket), atMs: nowMs) {
+            return WaitReason(.rate, key: key, untilMs: bucket.nextTokenMs(for: Self.cost(of: job, in: bucket), atMs: nowMs))
         }
         if case .slot(let lane, _)? = parked[job.seq], let reason = noPlace(lane) { return reason }
         if queue.running >= queue.configuration.concurrency {

@@ -59,4 +59,14 @@ struct RateCostTests {
             _ = try await h.enqueue { $0.rateKey = "api"; $0.rateCost = -1 }
         }
     }
+
+    @Test func aStoredCostAboveALoweredBurstIsHeldToTheBurst() async throws {
+        var stored = JobRecord(id: "0190d7a0-0000-7000-8000-000000000001", seq: 1, queue: "default", type: "gate", state: .queued,
+                               rateKey: "api", maxAttempts: 3, timeoutMs: 0, runAtMs: 0, createdAtMs: 1_000)
+        stored.rateCost = 80  // enqueued when the burst was 100
+        let h = EngineHarness({ $0.rateKeys = ["api": RateLimit(ratePerSecond: 10, burst: 50)] }, store: InMemoryJobStore([stored]))
+        try await h.start()
+        #expect(await h.nextStart() == stored.id)
+        h.gate.open(stored.id)
+    }
 }
