@@ -19,9 +19,9 @@ swift build --build-tests
 swift test
 (cd clients/python && ../../.venv/bin/mypy)
 SPOOLD="$PWD/.build/debug/spoold" .venv/bin/python -m pytest -q Tests/integration clients/python/tests
-# The client and the workers again on the oldest grpcio and protobuf the client supports.
+# The client, the workers and the workflows again on the oldest grpcio and protobuf the client supports.
 SPOOLD="$PWD/.build/debug/spoold" .venv-oldest/bin/python -m pytest -q -p no:cacheprovider clients/python/tests \
-  Tests/integration/test_workers.py Tests/integration/test_async_worker.py
+  Tests/integration/test_workers.py Tests/integration/test_async_worker.py Tests/integration/test_workflows.py
 # The fuzz corpus, replayed through a plain build: inputs that once crashed stay tests.
 for target in deframer request exec config http; do
   SPOOL_FUZZ_TARGET="$target" .build/debug/SpoolFuzz Fuzz/Corpus/"$target"/*
