@@ -34,6 +34,12 @@ public final class GRPCServer: Sendable {
         /// (505) that this port speaks HTTP/2 only. Runs on the connection's
         /// event loop; the handlers go at the end of the pipeline.
         public var http1: (@Sendable (any Channel) throws -> Void)?
+        /// The most connections open at once: one more is closed as soon
+        /// as it is accepted.
+        public var maxConnections = 10_000
+        /// A connection whose client has sent nothing by then (no preface,
+        /// no request line, or a TLS handshake never finished) is closed.
+        public var firstBytesTimeout: TimeAmount = .seconds(10)
 
         public init() {}
     }
@@ -60,12 +66,18 @@ public final class GRPCServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
-                connections.withLockedValue { $0[id] = channel }
+                let admitted = connections.withLockedValue { open in
+                    guard open.count < configuration.maxConnections else { return false }
+                    open[id] = channel
+                    return true
+                }
+                guard admitted else { return channel.close() }
                 channel.closeFuture.whenComplete { _ in
                     _ = connections.withLockedValue { $0.removeValue(forKey: id) }
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try configuration.transport?(channel.pipeline.syncOperations)
+                    try channel.pipeline.syncOperations.addHandler(FirstBytesTimeout(after: configuration.firstBytesTimeout))
                     let grpc = { @Sendable (channel: any Channel) throws in
                         try channel.pipeline.syncOperations.addHandler(
                             GRPCConnectionHandler(router: router, configuration: configuration))

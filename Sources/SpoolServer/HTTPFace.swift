@@ -25,10 +25,13 @@ struct HTTPFace: Sendable {
     let maxBodyBytes: Int
     let limits: RequestLimits
     let admin: AdminCalls
+    /// How long a connection may wait between requests before it is closed.
+    let idleTimeout: TimeAmount
     private let openEventStreams = NIOLockedValueBox(0)
 
     init(engine: QueueEngine, health: HealthService, tokens: Tokens, metrics: MetricsEndpoint,
-         progressStreams: ProgressStreamLimits, maxBodyBytes: Int) {
+         progressStreams: ProgressStreamLimits, maxBodyBytes: Int, idleTimeout: TimeAmount = .seconds(60)) {
+        self.idleTimeout = idleTimeout
         self.engine = engine
         self.health = health
         authorization = tokens.isEnabled ? BearerAuthorization(tokens) : nil
@@ -47,12 +50,18 @@ struct HTTPFace: Sendable {
     func install(on channel: any Channel) throws {
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(CloseOnDrain())
+        let busy = NIOLockedValueBox(false)
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+        try channel.pipeline.syncOperations.addHandler(CloseWhenIdle(busy: busy))
         let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
             wrappingChannelSynchronously: channel)
-        Task { await serve(connection) }
+        Task { await serve(connection, busy: busy) }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    /// `busy`: a request is being answered, or an event stream runs: the
+    /// client owes no bytes then, and the idle timeout does not apply.
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
+                       busy: NIOLockedValueBox<Bool>) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()
@@ -63,6 +72,7 @@ struct HTTPFace: Sendable {
                     head = next
                     body.clear()
                     tooLarge = false
+                    busy.withLockedValue { $0 = true }
                 case .body(var chunk):
                     if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                         tooLarge = true
@@ -82,6 +92,7 @@ struct HTTPFace: Sendable {
                     switch answer {
                     case .full(let response):
                         try await write(response, keepAlive: keepAlive, to: outbound)
+                        busy.withLockedValue { $0 = false }
                     case .events(let subscription):
                         try await stream(subscription, to: outbound, closing: connection.channel)
                         return
@@ -401,6 +412,24 @@ private final class CloseOnDrain: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is GRPCServer.DrainEvent {
             context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+/// Closes an HTTP/1.1 connection that has sent nothing for the idle timeout
+/// while no request is being answered (`IdleStateHandler` says when).
+private final class CloseWhenIdle: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    private let busy: NIOLockedValueBox<Bool>
+
+    init(busy: NIOLockedValueBox<Bool>) { self.busy = busy }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case IdleStateHandler.IdleStateEvent.read = event {
+            if !busy.withLockedValue({ $0 }) { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

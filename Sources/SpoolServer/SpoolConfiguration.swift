@@ -15,6 +15,10 @@ public struct SpoolConfiguration: Sendable {
     public var threads: Int?
     public var maxReceiveMessageSize = 4 * 1024 * 1024
     public var maxConcurrentStreams: UInt32 = 1000
+    /// Connections open at once; one more is closed as soon as it is accepted.
+    public var maxConnections = 10_000
+    /// Seconds an HTTP/1.1 connection may wait between requests.
+    public var httpIdleTimeoutSeconds = 60.0
     /// Progress streams one connection, and the whole server, may have open
     /// at once; more get RESOURCE_EXHAUSTED.
     public var progressStreams = ProgressStreamLimits()
@@ -45,6 +49,8 @@ public struct SpoolConfiguration: Sendable {
         public static let threads = 1...256
         public static let maxReceiveMessageSize = 1...(256 << 20)
         public static let maxConcurrentStreams = 1...100_000
+        public static let maxConnections = 1...1_000_000
+        public static let httpIdleTimeoutSeconds = 0.001...86_400.0
         public static let maxBatchSize = 1...1_000_000
         public static let maxQueues = 1...1_000_000
         public static let progressBufferBytes = (1 << 20)...(1 << 40)
@@ -85,7 +91,7 @@ public struct SpoolConfiguration: Sendable {
 
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
-                    "max_concurrent_streams", "shutdown_grace", "retention_hours", "max_batch_size", "max_queues", "progress_buffer_bytes",
+                    "max_concurrent_streams", "max_connections", "http_idle_timeout", "shutdown_grace", "retention_hours", "max_batch_size", "max_queues", "progress_buffer_bytes",
                     "max_progress_streams_per_connection", "max_progress_streams", "http", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types", "schedules"]
         var queues: ConfigNode?
         var schedules: ConfigNode?
@@ -98,6 +104,8 @@ public struct SpoolConfiguration: Sendable {
             case "threads": threads = try value.int(in: Bounds.threads)
             case "max_receive_message_size": maxReceiveMessageSize = try value.int(in: Bounds.maxReceiveMessageSize)
             case "max_concurrent_streams": maxConcurrentStreams = UInt32(try value.int(in: Bounds.maxConcurrentStreams))
+            case "max_connections": maxConnections = try value.int(in: Bounds.maxConnections)
+            case "http_idle_timeout": httpIdleTimeoutSeconds = try value.number(in: Bounds.httpIdleTimeoutSeconds)
             case "shutdown_grace": shutdownGraceSeconds = try value.number(in: 0...Bounds.maxSeconds)
             case "retention_hours":
                 engine.retentionMs = Int64(try value.number(in: 0...Bounds.maxRetentionHours, orAbove: true) * 3_600_000)

@@ -27,13 +27,14 @@ public final class SpoolServer: Sendable {
     public static func start(
         engine: QueueEngine, configuration: GRPCServer.Configuration, tokens: Tokens = Tokens(),
         progressStreams: ProgressStreamLimits = ProgressStreamLimits(), metrics: MetricsEndpoint = MetricsEndpoint(),
-        http: Bool = true, group: any EventLoopGroup
+        http: Bool = true, httpIdleTimeout: TimeAmount = .seconds(60), group: any EventLoopGroup
     ) async throws -> SpoolServer {
         let health = HealthService(services: services)
         var configuration = configuration
         if http {
             let face = HTTPFace(engine: engine, health: health, tokens: tokens, metrics: metrics,
-                                progressStreams: progressStreams, maxBodyBytes: configuration.maxReceiveMessageSize)
+                                progressStreams: progressStreams, maxBodyBytes: configuration.maxReceiveMessageSize,
+                                idleTimeout: httpIdleTimeout)
             configuration.http1 = { channel in try face.install(on: channel) }
         }
         var router = Router()

@@ -167,6 +167,7 @@ struct Spoold: AsyncParsableCommand {
         configuration.port = port
         configuration.maxReceiveMessageSize = settings.maxReceiveMessageSize
         configuration.maxConcurrentStreams = settings.maxConcurrentStreams
+        configuration.maxConnections = settings.maxConnections
         // A stalled progress stream holds at most this much in the transport
         // (the rest waits in the engine, under its budget); unary answers are
         // not held to it.
@@ -225,7 +226,9 @@ struct Spoold: AsyncParsableCommand {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
                                                  tokens: tokens,
                                                  progressStreams: settings.progressStreams, metrics: metrics,
-                                                 http: settings.http, group: group)
+                                                 http: settings.http,
+                                                 httpIdleTimeout: .nanoseconds(Int64(settings.httpIdleTimeoutSeconds * 1e9)),
+                                                 group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw ValidationError("cannot listen on \(settings.listen): \(error)")

@@ -92,7 +92,7 @@ struct SpoolConfigurationTests {
         ("max_batch_size: 0", "spool.yaml:1:17: max_batch_size: must be an integer from 1 to 1000000 (got \"0\")"),
         ("durability: fast", "spool.yaml:1:13: durability: must be one of full, normal (got \"fast\")"),
         ("wrokers: 4", "spool.yaml:1:1: wrokers: unknown key (known here: listen, db, durability, workers, threads, "
-            + "max_receive_message_size, max_concurrent_streams, shutdown_grace, retention_hours, max_batch_size, max_queues, "
+            + "max_receive_message_size, max_concurrent_streams, max_connections, http_idle_timeout, shutdown_grace, retention_hours, max_batch_size, max_queues, "
             + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, auth, tls, queue_defaults, queues, locks, rate_keys, types, schedules)"),
         ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
             + "concurrency, max_depth, max_attempts, timeout, max_wait, backoff, rate, fair_by)"),

@@ -406,3 +406,21 @@ def test_the_json_api_takes_dependencies_and_shows_a_blocked_job(plain):
         finally:
             client.resume("json-deps")
         assert client.wait(second["id"]).state == JobState.SUCCEEDED
+
+
+def test_an_idle_keep_alive_connection_is_closed_but_an_event_stream_is_not(tmp_path):
+    spoold = Spoold.configured(tmp_path, "http_idle_timeout: 0.3\n")
+    try:
+        events = Events(spoold)
+        idle = http.client.HTTPConnection("127.0.0.1", spoold.port, timeout=30)
+        idle.request("GET", "/healthz")
+        assert idle.getresponse().read()
+        # Nothing more asked: the server closes it (a read then sees the end, not the timeout).
+        assert idle.sock.recv(1) == b""
+        idle.close()
+        # The event stream, silent as long, still delivers.
+        job = enqueue(spoold, {"type": "spool.echo", "queue": "idle-test"})
+        events.until(lambda e: e[2]["job"]["id"] == job["id"])
+        events.close()
+    finally:
+        spoold.terminate()
