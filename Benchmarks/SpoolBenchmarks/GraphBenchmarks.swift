@@ -23,19 +23,8 @@ func benchGraph(jobs: Int) async throws {
     }
     for round in 1...2 {
         for (name, make) in [("plain", plain), ("graph", graph)] {
-            let (path, store) = try temporaryDatabase()
+            let (engine, path) = try await pausedEngine { $0.maxBatchSize = batchSize }
             defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-            var configuration = EngineConfiguration()
-            configuration.workers = 8
-            configuration.queueDefaults.concurrency = 8
-            configuration.maxBatchSize = batchSize
-            configuration.subscriberBufferLimit = Int.max
-            let clock = SystemClock()
-            let engine = QueueEngine(configuration: configuration, store: store, clock: clock,
-                                     handlers: BuiltinHandlers.all(clock: clock))
-            try await engine.start()
-            // Paused while it is enqueued: the enqueue rate alone, then the run alone.
-            _ = try await engine.updateQueue("default", paused: true)
             let start = ContinuousClock.now
             var previous: String?
             for batch in 0..<batches {
@@ -43,15 +32,7 @@ func benchGraph(jobs: Int) async throws {
             }
             let enqueueSeconds = elapsed(since: start)
             let total = batches * batchSize
-            let events = try await engine.subscribe(.queue("default"))
-            let running = ContinuousClock.now
-            _ = try await engine.updateQueue("default", paused: false)
-            var succeeded = 0
-            for try await event in events where event.kind == .state && event.job.record.state == .succeeded {
-                succeeded += 1
-                if succeeded == total { break }
-            }
-            let runSeconds = elapsed(since: running)
+            let runSeconds = try await resumeAndRun(total, on: engine)
             print("graph (round \(round)): \(name) \(total) jobs: enqueued at \(format(Double(total) / enqueueSeconds)) jobs/s, "
                   + "run at \(format(Double(total) / runSeconds)) jobs/s (\(format(runSeconds * 1e6 / Double(total), 1)) µs a job, "
                   + "8 workers, synchronous=FULL)")
@@ -67,18 +48,8 @@ func benchGraph(jobs: Int) async throws {
 func benchFair(jobs: Int, tenants: Int) async throws {
     for round in 1...2 {
         for fair in [false, true] {
-            let (path, store) = try temporaryDatabase()
+            let (engine, path) = try await pausedEngine { if fair { $0.queueDefaults.fairBy = "tenant" } }
             defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-            var configuration = EngineConfiguration()
-            configuration.workers = 8
-            configuration.queueDefaults.concurrency = 8
-            if fair { configuration.queueDefaults.fairBy = "tenant" }
-            configuration.subscriberBufferLimit = Int.max
-            let clock = SystemClock()
-            let engine = QueueEngine(configuration: configuration, store: store, clock: clock,
-                                     handlers: BuiltinHandlers.all(clock: clock))
-            try await engine.start()
-            _ = try await engine.updateQueue("default", paused: true)
             var last = ""
             for start in stride(from: 0, to: jobs, by: 1000) {
                 let requests = (start..<min(jobs, start + 1000)).map { index in
@@ -92,19 +63,40 @@ func benchFair(jobs: Int, tenants: Int) async throws {
             let looking = ContinuousClock.now
             for _ in 0..<lookups { _ = try await engine.status(jobIDs: [last], onlySelected: true) }
             let lookupMicros = elapsed(since: looking) * 1e6 / Double(lookups)
-            let events = try await engine.subscribe(.queue("default"))
-            let running = ContinuousClock.now
-            _ = try await engine.updateQueue("default", paused: false)
-            var succeeded = 0
-            for try await event in events where event.kind == .state && event.job.record.state == .succeeded {
-                succeeded += 1
-                if succeeded == jobs { break }
-            }
-            let seconds = elapsed(since: running)
+            let seconds = try await resumeAndRun(jobs, on: engine)
             print("fair (round \(round)): \(fair ? "fair_by tenant" : "plain queue   ") \(jobs) jobs over \(tenants) tenants: "
                   + "run at \(format(Double(jobs) / seconds)) jobs/s (\(format(seconds * 1e6 / Double(jobs), 1)) µs a job, 8 workers); "
                   + "the last job's status \(format(lookupMicros, 1)) µs")
             await engine.shutdown(gracePeriodMs: 0)
         }
     }
+}
+
+/// An engine on a fresh SQLite file (synchronous=FULL) with 8 workers, its
+/// default queue paused: the enqueue rate is measured alone, then the run.
+private func pausedEngine(_ configure: (inout EngineConfiguration) -> Void) async throws -> (QueueEngine, path: String) {
+    let (path, store) = try temporaryDatabase()
+    var configuration = EngineConfiguration()
+    configuration.workers = 8
+    configuration.queueDefaults.concurrency = 8
+    configuration.subscriberBufferLimit = Int.max
+    configure(&configuration)
+    let clock = SystemClock()
+    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+    try await engine.start()
+    _ = try await engine.updateQueue("default", paused: true)
+    return (engine, path)
+}
+
+/// Resumes the default queue and answers the seconds until `jobs` jobs SUCCEEDED.
+private func resumeAndRun(_ jobs: Int, on engine: QueueEngine) async throws -> Double {
+    let events = try await engine.subscribe(.queue("default"))
+    let running = ContinuousClock.now
+    _ = try await engine.updateQueue("default", paused: false)
+    var succeeded = 0
+    for try await event in events where event.kind == .state && event.job.record.state == .succeeded {
+        succeeded += 1
+        if succeeded == jobs { break }
+    }
+    return elapsed(since: running)
 }

@@ -103,8 +103,9 @@ extension QueueEngine {
         extraBatch: String? = nil
     ) {
         var blocking = Blocking(pending: 0, runIfFailed: request.runIfDependenciesFail, waitsForBatches: false)
+        // Each dependency once, however often it is named (up to 1,000 a job: sets, not scans).
         var jobIDs: [String] = []
-        var linked = Set<Int64>()
+        var linked = Set<Int64>(), linkedIDs = Set<String>()
         func ended(_ name: String, succeeded: Bool, outcome: String) {
             if !succeeded && !blocking.runIfFailed && blocking.failure == nil { blocking.failure = "\(name) \(outcome)" }
         }
@@ -118,7 +119,7 @@ extension QueueEngine {
                     dependents[seq, default: []].append(record.seq)
                     blocking.pending += 1
                 }
-            } else if let state = lookups.jobs[id], !jobIDs.contains(id) {
+            } else if let state = lookups.jobs[id], linkedIDs.insert(id).inserted {
                 jobIDs.append(id)
                 ended("job \(id)", succeeded: state == .succeeded, outcome: Self.stateName(state))
             }
@@ -130,7 +131,8 @@ extension QueueEngine {
         }
         for id in request.dependsOn { link(id: id, seq: table.seq(ofJob: id)) }
         var batchIDs: [String] = []
-        for id in request.dependsOnBatches + (extraBatch.map { [$0] } ?? []) where !batchIDs.contains(id) {
+        var seenBatches = Set<String>()
+        for id in request.dependsOnBatches + (extraBatch.map { [$0] } ?? []) where seenBatches.insert(id).inserted {
             batchIDs.append(id)
             blocking.waitsForBatches = true
             if batchIsOpen(id) {
@@ -142,11 +144,8 @@ extension QueueEngine {
         }
         guard !jobIDs.isEmpty || !batchIDs.isEmpty else { return }
         record.dependencies = .init(jobs: jobIDs, batches: batchIDs, runIfFailed: request.runIfDependenciesFail)
-        if blocking.pending > 0 || blocking.failure != nil {
-            record.state = .blocked
-            blocked[record.seq] = blocking
-        } else if blocking.waitsForBatches {
-            // Every batch ended already: blocked only until its summary is read.
+        // A job whose batches all ended already is BLOCKED too, until their summary is read.
+        if blocking.pending > 0 || blocking.failure != nil || blocking.waitsForBatches {
             record.state = .blocked
             blocked[record.seq] = blocking
         }

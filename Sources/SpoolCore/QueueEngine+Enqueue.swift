@@ -137,7 +137,8 @@ extension QueueEngine {
         if !isBatch && !request.dependsOnItems.isEmpty { return "depends_on_items is for the jobs of an EnqueueBatch" }
         if isBatch && !request.parentID.isEmpty { return "parent_id is set on the EnqueueBatchRequest, for all its jobs" }
         for item in request.dependsOnItems where item < 0 || item >= index {
-            return "depends_on_items names item \(item): only earlier items (0…\(index - 1)) can be waited for"
+            return "depends_on_items names item \(item): only earlier items "
+                + (index == 0 ? "can be waited for, and the first item has none" : "(0…\(index - 1)) can be waited for")
         }
         return nil
     }

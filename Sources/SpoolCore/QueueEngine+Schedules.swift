@@ -73,7 +73,7 @@ extension QueueEngine {
         if live.schedule.overlap == .skip, let last = live.lastJobID, let record = table.record(id: last), !record.state.isTerminal {
             schedules[name]?.skipped += 1
             schedules[name]?.lastError = "skipped the fire at \(fireMs): job \(last) had not ended (overlap: skip)"
-            stored(fireMs, job: last, ofSchedule: name)
+            recordFire(fireMs, job: last, ofSchedule: name)
             return
         }
         var request = live.schedule.job
@@ -90,18 +90,18 @@ extension QueueEngine {
             let id = answer.items[0].job.record.id
             schedules[name]?.fired += 1
             schedules[name]?.lastError = ""
-            stored(fireMs, job: id, ofSchedule: name)
+            recordFire(fireMs, job: id, ofSchedule: name)
         case .failure(let error):
             // Refused (a full queue, a shutdown): this fire makes no job; the next one tries again.
             schedules[name]?.skipped += 1
             schedules[name]?.lastError = "the fire at \(fireMs) made no job: \(error)"
-            stored(fireMs, job: schedules[name]?.lastJobID, ofSchedule: name)
+            recordFire(fireMs, job: schedules[name]?.lastJobID, ofSchedule: name)
         }
     }
 
     /// Keeps the fire in memory and in the store (behind: a crash before it
     /// is stored fires the same time again, deduplicated by its key).
-    private func stored(_ fireMs: Int64, job: String?, ofSchedule name: String) {
+    private func recordFire(_ fireMs: Int64, job: String?, ofSchedule name: String) {
         guard var live = schedules[name] else { return }
         live.lastFireMs = max(live.lastFireMs ?? fireMs, fireMs)
         live.lastJobID = job

@@ -75,13 +75,18 @@ struct Scheduler {
         /// Each tenant's last round handed out (only those above `reached` matter).
         var lastRound: [String: Int64] = [:]
 
-        mutating func nextRound(of tenant: String, waiting: Int) -> Int64 {
+        /// The table's size at which it is next swept.
+        private var sweepAt = 1024
+
+        mutating func nextRound(of tenant: String) -> Int64 {
             let round = max(reached, lastRound[tenant] ?? 0) + 1
             lastRound[tenant] = round
             // Tenants whose rounds dispatch passed say nothing more: dropped
-            // once they are most of the table.
-            if lastRound.count > 1024 && lastRound.count > 2 * waiting {
+            // when the table has doubled since the last sweep, so sweeps cost
+            // O(1) a job however many tenants' jobs were cancelled unrun.
+            if lastRound.count >= sweepAt {
                 lastRound = lastRound.filter { $0.value > reached }
+                sweepAt = max(1024, 2 * lastRound.count)
             }
             return round
         }
@@ -185,8 +190,7 @@ struct Scheduler {
     /// Gives a job entering QUEUED in a fair queue its round.
     private mutating func enterFairQueue(_ job: JobRecord, queue index: [String: Queue].Index) {
         guard hasFairQueues, queues.values[index].fairness != nil, let label = queues.values[index].configuration.fairBy else { return }
-        let waiting = queues.values[index].waiting.count
-        fairRounds[job.seq] = queues.values[index].fairness!.nextRound(of: job.labels[label] ?? "", waiting: waiting)
+        fairRounds[job.seq] = queues.values[index].fairness!.nextRound(of: job.labels[label] ?? "")
     }
 
     // MARK: Changes the engine reports
@@ -254,7 +258,7 @@ struct Scheduler {
             var keys: [QueueKey] = []
             keys.reserveCapacity(jobs.count)
             for (key, tenant) in jobs.sorted(by: { $0.key.seq < $1.key.seq }) {
-                let round = fairness.nextRound(of: tenant, waiting: jobs.count)
+                let round = fairness.nextRound(of: tenant)
                 fairRounds[key.seq] = round
                 keys.append(QueueKey(priority: key.priority, round: round, seq: key.seq))
             }

@@ -59,7 +59,8 @@ struct HTTPFace: Sendable {
     }
 
     /// `busy`: a request is being answered, or an event stream runs: the
-    /// client owes no bytes then, and the idle timeout does not apply.
+    /// client owes no bytes then, and the idle timeout does not apply. A
+    /// request sent halfway and left there is idle.
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
                        busy: NIOLockedValueBox<Bool>) async {
         try? await connection.executeThenClose { inbound, outbound in
@@ -72,7 +73,6 @@ struct HTTPFace: Sendable {
                     head = next
                     body.clear()
                     tooLarge = false
-                    busy.withLockedValue { $0 = true }
                 case .body(var chunk):
                     if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                         tooLarge = true
@@ -82,6 +82,8 @@ struct HTTPFace: Sendable {
                 case .end:
                     guard let request = head else { continue }
                     head = nil
+                    // Answering: the client owes nothing until the answer is out.
+                    busy.withLockedValue { $0 = true }
                     let keepAlive = request.isKeepAlive
                     if tooLarge {
                         try await write(.error(.payloadTooLarge, "RESOURCE_EXHAUSTED",

@@ -222,6 +222,13 @@ public struct SpoolConfiguration: Sendable {
         if !request.rateKey.isEmpty && engine.rateKeys[request.rateKey] == nil {
             throw node.error("rate_key \"\(request.rateKey)\" is not configured under rate_keys")
         }
+        // Checked here as Enqueue would check it: otherwise every fire would be refused.
+        if request.rateCost > 1 {
+            guard let limit = engine.rateKeys[request.rateKey] else { throw node.error("rate_cost needs a rate_key") }
+            if Double(request.rateCost) > limit.burst {
+                throw node.error("rate_cost \(request.rateCost) is more than rate key \(request.rateKey)'s burst: no fire could start")
+            }
+        }
         return request
     }
 

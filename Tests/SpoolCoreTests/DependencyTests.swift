@@ -335,3 +335,18 @@ struct BatchKeyTests {
         }
     }
 }
+
+extension DependencyTests {
+    @Test func theFirstItemCannotWaitForAnItem() async throws {
+        let h = EngineHarness()
+        try await h.start()
+        await #expect(throws: EngineError.invalidArgument(
+            "jobs[0]: depends_on_items names item 0: only earlier items can be waited for, and the first item has none")) {
+            _ = try await h.engine.enqueue([JobRequest(type: "gate"), JobRequest(type: "gate")].enumerated().map { index, request in
+                var request = request
+                if index == 0 { request.dependsOnItems = [0] }
+                return request
+            }, batch: BatchOptions())
+        }
+    }
+}

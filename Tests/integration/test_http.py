@@ -418,6 +418,11 @@ def test_an_idle_keep_alive_connection_is_closed_but_an_event_stream_is_not(tmp_
         # Nothing more asked: the server closes it (a read then sees the end, not the timeout).
         assert idle.sock.recv(1) == b""
         idle.close()
+        # A request sent halfway and left there is idle too (a slow-loris client).
+        half = socket.create_connection(("127.0.0.1", spoold.port), timeout=30)
+        half.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        assert half.recv(1) == b""
+        half.close()
         # The event stream, silent as long, still delivers.
         job = enqueue(spoold, {"type": "spool.echo", "queue": "idle-test"})
         events.until(lambda e: e[2]["job"]["id"] == job["id"])
