@@ -27,6 +27,10 @@ let package = Package(
         // it with swift-prometheus and serves /metrics (docs/http.md).
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The PostgreSQL store (several spoold nodes on one database): the
+        // wire protocol, authentication and TLS are postgres-nio's.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // C libraries (Debian packages), wrapped thinly by the layers above.
@@ -73,6 +77,13 @@ let package = Package(
             ]),
         // SQLite, thinly: connection, statements, transactions, schema migrations.
         .target(name: "SpoolSQLite", dependencies: ["CSQLite", "SpoolCore", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // PostgreSQL through postgres-nio: the store, its schema, and the
+        // leader lease that lets several nodes share one database.
+        .target(
+            name: "SpoolPostgres",
+            dependencies: ["SpoolCore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The RPCs (job queue, health, reflection), auth, the config file, and
         // the HTTP/1.1 face on the same port (JSON API, events, /metrics, dashboard).
         .target(
@@ -85,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "spoold",
             dependencies: [
-                "SpoolServer", "SpoolSQLite", "SpoolHandlers", "SpoolCore", "GRPCH2",
+                "SpoolServer", "SpoolSQLite", "SpoolPostgres", "SpoolHandlers", "SpoolCore", "GRPCH2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,7 +134,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "SpoolWireTests", dependencies: ["SpoolWire"]),
-        .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite", "SpoolCore"]),
+        .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite", "SpoolPostgres", "SpoolCore"]),
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore", "SpoolHandlers"]),
         .testTarget(name: "SpoolHandlersTests", dependencies: ["SpoolHandlers", "SpoolCore"]),
         .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire", "SpoolCore"]),

@@ -5,7 +5,9 @@
 #   scripts/setup.sh --test   also the test and benchmark peers: protoc and
 #                             protoc-c (generated-code check), nghttp2-client
 #                             (nghttp, h2load), openssl (test certificates),
-#                             chromium and chromium-driver (the dashboard's test), and
+#                             chromium and chromium-driver (the dashboard's test),
+#                             postgresql (the PostgreSQL store's and the
+#                             cluster's tests, scripts/postgres.sh), and
 #                             .venv with grpcio, grpcurl,
 #                             pytest, mypy and the Python client (pip);
 #                             .venv-oldest, the client on its oldest grpcio
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 packages=(pkg-config libnghttp2-dev libprotobuf-c-dev libsqlite3-dev libmimalloc-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client openssl chromium chromium-driver)
+  packages+=(protobuf-compiler protobuf-c-compiler libprotobuf-dev nghttp2-client openssl chromium chromium-driver postgresql)
 fi
 
 missing=()

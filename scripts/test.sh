@@ -2,7 +2,8 @@
 # Sets up a fresh machine and runs every test: the generated-code check, the
 # Swift tests (unit, and transport tests against grpcio and nghttp), the
 # end-to-end tests of spoold against grpcurl, grpcio, plain HTTP clients and
-# headless chromium (the dashboard), the Python client's
+# headless chromium (the dashboard), the store contract and a three-node
+# cluster on a real PostgreSQL (scripts/postgres.sh, stopped at the end), the Python client's
 # type check and its tests against spoold (on the newest grpcio and protobuf, and
 # on the oldest it supports); then the Swift tests again under
 # AddressSanitizer and ThreadSanitizer, and each fuzz target for 30 seconds.
@@ -13,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh --test
+SPOOL_TEST_POSTGRES=$(scripts/postgres.sh start)
+export SPOOL_TEST_POSTGRES
+trap 'scripts/postgres.sh stop' EXIT
 scripts/generate-proto.sh --check
 python3 scripts/embed-dashboard.py --check
 swift build --build-tests

@@ -126,4 +126,23 @@ public struct QueueOverride: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { self == QueueOverride() }
+
+    /// A stored row as settings the engine can take: a value out of range
+    /// (a row edited by hand, a damaged file) is dropped, as if unset.
+    public init(storedPaused paused: Bool?, concurrency: Int64?, rateSet: Bool, perSecond: Double?, burst: Double?) {
+        self.init()
+        if paused == true { self.paused = true }
+        if let concurrency, (1...Int64(1_000_000)).contains(concurrency) { self.concurrency = Int(concurrency) }
+        if rateSet {
+            if let perSecond {
+                // The ranges UpdateQueue and the config file take.
+                if perSecond >= 1e-6 && perSecond <= 1e9 {
+                    let burst = burst.flatMap { $0 >= 1 && $0 <= 1e9 ? $0 : nil }
+                    rateLimit = .some(RateLimit(ratePerSecond: perSecond, burst: burst))
+                }
+            } else {
+                rateLimit = .some(nil)
+            }
+        }
+    }
 }

@@ -318,32 +318,12 @@ public final class SQLiteJobStore: JobStore, @unchecked Sendable {
             var overrides: [String: QueueOverride] = [:]
             while try select.step() {
                 guard let queue = select.text(0) else { continue }
-                overrides[queue] = Self.override(paused: select.optionalInteger(1), concurrency: select.optionalInteger(2),
-                                                 rateSet: select.integer(3) != 0, perSecond: select.optionalReal(4),
-                                                 burst: select.optionalReal(5))
+                overrides[queue] = QueueOverride(
+                    storedPaused: select.optionalInteger(1).map { $0 == 1 }, concurrency: select.optionalInteger(2),
+                    rateSet: select.integer(3) != 0, perSecond: select.optionalReal(4), burst: select.optionalReal(5))
             }
             return overrides
         }
-    }
-
-    /// A stored row as settings the engine can take: a value out of range
-    /// (a row edited by hand, a damaged file) is dropped, as if unset.
-    static func override(paused: Int64?, concurrency: Int64?, rateSet: Bool, perSecond: Double?, burst: Double?) -> QueueOverride {
-        var override = QueueOverride()
-        if paused == 1 { override.paused = true }
-        if let concurrency, (1...Int64(1_000_000)).contains(concurrency) { override.concurrency = Int(concurrency) }
-        if rateSet {
-            if let perSecond {
-                // The ranges UpdateQueue and the config file take.
-                if perSecond >= 1e-6 && perSecond <= 1e9 {
-                    let burst = burst.flatMap { $0 >= 1 && $0 <= 1e9 ? $0 : nil }
-                    override.rateLimit = .some(RateLimit(ratePerSecond: perSecond, burst: burst))
-                }
-            } else {
-                override.rateLimit = .some(nil)
-            }
-        }
-        return override
     }
 
     public func save(_ override: QueueOverride, forQueue queue: String) async throws {

@@ -3,15 +3,10 @@ import SpoolCore
 @testable import SpoolSQLite
 import Testing
 
-/// `SQLiteJobStore.jobs(matching:)` against the plain filter of every job
+/// Each store's `jobs(matching:)`, and its other settings, against the plain filter of every job
 /// (`JobQuery.matches`), over generated jobs and queries, page by page.
 @Suite(.timeLimit(.minutes(2)))
 struct JobListingTests {
-    private static func store() throws -> SQLiteJobStore {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-list-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return try SQLiteJobStore(database: SQLiteDatabase(path: directory.appendingPathComponent("spool.db").path))
-    }
 
     /// 600 jobs over 3 queues, 2 types, every state, 2 batches, up to 2 labels.
     private static func jobs() -> [JobRecord] {
@@ -64,8 +59,9 @@ struct JobListingTests {
         return queries
     }()
 
-    @Test func everyPageIsWhatAPlainFilterOfEveryJobGives() async throws {
-        let store = try Self.store()
+    @Test(arguments: StoreKind.available)
+    func everyPageIsWhatAPlainFilterOfEveryJobGives(kind: StoreKind) async throws {
+        let store = try await kind.open()
         let jobs = Self.jobs()
         _ = try await store.insert(jobs.map { NewJob($0, payload: []) })
         for query in Self.queries {
@@ -88,8 +84,9 @@ struct JobListingTests {
         }
     }
 
-    @Test func aPrunedJobsLabelsGoWithItAndUpdatesKeepThem() async throws {
-        let store = try Self.store()
+    @Test(arguments: StoreKind.available)
+    func aPrunedJobsLabelsGoWithItAndUpdatesKeepThem(kind: StoreKind) async throws {
+        let store = try await kind.open()
         var job = JobRecord(id: "0190a5b6-c7d8-7abc-8def-0123456789ab", seq: 1, queue: "q", type: "t", state: .queued,
                             maxAttempts: 1, timeoutMs: 0, runAtMs: 0, labels: ["repo": "x"], createdAtMs: 1)
         _ = try await store.insert([NewJob(job, payload: [])])
@@ -104,8 +101,9 @@ struct JobListingTests {
         #expect(try await store.jobs(matching: query).total == 0)
     }
 
-    @Test func queueSettingsAreKeptAndDamagedValuesDropped() async throws {
-        let store = try Self.store()
+    @Test(arguments: StoreKind.available)
+    func queueSettingsAreKeptAndDamagedValuesDropped(kind: StoreKind) async throws {
+        let store = try await kind.open()
         #expect(try await store.queueOverrides().isEmpty)
         let settings = QueueOverride(paused: true, concurrency: 3, rateLimit: .some(RateLimit(ratePerSecond: 2.5, burst: 4)))
         try await store.save(settings, forQueue: "renders")
@@ -113,8 +111,8 @@ struct JobListingTests {
         #expect(try await store.queueOverrides() == ["renders": settings, "crawls": QueueOverride(rateLimit: .some(nil))])
         try await store.save(QueueOverride(), forQueue: "renders")
         #expect(try await store.queueOverrides().keys.sorted() == ["crawls"])
-        #expect(SQLiteJobStore.override(paused: 7, concurrency: 0, rateSet: true, perSecond: -1, burst: .nan) == QueueOverride())
-        #expect(SQLiteJobStore.override(paused: 1, concurrency: 5, rateSet: true, perSecond: 1, burst: 1e300)
+        #expect(QueueOverride(storedPaused: false, concurrency: 0, rateSet: true, perSecond: -1, burst: .nan) == QueueOverride())
+        #expect(QueueOverride(storedPaused: true, concurrency: 5, rateSet: true, perSecond: 1, burst: 1e300)
                 == QueueOverride(paused: true, concurrency: 5, rateLimit: .some(RateLimit(ratePerSecond: 1, burst: nil))))
     }
 }

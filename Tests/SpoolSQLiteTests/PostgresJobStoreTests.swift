@@ -1,0 +1,100 @@
+import Foundation
+import PostgresNIO
+import SpoolCore
+@testable import SpoolPostgres
+import Testing
+
+/// What only the PostgreSQL store does: its location URL, schema versions
+/// and write fencing. The contract it shares with SQLite is
+/// JobStoreContractTests.
+@Suite(.timeLimit(.minutes(1)))
+struct PostgresJobStoreTests {
+    @Test func aLocationIsReadFromItsURLAndBadOnesAreNamed() throws {
+        let location = try PostgresLocation(url: "postgres://spool:secret@db.example:6543/jobs?schema=team_a&sslmode=require")
+        #expect(location.host == "db.example" && location.port == 6543 && location.username == "spool")
+        #expect(location.password == "secret" && location.database == "jobs" && location.schema == "team_a")
+        #expect(location.sslMode == .require)
+        #expect(!location.description.contains("secret"))
+        let socket = try PostgresLocation(url: "postgresql://me@/jobs?host=/run/postgresql")
+        #expect(socket.socketDirectory == "/run/postgresql" && socket.schema == "spool" && socket.database == "jobs")
+        #expect(try PostgresLocation(url: "postgres://me@h").database == "me")
+        let bad = [
+            "mysql://me@h/db": "not a postgres:// URL",
+            "postgres://h/db": "names no user",
+            "postgres://me@h/db?schema=Robert';DROP": "schema",
+            "postgres://me@h/db?sslmode=maybe": "sslmode",
+            "postgres://me@h/db?colour=red": "unknown URL parameter",
+            "postgres://me@h:0/db": "port 0",
+        ]
+        for (url, words) in bad {
+            #expect { try PostgresLocation(url: url) } throws: { "\($0)".contains(words) }
+        }
+        #expect { try PostgresLocation(url: "mysql://me:pw@h/db") } throws: { !"\($0)".contains("pw") }
+    }
+
+    static let enabled = StoreKind.postgresURL != nil
+
+    private func job(_ seq: Int64) -> NewJob {
+        NewJob(JobRecord(id: "job-\(seq)", seq: seq, queue: "default", type: "spool.echo", state: .queued,
+                         maxAttempts: 3, timeoutMs: 1_000, runAtMs: 0, createdAtMs: 1_000), payload: [1])
+    }
+
+    @Test(.enabled(if: enabled)) func aFencedStoreWritesNothingOnceItsTokenIsGone() async throws {
+        guard case .postgres(let location) = try StoreKind.postgres.place() else { return }
+        let store = try await PostgresJobStore.open(location, connections: 2)
+        let lease = LeaderLease(store: store, holder: "node-a", address: "127.0.0.1:1", leaseSeconds: 5)
+        let token = try #require(try await lease.tryAcquire())
+        store.fence(token: token)
+        #expect(try await store.insert([job(1)]) == [.inserted])
+        // Another node takes the lease over (as if this one's had expired).
+        let other = LeaderLease(store: store, holder: "node-b", address: "127.0.0.1:2", leaseSeconds: 5)
+        try await other.expireForTests()
+        let newToken = try #require(try await other.tryAcquire())
+        #expect(newToken == token + 1)
+        await #expect { try await store.insert([job(2)]) } throws: { "\($0)".contains("not the leader any more") }
+        var record = job(1).record
+        record.state = .succeeded
+        await #expect(throws: PostgresStoreError.self) { try await store.update([record]) }
+        await #expect(throws: PostgresStoreError.self) { try await store.save(QueueOverride(paused: true), forQueue: "q") }
+        #expect(try await store.job(id: "job-2") == nil)
+        #expect(try await store.job(id: "job-1")?.state == .queued)
+        #expect(try await store.queueOverrides().isEmpty)
+        // The new holder's writes go through.
+        store.fence(token: newToken)
+        #expect(try await store.insert([job(2)]) == [.inserted])
+    }
+
+    @Test(.enabled(if: enabled)) func aLeaseIsHeldUntilItExpiresAndRenewedOnlyByItsHolder() async throws {
+        guard case .postgres(let location) = try StoreKind.postgres.place() else { return }
+        let store = try await PostgresJobStore.open(location, connections: 2)
+        let a = LeaderLease(store: store, holder: "node-a", address: "10.0.0.1:50051", leaseSeconds: 30)
+        let b = LeaderLease(store: store, holder: "node-b", address: "10.0.0.2:50051", leaseSeconds: 30)
+        let token = try #require(try await a.tryAcquire())
+        #expect(try await b.tryAcquire() == nil)
+        #expect(try await b.current()?.address == "10.0.0.1:50051")
+        #expect(try await a.renew(token: token))
+        #expect(try await b.renew(token: token) == false)
+        try await a.expireForTests()
+        #expect(try await b.tryAcquire() == token + 1)
+        #expect(try await a.renew(token: token) == false)
+        #expect(try await a.current()?.holder == "node-b")
+    }
+
+    @Test(.enabled(if: enabled)) func aDatabaseOfANewerSchemaIsRefused() async throws {
+        guard case .postgres(let location) = try StoreKind.postgres.place() else { return }
+        let store = try await PostgresJobStore.open(location, connections: 1)
+        try await store.executeForTests("INSERT INTO spool_schema VALUES (99)")
+        await #expect { try await PostgresJobStore.open(location, connections: 1) } throws: {
+            "\($0)".contains("schema version 99")
+        }
+    }
+
+    @Test(.enabled(if: enabled)) func aWorkersNulCharacterIsStoredAsAReplacement() async throws {
+        let store = try await StoreKind.postgres.open()
+        var record = job(1).record
+        _ = try await store.insert([NewJob(record, payload: [])])
+        record.progress = JobRecord.Progress(fraction: 0.5, step: "a\0b", message: "")
+        try await store.update([record])
+        #expect(try await store.job(id: record.id)?.progress.step == "a\u{FFFD}b")
+    }
+}
