@@ -57,10 +57,10 @@ public final class GRPCClient: Sendable {
     /// response messages arrive in order, as from `call`. Ending the
     /// iteration early cancels the call.
     public func streamingCall(
-        _ path: String, metadata: [(name: String, value: String)] = []
+        _ path: String, metadata: [(name: String, value: String)] = [], timeout: Duration? = nil
     ) -> (requests: RequestSender, responses: AsyncThrowingStream<[UInt8], any Error>) {
         let (responses, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
-        let call = ClientCall(path: path, request: nil, metadata: metadata, timeout: nil, continuation: continuation)
+        let call = ClientCall(path: path, request: nil, metadata: metadata, timeout: timeout, continuation: continuation)
         let channel = self.channel
         continuation.onTermination = { termination in
             if case .cancelled = termination { channel.writeAndFlush(ClientCommand.cancel(call), promise: nil) }

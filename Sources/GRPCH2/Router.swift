@@ -28,8 +28,12 @@ public struct Router: Sendable {
         handlers[path] = handler
     }
 
+    /// Serves every path no handler is registered for (a node forwarding
+    /// calls to another server); without it such calls are UNIMPLEMENTED.
+    public var fallback: RPCHandler?
+
     public func handler(for path: String) -> RPCHandler? {
-        handlers[path]
+        handlers[path] ?? fallback
     }
 
     /// This router with `check` run before every call whose path does not
@@ -40,35 +44,41 @@ public struct Router: Sendable {
     ) -> Router {
         var checked = Router()
         checked.callLimits = callLimits
+        if let fallback { checked.fallback = Self.checked(fallback, check) }
         for (path, handler) in handlers {
             guard !exemptPrefixes.contains(where: { path.hasPrefix($0) }) else {
                 checked.handlers[path] = handler
                 continue
             }
-            switch handler {
-            case .unary(let body):
-                checked.handlers[path] = .unary { request, context in
-                    try check(context)
-                    return try await body(request, context)
-                }
-            case .unaryCallback(let body):
-                checked.handlers[path] = .unaryCallback { request, context, responder in
-                    try check(context)
-                    try body(request, context, responder)
-                }
-            case .serverStreaming(let body):
-                checked.handlers[path] = .serverStreaming { request, context, writer in
-                    try check(context)
-                    try await body(request, context, writer)
-                }
-            case .bidirectionalStreaming(let body):
-                checked.handlers[path] = .bidirectionalStreaming { requests, context, writer in
-                    try check(context)
-                    try await body(requests, context, writer)
-                }
-            }
+            checked.handlers[path] = Self.checked(handler, check)
         }
         return checked
+    }
+
+    /// `handler` with `check` run first.
+    private static func checked(_ handler: RPCHandler, _ check: @escaping @Sendable (RPCContext) throws(GRPCStatus) -> Void) -> RPCHandler {
+        switch handler {
+        case .unary(let body):
+            .unary { request, context in
+                try check(context)
+                return try await body(request, context)
+            }
+        case .unaryCallback(let body):
+            .unaryCallback { request, context, responder in
+                try check(context)
+                try body(request, context, responder)
+            }
+        case .serverStreaming(let body):
+            .serverStreaming { request, context, writer in
+                try check(context)
+                try await body(request, context, writer)
+            }
+        case .bidirectionalStreaming(let body):
+            .bidirectionalStreaming { requests, context, writer in
+                try check(context)
+                try await body(requests, context, writer)
+            }
+        }
     }
 
     /// Looks at a request's bytes before they are decoded; a `GRPCStatus`

@@ -31,6 +31,12 @@ public struct SpoolConfiguration: Sendable {
     /// nil: cleartext (h2c), the default for the embedded loopback setup.
     public var tls: TLSSettings?
     public var engine = EngineConfiguration()
+    /// With a PostgreSQL db: the HOST:PORT other nodes and clients reach this
+    /// node at, kept in the leader lease; nil: the listen address.
+    public var advertise: String?
+    /// With a PostgreSQL db: how long the leader's lease lasts unrenewed,
+    /// which bounds how long a dead leader goes unreplaced (docs/cluster.md).
+    public var leaseSeconds = 4.0
     /// Job types run by the `exec` handler.
     public var execTypes: [String: ExecHandler.Command] = [:]
 
@@ -51,6 +57,7 @@ public struct SpoolConfiguration: Sendable {
         public static let maxConcurrentStreams = 1...100_000
         public static let maxConnections = 1...1_000_000
         public static let httpIdleTimeoutSeconds = 0.001...86_400.0
+        public static let leaseSeconds = 1.0...600.0
         public static let maxBatchSize = 1...1_000_000
         public static let maxQueues = 1...1_000_000
         public static let progressBufferBytes = (1 << 20)...(1 << 40)
@@ -92,7 +99,7 @@ public struct SpoolConfiguration: Sendable {
     private mutating func read(_ root: ConfigNode) throws(ConfigurationError) {
         let keys = ["listen", "db", "durability", "workers", "threads", "max_receive_message_size",
                     "max_concurrent_streams", "max_connections", "http_idle_timeout", "shutdown_grace", "retention_hours", "max_batch_size", "max_queues", "progress_buffer_bytes",
-                    "max_progress_streams_per_connection", "max_progress_streams", "http", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types", "schedules"]
+                    "max_progress_streams_per_connection", "max_progress_streams", "http", "advertise", "lease_seconds", "auth", "tls", "queue_defaults", "queues", "locks", "rate_keys", "types", "schedules"]
         var queues: ConfigNode?
         var schedules: ConfigNode?
         for (key, value) in try root.entries(allowed: keys) {
@@ -116,6 +123,8 @@ public struct SpoolConfiguration: Sendable {
                 progressStreams.perConnection = try value.int(in: Bounds.progressStreams)
             case "max_progress_streams": progressStreams.total = try value.int(in: Bounds.progressStreams)
             case "http": http = try value.bool()
+            case "advertise": advertise = try value.string()
+            case "lease_seconds": leaseSeconds = try value.number(in: Bounds.leaseSeconds)
             case "auth":
                 for (key, list) in try value.entries(allowed: ["tokens", "worker_tokens"]) {
                     let read = try list.strings()

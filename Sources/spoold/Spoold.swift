@@ -7,7 +7,9 @@ import NIOPosix
 import SpoolCore
 import SpoolHandlers
 import SpoolServer
+import SpoolPostgres
 import SpoolSQLite
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +27,7 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Default 127.0.0.1:50051.")
     var listen: String?
 
-    @Option(help: "The SQLite database file, created if missing (WAL mode; -wal and -shm files sit beside it). Default spool.db.")
+    @Option(help: "The SQLite database file, created if missing (WAL mode; -wal and -shm files sit beside it), or a postgres:// URL (several nodes on one database, docs/cluster.md). Default spool.db.")
     var db: String?
 
     @Option(help: "full (default): fsync every commit (survives power loss); normal: fsync at checkpoints (survives a crash of spoold).")
@@ -70,6 +72,12 @@ struct Spoold: AsyncParsableCommand {
     @Option(help: "Most jobs one EnqueueBatch may carry; more get INVALID_ARGUMENT before the batch is unpacked. Default 10000.")
     var maxBatchSize: Int?
 
+    @Option(help: "With PostgreSQL: HOST:PORT other nodes and clients reach this node at. Default: the listen address.")
+    var advertise: String?
+
+    @Option(help: "With PostgreSQL: seconds the leader's lease lasts unrenewed, so at most this long a dead leader goes unreplaced. Default 4.")
+    var leaseSeconds: Double?
+
     /// Every number is held to the range the config file's is (docs/guarantees.md: Limits).
     func validate() throws {
         typealias Bounds = SpoolConfiguration.Bounds
@@ -85,6 +93,9 @@ struct Spoold: AsyncParsableCommand {
         }
         if let retentionHours, !(retentionHours > 0 && retentionHours <= Bounds.maxRetentionHours) {
             throw ValidationError("--retention-hours must be above 0 up to \(Int(Bounds.maxRetentionHours)) (ten years)")
+        }
+        if let leaseSeconds, !Bounds.leaseSeconds.contains(leaseSeconds) {
+            throw ValidationError("--lease-seconds must be from 1 to 600 (got \(leaseSeconds))")
         }
         if let shutdownGrace, !(shutdownGrace >= 0 && shutdownGrace <= Bounds.maxSeconds) {
             throw ValidationError("--shutdown-grace must be from 0 to \(Int(Bounds.maxSeconds)) seconds (ten years)")
@@ -122,6 +133,8 @@ struct Spoold: AsyncParsableCommand {
         if let shutdownGrace { settings.shutdownGraceSeconds = shutdownGrace }
         if let maxBatchSize { settings.engine.maxBatchSize = maxBatchSize }
         if let http { settings.http = http }
+        if let advertise { settings.advertise = advertise }
+        if let leaseSeconds { settings.leaseSeconds = leaseSeconds }
         switch (tlsCert, tlsKey) {
         case let (cert?, key?):
             settings.tls = TLSSettings(certificatePath: cert, keyPath: key, clientCAPath: tlsClientCa ?? settings.tls?.clientCAPath)
@@ -138,6 +151,24 @@ struct Spoold: AsyncParsableCommand {
             throw ValidationError("\(source) must be HOST:PORT, e.g. 127.0.0.1:50051 (got \"\(settings.listen)\")")
         }
         return settings
+    }
+
+    /// The PostgreSQL store `url` names, its schema created or migrated.
+    private func openPostgres(_ url: String, leaseSeconds: Double) async throws -> PostgresJobStore {
+        let source = db == nil && config != nil ? "\(config!): db" : "--db"
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation(url: url)
+        } catch {
+            throw ValidationError("\(source): \(error)")
+        }
+        do {
+            let store = try await PostgresJobStore.open(location, idleTransactionTimeout: .seconds(leaseSeconds / 2))
+            Log.line("spoold: database \(location.description), Spool schema version \(try await store.schemaVersion())")
+            return store
+        } catch {
+            throw ValidationError("\(source): cannot open \(location.description): \(error)")
+        }
     }
 
     /// HOST:PORT a process on this machine reaches the server at: a wildcard
@@ -180,19 +211,41 @@ struct Spoold: AsyncParsableCommand {
             }
         }
 
-        let durability = SQLiteDatabase.Durability(rawValue: settings.durability)!
-        let database: SQLiteDatabase
-        do {
-            database = try SQLiteDatabase(path: settings.db, durability: durability)
-        } catch {
-            // Name where the path came from: the flag (or its default), or the file.
-            throw ValidationError(db == nil && config != nil ? "\(config!): db: \(error)" : "--db: \(error)")
+        let signals = SignalLatch.watch([SIGTERM, SIGINT])
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
+        let store: any JobStore
+        // With PostgreSQL: the lease this node leads by (it follows until it holds it).
+        var leadership: Leadership?
+        if PostgresLocation.isPostgresURL(settings.db) {
+            let postgres = try await openPostgres(settings.db, leaseSeconds: settings.leaseSeconds)
+            store = postgres
+            do {
+                leadership = try await Leadership.follow(
+                    store: postgres, settings: settings, configuration: configuration, tokens: settings.tokens,
+                    group: group, signals: signals)
+            } catch {
+                try? await group.shutdownGracefully()
+                throw ValidationError("cannot listen on \(settings.listen): \(error)")
+            }
+            guard let leadership else {
+                postgres.close()
+                try await group.shutdownGracefully()
+                Log.line("spoold: stopped")
+                return
+            }
+            configuration.port = leadership.port
+        } else {
+            let durability = SQLiteDatabase.Durability(rawValue: settings.durability)!
+            let database: SQLiteDatabase
+            do {
+                database = try SQLiteDatabase(path: settings.db, durability: durability)
+            } catch {
+                // Name where the path came from: the flag (or its default), or the file.
+                throw ValidationError(db == nil && config != nil ? "\(config!): db: \(error)" : "--db: \(error)")
+            }
+            Log.line("spoold: database \(settings.db) (schema \((try? database.schemaVersion()) ?? 0), durability \(durability))")
+            store = try SQLiteJobStore(database: database)
         }
-        defer { withExtendedLifetime(database) {} }
-        Log.line("spoold: database \(settings.db) (schema \((try? database.schemaVersion()) ?? 0), durability \(durability))")
-
-        let (signals, signalSources) = Signals.watch([SIGTERM, SIGINT])
-        defer { signalSources.forEach { $0.cancel() } }
 
         // Exec jobs learn where to enqueue more work (SPOOL_SERVER) and, when tokens are
         // required, a token made now for them alone (SPOOL_TOKEN, never logged).
@@ -206,8 +259,7 @@ struct Spoold: AsyncParsableCommand {
         for (type, command) in settings.execTypes {
             handlers[type] = command.handler(endpoint: endpoint) { Log.line("spoold: \(type) \($0)") }
         }
-        let engine = QueueEngine(configuration: settings.engine, store: try SQLiteJobStore(database: database),
-                                 clock: clock, handlers: handlers)
+        let engine = QueueEngine(configuration: settings.engine, store: store, clock: clock, handlers: handlers)
         let started = ContinuousClock.now
         let recovery = try await engine.start()
         Log.line("spoold: recovered \(recovery.queued) queued, \(recovery.scheduled) scheduled, "
@@ -220,7 +272,6 @@ struct Spoold: AsyncParsableCommand {
             Log.line("spoold: \(recovery.corrupt.count - 20) more jobs failed as corrupt (error code \"corrupt\")")
         }
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
         let server: SpoolServer
         do {
             server = try await SpoolServer.start(engine: engine, configuration: configuration,
@@ -249,27 +300,75 @@ struct Spoold: AsyncParsableCommand {
         }
         Log.line("spoold: listening on \(host):\(server.port)")
 
-        let signal = await signals.first { _ in true }
-        Log.line("spoold: received signal \(signal ?? 0), shutting down")
+        leadership?.serving(server.health)
+
+        let signal = await signals.wait()
+        Log.line("spoold: received signal \(signal), shutting down")
         await server.shutdown(gracePeriod: .milliseconds(Int(settings.shutdownGraceSeconds * 1000)))
+        if let leadership {
+            await leadership.resign()
+            (store as? PostgresJobStore)?.close()
+        }
         try await group.shutdownGracefully()
         Log.line("spoold: stopped")
     }
 }
 
-/// SIGTERM and SIGINT as an async sequence, instead of their default action.
-enum Signals {
-    /// The sources must be kept (and cancelled) by the caller.
-    static func watch(_ numbers: [Int32]) -> (AsyncStream<Int32>, [any DispatchSourceSignal]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+/// SIGTERM and SIGINT, caught instead of their default action: the first
+/// one received, waited for or polled. (`sources` is set once, before the
+/// latch is shared; the rest is behind its Mutex.)
+final class SignalLatch: @unchecked Sendable {
+    private struct State {
+        var received: Int32?
+        var waiters: [CheckedContinuation<Int32, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    /// Kept for the process's life: a cancelled or freed source stops catching.
+    private var sources: [any DispatchSourceSignal] = []
+
+    static func watch(_ numbers: [Int32]) -> SignalLatch {
+        let latch = SignalLatch()
         let sources = numbers.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
+            source.setEventHandler { [weak latch] in latch?.fire(number) }
             source.resume()
             return source
         }
-        return (stream, sources)
+        latch.sources = sources
+        return latch
+    }
+
+    private func fire(_ number: Int32) {
+        let waiters = state.withLock { state in
+            if state.received == nil { state.received = number }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: number) }
+    }
+
+    /// The signal received so far, if any.
+    var received: Int32? { state.withLock { $0.received } }
+
+    /// Returns once a signal is received.
+    func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let received = state.withLock { state in
+                if state.received == nil { state.waiters.append(continuation) }
+                return state.received
+            }
+            if let received { continuation.resume(returning: received) }
+        }
+    }
+
+    /// Sleeps for `duration`, or less if a signal arrives.
+    func sleep(_ duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        while received == nil && ContinuousClock.now < end {
+            try? await Task.sleep(for: min(.milliseconds(50), ContinuousClock.now.duration(to: end)))
+        }
     }
 }
 

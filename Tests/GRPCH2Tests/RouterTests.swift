@@ -32,4 +32,25 @@ struct RouterTests {
         }
         #expect(try await body([7], RPCContext(path: "/grpc.health.v1.Health/Check")) == [7])
     }
+
+    @Test func theFallbackServesUnregisteredPathsAndIsCheckedToo() async throws {
+        var router = Router()
+        router.register("/test.Own/Get", .unary { _, _ in [1] })
+        router.fallback = .unary { _, context in Array(context.path.utf8) }
+        guard case .unary(let own) = router.handler(for: "/test.Own/Get"),
+              case .unary(let other) = router.handler(for: "/test.Elsewhere/Get") else {
+            Issue.record("a path has no handler")
+            return
+        }
+        #expect(try await own([], RPCContext(path: "/test.Own/Get")) == [1])
+        #expect(try await other([], RPCContext(path: "/test.Elsewhere/Get")) == Array("/test.Elsewhere/Get".utf8))
+        #expect(Router().handler(for: "/test.Elsewhere/Get") == nil)
+        guard case .unary(let checked) = router.checking(Self.denyAll).handler(for: "/test.Elsewhere/Get") else {
+            Issue.record("the checked router lost the fallback")
+            return
+        }
+        await #expect(throws: GRPCStatus(.unauthenticated, "no entry to /test.Elsewhere/Get")) {
+            _ = try await checked([], RPCContext(path: "/test.Elsewhere/Get"))
+        }
+    }
 }

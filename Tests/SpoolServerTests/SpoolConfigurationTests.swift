@@ -93,7 +93,7 @@ struct SpoolConfigurationTests {
         ("durability: fast", "spool.yaml:1:13: durability: must be one of full, normal (got \"fast\")"),
         ("wrokers: 4", "spool.yaml:1:1: wrokers: unknown key (known here: listen, db, durability, workers, threads, "
             + "max_receive_message_size, max_concurrent_streams, max_connections, http_idle_timeout, shutdown_grace, retention_hours, max_batch_size, max_queues, "
-            + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, auth, tls, queue_defaults, queues, locks, rate_keys, types, schedules)"),
+            + "progress_buffer_bytes, max_progress_streams_per_connection, max_progress_streams, http, advertise, lease_seconds, auth, tls, queue_defaults, queues, locks, rate_keys, types, schedules)"),
         ("queues:\n  images:\n    concurency: 2", "spool.yaml:3:5: queues.images.concurency: unknown key (known here: "
             + "concurrency, max_depth, max_attempts, timeout, max_wait, backoff, rate, fair_by)"),
         ("queues:\n  images:\n    rate: {burst: 3}", "spool.yaml:3:11: queues.images.rate: needs per_second, per_minute or per_hour"),
