@@ -115,7 +115,7 @@ let package = Package(
 
         .executableTarget(
             name: "SpoolBenchmarks",
-            dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolHandlers", "SpoolServer", "GRPCH2",
+            dependencies: ["SpoolCore", "SpoolWire", "SpoolSQLite", "SpoolPostgres", "SpoolHandlers", "SpoolServer", "GRPCH2",
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], path: "Benchmarks/SpoolBenchmarks",
             linkerSettings: [mimalloc]),
 

@@ -17,6 +17,10 @@
 #   batch-queued  the same with jobs that are due at once: the server's one
 #            worker is kept busy by a long spool.sleep job, so the jobs wait
 #            QUEUED in the ready queue, each answered with its position
+#
+# SPOOL_BENCH_DB=postgres://… runs spoold on that PostgreSQL (a schema of
+# its own, dropped after) instead of a SQLite file, e.g. the one
+# scripts/postgres.sh start prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rpc=${1:-health}
@@ -35,7 +39,20 @@ command -v h2load >/dev/null || scripts/setup.sh --test
 swift build -c release --product spoold >/dev/null
 
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
+db="$work/spool.db"
+schema=""
+if [ -n "${SPOOL_BENCH_DB:-}" ]; then
+  schema="bench_$(date +%s%N)"
+  db="$SPOOL_BENCH_DB$(case "$SPOOL_BENCH_DB" in *\?*) echo "&" ;; *) echo "?" ;; esac)schema=$schema"
+fi
+# psql wants the URL without spoold's own parameters.
+psql_url() { echo "${SPOOL_BENCH_DB%%\?*}"; }
+cleanup() {
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+  [ -z "$schema" ] || psql -q "$(psql_url)" -c "DROP SCHEMA $schema CASCADE" >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 # The request: one gRPC frame (flag 0, 4-byte big-endian length, message).
 case "$rpc" in
   health) path=grpc.health.v1.Health/Check; message=grpc.health.v1.HealthCheckRequest; text="" ;;
@@ -58,9 +75,9 @@ grpc_frame "$message" "$text" > "$work/body.bin"
 # The last run's database may still be on its way to the disk; its writes
 # would slow this run's fsyncs (a run straight after another measured slower).
 sync
-.build/release/spoold --listen 127.0.0.1:0 --db "$work/spool.db" --threads "$threads" --max-depth 0 "${server_options[@]}" > "$work/spoold.out" &
+.build/release/spoold --listen 127.0.0.1:0 --db "$db" --threads "$threads" --max-depth 0 "${server_options[@]}" > "$work/spoold.out" &
 server=$!
-until grep -q "listening on" "$work/spoold.out" 2>/dev/null; do
+until grep -q "^spoold: listening on" "$work/spoold.out" 2>/dev/null; do
   kill -0 "$server" || { echo "bench-rpc: spoold did not start" >&2; exit 1; }
   sleep 0.05
 done
@@ -88,8 +105,14 @@ rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/h2load.out")
 cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
 if [ "$jobs_per_request" -gt 0 ]; then
   # Every answer must have been a stored job, not an error in the trailers.
-  count_jobs() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
-    "$work/spool.db" "SELECT count(*) FROM jobs $1"; }
+  count_jobs() {
+    if [ -n "$schema" ]; then
+      psql -At "$(psql_url)" -c "SELECT count(*) FROM $schema.jobs $1"
+    else
+      python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
+        "$work/spool.db" "SELECT count(*) FROM jobs $1"
+    fi
+  }
   stored=$(count_jobs "")
   expected=$(( (requests / 20 + 1 + requests) * jobs_per_request + blockers ))
   [ "$stored" -eq "$expected" ] || { echo "bench-rpc: $stored jobs stored, $expected expected" >&2; exit 1; }
@@ -100,7 +123,8 @@ if [ "$jobs_per_request" -gt 0 ]; then
 fi
 jobs=""
 [ "$jobs_per_request" -gt 0 ] && jobs=$(awk -v r="$rps" -v j="$jobs_per_request" 'BEGIN { printf ", %.0f jobs/s", r * j }')
-echo "bench-rpc: ${rps} req/s${jobs}, server CPU ${cpu_us} µs/call ($path, -c $clients -m $streams, $threads server threads, $(nproc) cores)"
+store=SQLite; [ -z "$schema" ] || store=PostgreSQL
+echo "bench-rpc: ${rps} req/s${jobs}, server CPU ${cpu_us} µs/call ($path on $store, -c $clients -m $streams, $threads server threads, $(nproc) cores)"
 # The machine's cores meanwhile (/proc/stat): the share left idle (waits on
 # the disk included), and the share the hypervisor gave to other machines
 # (steal), which slows a run without showing in anyone's CPU time. The total

@@ -1,6 +1,6 @@
 // Spool's in-process benchmarks: each prints its figures; none is a test.
 //
-//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | recover DATABASE]
+//   swift run -c release SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | graph [JOBS] | fair [JOBS [TENANTS]] | stores [JOBS [ROUNDS]] | partitions [JOBS] | recover DATABASE]
 import Foundation
 import SpoolCore
 import SpoolWire
@@ -108,8 +108,13 @@ case "graph":
 case "fair":
     try await benchFair(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000,
                         tenants: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000)
+case "stores":
+    try await benchStores(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000,
+                          rounds: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2)
+case "partitions":
+    try await benchPartitions(jobs: arguments.dropFirst().first.flatMap { Int($0) } ?? 100_000, counts: [1, 2, 4])
 case "recover" where arguments.count == 2:
     try await benchRecovery(path: arguments.last!)
 default:
-    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | graph [JOBS] | fair [JOBS [TENANTS]] | recover DATABASE]")
+    print("usage: SpoolBenchmarks [ready-queue [JOBS] | wire [ITERATIONS] | engine [JOBS] | enqueues [JOBS] | store [JOBS] | status [JOBS] | list [JOBS] | remote [JOBS [CAPACITY]] | graph [JOBS] | fair [JOBS [TENANTS]] | stores [JOBS [ROUNDS]] | partitions [JOBS] | recover DATABASE]")
 }

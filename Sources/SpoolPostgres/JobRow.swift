@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import PostgresNIO
 import SpoolCore
@@ -16,15 +17,12 @@ enum JobRow {
     static let selectColumns = columns.joined(separator: ", ")
     static func selectColumns(of table: String) -> String { columns.map { "\(table).\($0)" }.joined(separator: ", ") }
 
-    /// Every column an INSERT writes: a job is stored whole in one row.
-    static let insertColumns = ["payload"] + columns
-
-    /// What a job's life changes, with the types its VALUES are cast to.
+    /// What a job's life changes, with their types.
     static let changingColumns: [(name: String, type: String)] = [
-        ("state", "bigint"), ("attempt", "bigint"), ("run_at_ms", "bigint"), ("progress", "double precision"),
+        ("state", "int8"), ("attempt", "int8"), ("run_at_ms", "int8"), ("progress", "float8"),
         ("progress_step", "text"), ("progress_message", "text"), ("result", "bytea"), ("error_code", "text"),
-        ("error_message", "text"), ("error_retryable", "boolean"), ("started_at_ms", "bigint"),
-        ("finished_at_ms", "bigint"), ("updated_at_ms", "bigint"), ("expire_at_ms", "bigint"), ("dependency_summary", "text"),
+        ("error_message", "text"), ("error_retryable", "bool"), ("started_at_ms", "int8"),
+        ("finished_at_ms", "int8"), ("updated_at_ms", "int8"), ("expire_at_ms", "int8"), ("dependency_summary", "text"),
     ]
 
     /// PostgreSQL's text holds no NUL character: one becomes U+FFFD, as
@@ -36,73 +34,247 @@ enum JobRow {
 
     static func clean(_ texts: [String]) -> [String] { texts.map(clean) }
 
-    /// Appends `job`'s values (`insertColumns`) and answers its VALUES row.
-    static func bindInsert(_ job: NewJob, to binds: inout PostgresBindings) -> String {
-        let first = binds.count + 1
+    /// A list as a JSON array (a `text[]` column's value in a column of
+    /// rows, where arrays of arrays must be rectangular).
+    static func json(_ list: [String]) -> String {
+        var out = "["
+        for (index, text) in list.enumerated() {
+            if index > 0 { out += "," }
+            out += "\""
+            for scalar in clean(text).unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            out += "\""
+        }
+        return out + "]"
+    }
+}
+
+/// Jobs as columns, one array each: an INSERT … SELECT FROM unnest(…) of
+/// any number of rows is one short statement with one parameter a column.
+/// (A VALUES list of a parameter a field made PostgreSQL spend most of a
+/// batch parsing and planning.)
+struct InsertColumns {
+    var payload: [ByteBuffer] = [], id: [String] = [], seq: [Int64] = [], queue: [String] = [], type: [String] = []
+    var priority: [Int64] = [], state: [Int64] = [], idempotencyKey: [String?] = [], lockKeys: [String?] = []
+    var rateKey: [String?] = [], maxAttempts: [Int64] = [], attempt: [Int64] = [], timeoutMs: [Int64] = []
+    var runAtMs: [Int64] = [], batchId: [String?] = [], labels: [String?] = [], progress: [Double] = []
+    var progressStep: [String] = [], progressMessage: [String] = [], result: [ByteBuffer?] = []
+    var errorCode: [String?] = [], errorMessage: [String?] = [], errorRetryable: [Bool?] = [], createdAtMs: [Int64] = []
+    var startedAtMs: [Int64?] = [], finishedAtMs: [Int64?] = [], updatedAtMs: [Int64] = [], expireAtMs: [Int64?] = []
+    var dependsOn: [String?] = [], dependsOnBatches: [String?] = [], runIfFailed: [Bool?] = [], summary: [String?] = []
+    var rateCost: [Int64?] = []
+
+    /// The columns, in `bindings()`' order, with their types; a list column
+    /// comes as JSON text (NULL: the empty list, or NULL where the column
+    /// takes NULL) and is turned back into `text[]`.
+    private static let columns: [(name: String, type: String, list: String?)] = [
+        ("payload", "bytea", nil), ("id", "text", nil), ("seq", "int8", nil), ("queue", "text", nil), ("type", "text", nil),
+        ("priority", "int8", nil), ("state", "int8", nil), ("idempotency_key", "text", nil), ("lock_keys", "text", "'{}'"),
+        ("rate_key", "text", nil), ("max_attempts", "int8", nil), ("attempt", "int8", nil), ("timeout_ms", "int8", nil),
+        ("run_at_ms", "int8", nil), ("batch_id", "text", nil), ("labels", "text", "'{}'"), ("progress", "float8", nil),
+        ("progress_step", "text", nil), ("progress_message", "text", nil), ("result", "bytea", nil), ("error_code", "text", nil),
+        ("error_message", "text", nil), ("error_retryable", "bool", nil), ("created_at_ms", "int8", nil),
+        ("started_at_ms", "int8", nil), ("finished_at_ms", "int8", nil), ("updated_at_ms", "int8", nil),
+        ("expire_at_ms", "int8", nil), ("depends_on", "text", "NULL"), ("depends_on_batches", "text", "NULL"),
+        ("run_if_dependencies_fail", "bool", nil), ("dependency_summary", "text", nil), ("rate_cost", "int8", nil),
+    ]
+
+    static let insert: String = {
+        let names = columns.map(\.name).joined(separator: ", ")
+        let selected = columns.map { column in
+            column.list.map { empty in
+                "CASE WHEN u.\(column.name) IS NULL THEN \(empty) ELSE ARRAY(SELECT json_array_elements_text(u.\(column.name)::json)) END"
+            } ?? "u.\(column.name)"
+        }.joined(separator: ", ")
+        let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ")
+        return """
+            INSERT INTO jobs (\(names)) SELECT \(selected) FROM unnest(\(arrays)) AS u(\(names))
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING seq
+            """
+    }()
+
+    var count: Int { seq.count }
+
+    mutating func append(_ job: NewJob) {
         let r = job.record
-        binds.append(ByteBuffer(bytes: job.payload))
-        binds.append(clean(r.id))
-        binds.append(r.seq)
-        binds.append(clean(r.queue))
-        binds.append(clean(r.type))
-        binds.append(Int64(r.priority))
-        binds.append(Int64(r.state.rawValue))
-        binds.append(r.idempotencyKey.map(clean))
-        binds.append(clean(r.lockKeys))
-        binds.append(r.rateKey.map(clean))
-        binds.append(Int64(r.maxAttempts))
-        binds.append(Int64(r.attempt))
-        binds.append(r.timeoutMs)
-        binds.append(r.runAtMs)
-        binds.append(r.batchId.map(clean))
-        binds.append(clean(r.labels.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }))
-        appendLife(of: r, to: &binds)
-        binds.append(r.createdAtMs)
-        binds.append(r.startedAtMs)
-        binds.append(r.finishedAtMs)
-        binds.append(r.updatedAtMs)
-        binds.append(r.expireAtMs)
-        let dependencies = r.dependencies
-        binds.append(dependencies.map { clean($0.jobs) })
-        binds.append(dependencies.map { clean($0.batches) })
-        binds.append(dependencies?.runIfFailed)
-        binds.append(r.dependencySummary.map(clean))
-        binds.append(r.rateCost == 1 ? nil : Int64(r.rateCost))
-        return "(" + (first..<binds.count + 1).map { "$\($0)" }.joined(separator: ", ") + ")"
-    }
-
-    /// progress … error_retryable: what a job's run sets, in both an
-    /// INSERT's and an UPDATE's order.
-    private static func appendLife(of r: JobRecord, to binds: inout PostgresBindings) {
-        let progress = r.progress
-        binds.append(progress.fraction)
-        binds.append(clean(progress.step))
-        binds.append(clean(progress.message))
-        binds.append(r.result.map { ByteBuffer(bytes: $0) })
+        payload.append(ByteBuffer(bytes: job.payload))
+        id.append(JobRow.clean(r.id))
+        seq.append(r.seq)
+        queue.append(JobRow.clean(r.queue))
+        type.append(JobRow.clean(r.type))
+        priority.append(Int64(r.priority))
+        state.append(Int64(r.state.rawValue))
+        idempotencyKey.append(r.idempotencyKey.map(JobRow.clean))
+        lockKeys.append(r.lockKeys.isEmpty ? nil : JobRow.json(r.lockKeys))
+        rateKey.append(r.rateKey.map(JobRow.clean))
+        maxAttempts.append(Int64(r.maxAttempts))
+        attempt.append(Int64(r.attempt))
+        timeoutMs.append(r.timeoutMs)
+        runAtMs.append(r.runAtMs)
+        batchId.append(r.batchId.map(JobRow.clean))
+        let labelList = r.labels
+        labels.append(labelList.isEmpty ? nil : JobRow.json(labelList.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }))
+        let life = r.progress
+        progress.append(life.fraction)
+        progressStep.append(JobRow.clean(life.step))
+        progressMessage.append(JobRow.clean(life.message))
+        result.append(r.result.map { ByteBuffer(bytes: $0) })
         let failure = r.failure
-        binds.append(failure.map { clean($0.code) })
-        binds.append(failure.map { clean($0.message) })
-        binds.append(failure?.retryable)
+        errorCode.append(failure.map { JobRow.clean($0.code) })
+        errorMessage.append(failure.map { JobRow.clean($0.message) })
+        errorRetryable.append(failure?.retryable)
+        createdAtMs.append(r.createdAtMs)
+        startedAtMs.append(r.startedAtMs)
+        finishedAtMs.append(r.finishedAtMs)
+        updatedAtMs.append(r.updatedAtMs)
+        expireAtMs.append(r.expireAtMs)
+        let dependencies = r.dependencies
+        dependsOn.append(dependencies.map { JobRow.json($0.jobs) })
+        dependsOnBatches.append(dependencies.map { JobRow.json($0.batches) })
+        runIfFailed.append(dependencies?.runIfFailed)
+        summary.append(r.dependencySummary.map(JobRow.clean))
+        rateCost.append(r.rateCost == 1 ? nil : Int64(r.rateCost))
     }
 
-    /// Appends the seq and `changingColumns` of `r` and answers its VALUES
-    /// row, each value cast (a NULL's type is not known otherwise).
-    static func bindChanging(_ r: JobRecord, to binds: inout PostgresBindings) -> String {
-        let first = binds.count + 1
-        binds.append(r.seq)
-        binds.append(Int64(r.state.rawValue))
-        binds.append(Int64(r.attempt))
-        binds.append(r.runAtMs)
-        appendLife(of: r, to: &binds)
-        binds.append(r.startedAtMs)
-        binds.append(r.finishedAtMs)
-        binds.append(r.updatedAtMs)
-        binds.append(r.expireAtMs)
-        binds.append(r.dependencySummary.map(clean))
-        let types = ["bigint"] + changingColumns.map(\.type)
-        return "(" + types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ") + ")"
+    func bindings() -> PostgresBindings {
+        var binds = PostgresBindings(capacity: Self.columns.count)
+        binds.append(payload)
+        binds.append(id)
+        binds.append(seq)
+        binds.append(queue)
+        binds.append(type)
+        binds.append(priority)
+        binds.append(state)
+        binds.append(NullableArray(idempotencyKey))
+        binds.append(NullableArray(lockKeys))
+        binds.append(NullableArray(rateKey))
+        binds.append(maxAttempts)
+        binds.append(attempt)
+        binds.append(timeoutMs)
+        binds.append(runAtMs)
+        binds.append(NullableArray(batchId))
+        binds.append(NullableArray(labels))
+        binds.append(progress)
+        binds.append(progressStep)
+        binds.append(progressMessage)
+        binds.append(NullableArray(result))
+        binds.append(NullableArray(errorCode))
+        binds.append(NullableArray(errorMessage))
+        binds.append(NullableArray(errorRetryable))
+        binds.append(createdAtMs)
+        binds.append(NullableArray(startedAtMs))
+        binds.append(NullableArray(finishedAtMs))
+        binds.append(updatedAtMs)
+        binds.append(NullableArray(expireAtMs))
+        binds.append(NullableArray(dependsOn))
+        binds.append(NullableArray(dependsOnBatches))
+        binds.append(NullableArray(runIfFailed))
+        binds.append(NullableArray(summary))
+        binds.append(NullableArray(rateCost))
+        return binds
+    }
+}
+
+/// The changing fields of records as columns (`JobRow.changingColumns`), for
+/// one UPDATE … FROM unnest(…).
+struct UpdateColumns {
+    var seq: [Int64] = [], state: [Int64] = [], attempt: [Int64] = [], runAtMs: [Int64] = [], progress: [Double] = []
+    var progressStep: [String] = [], progressMessage: [String] = [], result: [ByteBuffer?] = [], errorCode: [String?] = []
+    var errorMessage: [String?] = [], errorRetryable: [Bool?] = [], startedAtMs: [Int64?] = [], finishedAtMs: [Int64?] = []
+    var updatedAtMs: [Int64] = [], expireAtMs: [Int64?] = [], summary: [String?] = []
+
+    static let update: String = {
+        let columns = [("seq", "int8")] + JobRow.changingColumns
+        let names = columns.map(\.0).joined(separator: ", ")
+        let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.1)[]" }.joined(separator: ", ")
+        let sets = JobRow.changingColumns.map { "\($0.name) = u.\($0.name)" }.joined(separator: ", ")
+        return "UPDATE jobs SET \(sets) FROM unnest(\(arrays)) AS u(\(names)) WHERE jobs.seq = u.seq"
+    }()
+
+    mutating func append(_ r: JobRecord) {
+        seq.append(r.seq)
+        state.append(Int64(r.state.rawValue))
+        attempt.append(Int64(r.attempt))
+        runAtMs.append(r.runAtMs)
+        let life = r.progress
+        progress.append(life.fraction)
+        progressStep.append(JobRow.clean(life.step))
+        progressMessage.append(JobRow.clean(life.message))
+        result.append(r.result.map { ByteBuffer(bytes: $0) })
+        let failure = r.failure
+        errorCode.append(failure.map { JobRow.clean($0.code) })
+        errorMessage.append(failure.map { JobRow.clean($0.message) })
+        errorRetryable.append(failure?.retryable)
+        startedAtMs.append(r.startedAtMs)
+        finishedAtMs.append(r.finishedAtMs)
+        updatedAtMs.append(r.updatedAtMs)
+        expireAtMs.append(r.expireAtMs)
+        summary.append(r.dependencySummary.map(JobRow.clean))
     }
 
+    func bindings() -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 16)
+        binds.append(seq)
+        binds.append(state)
+        binds.append(attempt)
+        binds.append(runAtMs)
+        binds.append(progress)
+        binds.append(progressStep)
+        binds.append(progressMessage)
+        binds.append(NullableArray(result))
+        binds.append(NullableArray(errorCode))
+        binds.append(NullableArray(errorMessage))
+        binds.append(NullableArray(errorRetryable))
+        binds.append(NullableArray(startedAtMs))
+        binds.append(NullableArray(finishedAtMs))
+        binds.append(updatedAtMs)
+        binds.append(NullableArray(expireAtMs))
+        binds.append(NullableArray(summary))
+        return binds
+    }
+}
+
+/// A one-dimensional array parameter whose elements may be NULL, in
+/// PostgreSQL's binary array format (postgres-nio encodes arrays of
+/// non-optional elements only): dimensions, has-nulls flag, element type,
+/// length and lower bound, then each element as its length (-1: NULL) and
+/// bytes.
+struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable>: PostgresNonThrowingEncodable {
+    let elements: [Element?]
+
+    init(_ elements: [Element?]) { self.elements = elements }
+
+    static var psqlType: PostgresDataType { Element.psqlArrayType }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        buffer.writeInteger(elements.isEmpty ? 0 : 1, as: Int32.self)
+        buffer.writeInteger(elements.contains { $0 == nil } ? 1 : 0, as: Int32.self)
+        buffer.writeInteger(Element.psqlType.rawValue)
+        guard !elements.isEmpty else { return }
+        buffer.writeInteger(Int32(elements.count))
+        buffer.writeInteger(1, as: Int32.self)
+        for element in elements {
+            guard let element else {
+                buffer.writeInteger(-1, as: Int32.self)
+                continue
+            }
+            let lengthIndex = buffer.writerIndex
+            buffer.writeInteger(0, as: Int32.self)
+            let start = buffer.writerIndex
+            element.encode(into: &buffer, context: context)
+            buffer.setInteger(Int32(buffer.writerIndex - start), at: lengthIndex)
+        }
+    }
+}
+
+extension JobRow {
     static func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
         var records: [JobRecord] = []
         for try await row in rows { records.append(try record(row)) }

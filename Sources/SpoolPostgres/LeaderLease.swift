@@ -99,6 +99,12 @@ public struct LeaderLease: Sendable {
 }
 
 extension PostgresJobStore {
+    /// Drops a schema and everything in it (benchmarks clean up after themselves).
+    public func dropSchema(_ name: String) async throws {
+        guard PostgresLocation.isPlainName(name) else { throw PostgresStoreError.badLocation("schema \(name) is not a plain name") }
+        try await executeForTests("DROP SCHEMA IF EXISTS \(name) CASCADE")
+    }
+
     /// Runs a statement outside any fence (tests).
     func executeForTests(_ sql: String) async throws {
         try await client.withConnection { connection in

@@ -10,8 +10,8 @@ import Synchronization
 /// each call stored whole or not at all, idempotency by a unique index.
 ///
 /// A group is written optimistically in a few statements whatever its
-/// size: every job of every call in multi-row INSERTs, every update in
-/// one UPDATE … FROM VALUES. Should one of them fail (a call whose batch
+/// size: every job of every call in one INSERT … SELECT FROM unnest(…),
+/// every update in one UPDATE … FROM unnest(…). Should one of them fail (a call whose batch
 /// key is taken, say), the group is written again with each call in a
 /// savepoint of its own, so that the failing call fails alone.
 ///
@@ -37,8 +37,9 @@ public final class PostgresJobStore: JobStore, Sendable {
     static let logger = Logger(label: "spool.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private let commitTimer = Timer(label: "spool_postgres_commit_seconds")
 
-    /// Rows per multi-row statement: PostgreSQL takes 65,535 parameters.
-    static let rowsPerStatement = 1_000
+    /// Rows per statement (a parameter a column, whatever the rows): a
+    /// bound on one message's size.
+    static let rowsPerStatement = 10_000
 
     /// Connects (at most `connections` at once), creates or migrates the
     /// schema, and answers once the database has answered. A session left
@@ -305,17 +306,10 @@ public final class PostgresJobStore: JobStore, Sendable {
         guard !jobs.isEmpty else { return calls.map { _ in [] } }
         var inserted = Set<Int64>()
         for chunk in jobs.chunked(PostgresJobStore.rowsPerStatement) {
-            var binds = PostgresBindings(capacity: chunk.count * JobRow.insertColumns.count)
-            var rows: [String] = []
-            rows.reserveCapacity(chunk.count)
-            for job in chunk { rows.append(JobRow.bindInsert(job, to: &binds)) }
-            let sql = """
-                INSERT INTO jobs (\(JobRow.insertColumns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))
-                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING seq
-                """
-            for try await seq in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode(Int64.self) {
-                inserted.insert(seq)
-            }
+            var columns = InsertColumns()
+            for job in chunk { columns.append(job) }
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: InsertColumns.insert, binds: columns.bindings()), logger: logger)
+            for try await seq in rows.decode(Int64.self) { inserted.insert(seq) }
         }
         // The jobs not stored lost their idempotency key to an earlier job.
         var holders: [String: String] = [:]
@@ -391,14 +385,9 @@ public final class PostgresJobStore: JobStore, Sendable {
         for (index, record) in records.enumerated() { latest[record.seq] = index }
         let unique = latest.values.sorted().map { records[$0] }
         for chunk in unique.chunked(rowsPerStatement) {
-            var binds = PostgresBindings(capacity: chunk.count * (JobRow.changingColumns.count + 1))
-            var rows: [String] = []
-            for record in chunk { rows.append(JobRow.bindChanging(record, to: &binds)) }
-            let names = (["seq"] + JobRow.changingColumns.map(\.name)).joined(separator: ", ")
-            let sets = JobRow.changingColumns.map { "\($0.name) = u.\($0.name)" }.joined(separator: ", ")
-            try await connection.query(PostgresQuery(unsafeSQL: """
-                UPDATE jobs SET \(sets) FROM (VALUES \(rows.joined(separator: ", "))) AS u(\(names)) WHERE jobs.seq = u.seq
-                """, binds: binds), logger: logger)
+            var columns = UpdateColumns()
+            for record in chunk { columns.append(record) }
+            try await connection.query(PostgresQuery(unsafeSQL: UpdateColumns.update, binds: columns.bindings()), logger: logger)
         }
     }
 

@@ -350,4 +350,20 @@ struct JobStoreContractTests {
             "nightly": ScheduleRecord(lastFireMs: 3_000, lastJobID: "job-3"), "hourly": ScheduleRecord(lastFireMs: 2_000, lastJobID: nil),
         ])
     }
+
+    @Test(arguments: StoreKind.available)
+    func listsKeepEveryCharacterTheWireAllows(kind: StoreKind) async throws {
+        let store = try await kind.open()
+        let awkward = ["a\"b", "c\\d", "{x,y}", "é🙂", "NULL", "", " \t\r\n", "[\"json\"]", "\u{7}"]
+        var job = record(1)
+        job.lockKeys = awkward
+        job.labels = Dictionary(uniqueKeysWithValues: awkward.map { ($0, $0 + "!") })
+        job.dependencies = .init(jobs: awkward, batches: awkward.reversed(), runIfFailed: false)
+        job.idempotencyKey = "k\"{}"
+        _ = try await store.insert([NewJob(job, payload: [0, 255])])
+        #expect(try await store.job(id: job.id) == job)
+        var query = JobQuery()
+        query.labels = ["{x,y}": "{x,y}!"]
+        #expect(try await store.jobs(matching: query).jobs.map(\.seq) == [1])
+    }
 }
