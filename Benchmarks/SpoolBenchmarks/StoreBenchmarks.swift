@@ -44,8 +44,9 @@ func benchStores(jobs: Int, rounds: Int) async throws {
             let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
             try await engine.start()
             let seconds = try await runToSuccess(jobs: jobs, of: "spool.echo", on: engine)
+            let commits = (store as? SQLiteJobStore)?.commitCount ?? (store as? PostgresJobStore)?.commitCount ?? 0
             print("stores: round \(round) \(kind): end to end \(format(Double(jobs) / seconds)) jobs/s "
-                  + "(\(jobs) spool.echo jobs in batches of 1000, 8 workers, \(format(seconds, 2)) s)")
+                  + "(\(jobs) spool.echo jobs in batches of 1000, 8 workers, \(format(seconds, 2)) s, \(commits) commits)")
             await engine.shutdown(gracePeriodMs: 0)
             try await cleanup()
         }

@@ -85,19 +85,23 @@ struct InsertColumns {
         ("run_if_dependencies_fail", "bool", nil), ("dependency_summary", "text", nil), ("rate_cost", "int8", nil),
     ]
 
-    static let insert: String = {
+    static let insert = insertSQL(from: 1) + " RETURNING seq"
+
+    /// The INSERT, its arrays numbered from `$first`, its rows kept only
+    /// where `condition` holds.
+    static func insertSQL(from first: Int, condition: String? = nil) -> String {
         let names = columns.map(\.name).joined(separator: ", ")
         let selected = columns.map { column in
             column.list.map { empty in
                 "CASE WHEN u.\(column.name) IS NULL THEN \(empty) ELSE ARRAY(SELECT json_array_elements_text(u.\(column.name)::json)) END"
             } ?? "u.\(column.name)"
         }.joined(separator: ", ")
-        let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ")
+        let arrays = columns.enumerated().map { "$\($0.offset + first)::\($0.element.type)[]" }.joined(separator: ", ")
         return """
-            INSERT INTO jobs (\(names)) SELECT \(selected) FROM unnest(\(arrays)) AS u(\(names))
-            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING seq
+            INSERT INTO jobs (\(names)) SELECT \(selected) FROM unnest(\(arrays)) AS u(\(names))\(condition.map { " WHERE \($0)" } ?? "")
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """
-    }()
+    }
 
     var count: Int { seq.count }
 
@@ -144,6 +148,11 @@ struct InsertColumns {
 
     func bindings() -> PostgresBindings {
         var binds = PostgresBindings(capacity: Self.columns.count)
+        append(to: &binds)
+        return binds
+    }
+
+    func append(to binds: inout PostgresBindings) {
         binds.append(payload)
         binds.append(id)
         binds.append(seq)
@@ -177,7 +186,6 @@ struct InsertColumns {
         binds.append(NullableArray(runIfFailed))
         binds.append(NullableArray(summary))
         binds.append(NullableArray(rateCost))
-        return binds
     }
 }
 
@@ -189,13 +197,17 @@ struct UpdateColumns {
     var errorMessage: [String?] = [], errorRetryable: [Bool?] = [], startedAtMs: [Int64?] = [], finishedAtMs: [Int64?] = []
     var updatedAtMs: [Int64] = [], expireAtMs: [Int64?] = [], summary: [String?] = []
 
-    static let update: String = {
+    static let update = updateSQL(from: 1)
+
+    /// The UPDATE, its arrays numbered from `$first`, its rows changed only
+    /// where `condition` holds.
+    static func updateSQL(from first: Int, condition: String? = nil) -> String {
         let columns = [("seq", "int8")] + JobRow.changingColumns
         let names = columns.map(\.0).joined(separator: ", ")
-        let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.1)[]" }.joined(separator: ", ")
+        let arrays = columns.enumerated().map { "$\($0.offset + first)::\($0.element.1)[]" }.joined(separator: ", ")
         let sets = JobRow.changingColumns.map { "\($0.name) = u.\($0.name)" }.joined(separator: ", ")
-        return "UPDATE jobs SET \(sets) FROM unnest(\(arrays)) AS u(\(names)) WHERE jobs.seq = u.seq"
-    }()
+        return "UPDATE jobs SET \(sets) FROM unnest(\(arrays)) AS u(\(names)) WHERE jobs.seq = u.seq\(condition.map { " AND \($0)" } ?? "")"
+    }
 
     mutating func append(_ r: JobRecord) {
         seq.append(r.seq)
@@ -220,6 +232,11 @@ struct UpdateColumns {
 
     func bindings() -> PostgresBindings {
         var binds = PostgresBindings(capacity: 16)
+        append(to: &binds)
+        return binds
+    }
+
+    func append(to binds: inout PostgresBindings) {
         binds.append(seq)
         binds.append(state)
         binds.append(attempt)
@@ -236,7 +253,6 @@ struct UpdateColumns {
         binds.append(updatedAtMs)
         binds.append(NullableArray(expireAtMs))
         binds.append(NullableArray(summary))
-        return binds
     }
 }
 

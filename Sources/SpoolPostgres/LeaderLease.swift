@@ -1,5 +1,6 @@
 import PostgresNIO
 import SpoolCore
+import Synchronization
 
 /// The lease that makes one node of several on one database the leader: a
 /// row of `leader_lease` with its holder, the address clients are sent
@@ -70,7 +71,7 @@ public struct LeaderLease: Sendable {
 
     /// Who holds the lease, if anyone ever did.
     public func current() async throws -> Holder? {
-        try await store.client.withConnection { connection in
+        try await bounded { [store] in try await store.client.withConnection { connection in
             let rows = try await connection.query(
                 "SELECT holder, address, token, expires_at > clock_timestamp() FROM leader_lease WHERE name = 'leader'",
                 logger: PostgresJobStore.logger)
@@ -79,7 +80,7 @@ public struct LeaderLease: Sendable {
                 found = Holder(holder: holder, address: address, token: token, isLive: live)
             }
             return found
-        }
+        } }
     }
 
     /// Ends the lease now whoever holds it (tests: a lease run out).
@@ -89,12 +90,45 @@ public struct LeaderLease: Sendable {
 
     private func query(_ query: PostgresQuery) async throws -> Int64? {
         do {
-            return try await store.client.withConnection { connection in
-                try await PostgresJobStore.single(Int64.self, connection.query(query, logger: PostgresJobStore.logger))
+            return try await bounded { [store] in
+                try await store.client.withConnection { connection in
+                    try await PostgresJobStore.single(Int64.self, connection.query(query, logger: PostgresJobStore.logger))
+                }
             }
         } catch {
             throw PostgresStoreError.from(error)
         }
+    }
+
+    /// `body`'s answer, or an error once half a lease has passed without
+    /// one: with the database out of reach, postgres-nio waits for a
+    /// connection as long as it is let, and a node must notice in time.
+    /// (The work left behind ends by itself, or with the connection.)
+    private func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = Duration.seconds(leaseSeconds / 2)
+        let answer = Answer<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            answer.waiting.withLock { $0 = continuation }
+            let work = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                answer.resume(with: result)
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                work.cancel()
+                answer.resume(with: .failure(PostgresStoreError.database("no answer from the database in \(limit)")))
+            }
+        }
+    }
+}
+
+/// A continuation resumed once, by whichever comes first.
+private final class Answer<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func resume(with result: Result<T, any Error>) {
+        waiting.withLock { $0.take() }?.resume(with: result)
     }
 }
 

@@ -32,6 +32,19 @@ struct PostgresJobStoreTests {
         #expect { try PostgresLocation(url: "mysql://me:pw@h/db") } throws: { !"\($0)".contains("pw") }
     }
 
+    @Test func thePayloadCacheKeepsToItsBudgetOldestOut() {
+        let cache = PayloadCache(budget: 64 * 200)  // entries of up to 200 bytes; each costs its bytes + 64
+        for seq in 1...100 { cache.keep(Array(repeating: UInt8(seq), count: 100), forSeq: Int64(seq)) }
+        #expect(cache.count == 78)  // 78 × 164 = 12,792 ≤ 12,800: the 22 oldest went
+        #expect(cache.take(1) == nil && cache.take(22) == nil)
+        #expect(cache.take(23) == Array(repeating: 23, count: 100))
+        #expect(cache.take(23) == nil)  // handed out once
+        cache.keep(Array(repeating: 0, count: 201), forSeq: 500)  // over a 64th of the budget: not kept
+        #expect(cache.take(500) == nil)
+        for seq in 101...5_000 { cache.keep([1], forSeq: Int64(seq)) }
+        #expect(cache.take(5_000) == [1] && cache.count <= 64 * 200 / 65)
+    }
+
     static let enabled = StoreKind.postgresURL != nil
 
     private func job(_ seq: Int64) -> NewJob {
@@ -52,6 +65,12 @@ struct PostgresJobStoreTests {
         let newToken = try #require(try await other.tryAcquire())
         #expect(newToken == token + 1)
         await #expect { try await store.insert([job(2)]) } throws: { "\($0)".contains("not the leader any more") }
+        // A job whose id carries its seq goes in one statement with its fence: refused the same.
+        var generator = JobIDGenerator(seed: 1)
+        var carried = job(3)
+        carried.record.jobID = generator.next(nowMs: 1_000, seq: 3)
+        await #expect { try await store.insert([carried]) } throws: { "\($0)".contains("not the leader any more") }
+        #expect(try await store.job(id: carried.record.id) == nil)
         var record = job(1).record
         record.state = .succeeded
         await #expect(throws: PostgresStoreError.self) { try await store.update([record]) }

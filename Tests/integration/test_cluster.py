@@ -277,3 +277,39 @@ def test_workers_and_progress_streams_move_to_the_new_leader(cluster, tmp_path):
     assert worker.stats["connections"] >= 2  # it reconnected after the leader went
     worker.stop()
     thread.join(timeout=30)
+
+
+def health(grpcurl: str, address: str) -> str:
+    answer = subprocess.run([grpcurl, "-plaintext", "-max-time", "5", address, "grpc.health.v1.Health/Check"],
+                            capture_output=True, text=True)
+    return "SERVING" if '"SERVING"' in answer.stdout else "NOT_SERVING"
+
+
+def test_nodes_report_not_serving_without_their_database(grpcurl):
+    # A PostgreSQL of this test's own, to stop under the nodes' feet.
+    port = "54341"
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "postgres.sh")
+    env = dict(os.environ, SPOOL_POSTGRES_PORT=port)
+    own = subprocess.run([script, "start"], env=env, check=True, capture_output=True, text=True).stdout.strip()
+    nodes = []
+    try:
+        db = own + "&schema=health"
+        nodes = [Node(db) for _ in range(2)]
+        deadline = time.monotonic() + 30
+        while not any(node.leads for node in nodes):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        leader = next(node for node in nodes if node.leads)
+        follower = next(node for node in nodes if node is not leader)
+        wait_until(lambda: health(grpcurl, follower.address) == "SERVING", "the follower serving")
+        assert health(grpcurl, leader.address) == "SERVING"
+        subprocess.run([script, "stop"], env=env, check=True)
+        wait_until(lambda: health(grpcurl, follower.address) == "NOT_SERVING", "the follower NOT_SERVING")
+        # The leader cannot renew: it reports NOT_SERVING, then gives the lease up by exiting.
+        assert leader.process.wait(timeout=30) == 3
+        assert any("lost the leader lease" in line for line in leader.lines)
+        assert health(grpcurl, follower.address) == "NOT_SERVING"
+    finally:
+        for node in nodes:
+            node.stop()
+        subprocess.run([script, "stop"], env=env, check=False)
