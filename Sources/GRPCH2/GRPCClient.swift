@@ -84,6 +84,9 @@ public final class GRPCClient: Sendable {
         return response
     }
 
+    /// Whether the connection is still open.
+    public var isConnected: Bool { channel.isActive }
+
     /// Closes the connection; calls still open end UNAVAILABLE.
     public func close() async {
         try? await channel.close()

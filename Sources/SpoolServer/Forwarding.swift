@@ -43,7 +43,10 @@ public final class LeaderLink: Sendable {
     /// The connection to the leader, made if there is none.
     public func client() async throws -> GRPCClient {
         let (task, address): (Task<GRPCClient, any Error>?, String?) = state.withLockedValue { state in
-            if let client = state.client { return (Task { client }, state.address) }
+            if let client = state.client {
+                if client.isConnected { return (Task { client }, state.address) }
+                state.client = nil  // closed (the leader went): connect again
+            }
             guard let address = state.address else { return (nil, nil) }
             if let connecting = state.connecting { return (connecting, address) }
             let group = self.group

@@ -29,9 +29,9 @@ def test_ci_has_postgresql():
 class Node:
     """One spoold of a cluster; its output is read by a thread, line by line."""
 
-    def __init__(self, db: str, *args: str):
+    def __init__(self, db: str, *args: str, lease: float = LEASE):
         self.process = subprocess.Popen(
-            [spoold_binary(), "--listen", "127.0.0.1:0", "--db", db, "--lease-seconds", str(LEASE), *args],
+            [spoold_binary(), "--listen", "127.0.0.1:0", "--db", db, "--lease-seconds", str(lease), *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         self.changed = threading.Condition()
@@ -313,3 +313,24 @@ def test_nodes_report_not_serving_without_their_database(grpcurl):
         for node in nodes:
             node.stop()
         subprocess.run([script, "stop"], env=env, check=False)
+
+
+def test_a_follower_reports_not_serving_while_its_leader_is_unreachable(grpcurl):
+    # A long lease, so that the follower has to wait for the dead leader's to run out.
+    schema = "cluster_" + uuid.uuid4().hex[:12]
+    db = URL + ("&" if "?" in URL else "?") + "schema=" + schema
+    nodes = [Node(db, lease=8.0)]
+    nodes[0].wait_for("spoold: listening on ")
+    nodes.append(Node(db, lease=8.0))
+    try:
+        leader, follower = nodes
+        follower.wait_for("spoold: following the leader at ")
+        wait_until(lambda: health(grpcurl, follower.address) == "SERVING", "the follower serving")
+        leader.kill()
+        wait_until(lambda: health(grpcurl, follower.address) == "NOT_SERVING", "the follower NOT_SERVING", timeout=7)
+        assert not follower.leads  # the dead leader's lease still runs: nobody leads yet
+        follower.wait_for("spoold: listening on ", timeout=30)
+        wait_until(lambda: health(grpcurl, follower.address) == "SERVING", "the new leader serving")
+    finally:
+        for node in nodes:
+            node.stop()
