@@ -137,7 +137,8 @@ let package = Package(
         .testTarget(name: "SpoolSQLiteTests", dependencies: ["SpoolSQLite", "SpoolPostgres", "SpoolCore"]),
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore", "SpoolHandlers"]),
         .testTarget(name: "SpoolHandlersTests", dependencies: ["SpoolHandlers", "SpoolCore"]),
-        .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire", "SpoolCore"]),
+        .testTarget(name: "SpoolServerTests", dependencies: ["SpoolServer", "GRPCH2", "SpoolWire", "SpoolCore",
+                                                     .product(name: "NIOPosix", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

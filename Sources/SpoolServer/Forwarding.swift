@@ -9,15 +9,28 @@ import NIOCore
 import NIOHTTP1
 
 /// A follower's way to the leader (several nodes on one PostgreSQL,
-/// docs/cluster.md): the leader's address as the lease names it, and one
-/// HTTP/2 connection to it that every forwarded call shares, made again
-/// when the leader changes or the connection fails.
+/// docs/cluster.md): the leader's address as the lease names it, and
+/// HTTP/2 connections to it shared by the forwarded calls, at most
+/// `callsPerConnection` open calls on each, so that the leader's limits per
+/// connection (progress streams, concurrent streams) hold for each client
+/// behind this node much as for a client of its own. Connections are made
+/// as calls need them, up to `maxConnections`, and again when the leader
+/// changes or a connection closes.
 public final class LeaderLink: Sendable {
+    private struct Connection {
+        let client: GRPCClient
+        var openCalls = 0
+    }
+
     private struct State {
         var address: String?
-        var client: GRPCClient?
-        var connecting: Task<GRPCClient, any Error>?
+        var connections: [Connection] = []
+        var connecting = 0
     }
+
+    /// Below the leader's 100 progress streams a connection.
+    static let callsPerConnection = 64
+    static let maxConnections = 256
 
     private let state = NIOLockedValueBox(State())
     private let group: any EventLoopGroup
@@ -29,59 +42,81 @@ public final class LeaderLink: Sendable {
     /// The leader's HOST:PORT, or nil while none is known.
     public var address: String? { state.withLockedValue { $0.address } }
 
-    /// Points the link at a new leader (nil: none); the old connection closes.
+    /// Points the link at a new leader (nil: none); the old connections close.
     public func setLeader(_ address: String?) {
-        let old: GRPCClient? = state.withLockedValue { state in
-            guard state.address != address else { return nil }
+        let old: [Connection] = state.withLockedValue { state in
+            guard state.address != address else { return [] }
             defer { state = State(address: address) }
-            state.connecting?.cancel()
-            return state.client
+            return state.connections
         }
-        if let old { Task { await old.close() } }
+        for connection in old { Task { await connection.client.close() } }
     }
 
-    /// The connection to the leader, made if there is none.
-    public func client() async throws -> GRPCClient {
-        let (task, address): (Task<GRPCClient, any Error>?, String?) = state.withLockedValue { state in
-            if let client = state.client {
-                if client.isConnected { return (Task { client }, state.address) }
-                state.client = nil  // closed (the leader went): connect again
+    /// Whether the leader answers: a connection to it is open, or can be made.
+    public func isReachable() async -> Bool {
+        guard let client = try? await openCall() else { return false }
+        endCall(on: client)
+        return true
+    }
+
+    /// A connection to the leader for one more call (end it with
+    /// `endCall`): the least busy open one, or a new one when all carry
+    /// `callsPerConnection` calls.
+    func openCall() async throws -> GRPCClient {
+        enum Choice { case use(GRPCClient), connect(String), noLeader }
+        let choice: Choice = state.withLockedValue { state in
+            state.connections.removeAll { !$0.client.isConnected }  // closed (the leader went)
+            guard let address = state.address else { return .noLeader }
+            let least = state.connections.indices.min { state.connections[$0].openCalls < state.connections[$1].openCalls }
+            if let least, state.connections[least].openCalls < Self.callsPerConnection
+                || state.connections.count + state.connecting >= Self.maxConnections {
+                state.connections[least].openCalls += 1
+                return .use(state.connections[least].client)
             }
-            guard let address = state.address else { return (nil, nil) }
-            if let connecting = state.connecting { return (connecting, address) }
-            let group = self.group
-            let connecting = Task {
+            state.connecting += 1
+            return .connect(address)
+        }
+        switch choice {
+        case .use(let client):
+            return client
+        case .noLeader:
+            throw GRPCStatus(.unavailable, "no leader is known yet; try again shortly")
+        case .connect(let address):
+            do {
                 guard let (host, port) = Self.split(address) else {
                     throw GRPCStatus(.unavailable, "the leader's address \(address) is not HOST:PORT")
                 }
-                return try await GRPCClient.connect(host: host, port: port, group: group)
+                let client = try await GRPCClient.connect(host: host, port: port, group: group)
+                let kept = state.withLockedValue { state in
+                    state.connecting -= 1
+                    guard state.address == address else { return false }
+                    state.connections.append(Connection(client: client, openCalls: 1))
+                    return true
+                }
+                guard kept else {
+                    await client.close()
+                    throw GRPCStatus(.unavailable, "the leader changed; call again")
+                }
+                return client
+            } catch {
+                state.withLockedValue { $0.connecting -= 1 }
+                if let status = error as? GRPCStatus { throw status }
+                throw GRPCStatus(.unavailable, "cannot reach the leader at \(address): \(error)")
             }
-            state.connecting = connecting
-            return (connecting, address)
-        }
-        guard let task, let address else { throw GRPCStatus(.unavailable, "no leader is known yet; try again shortly") }
-        do {
-            let client = try await task.value
-            state.withLockedValue { state in
-                if state.address == address && state.client == nil { state.client = client }
-                state.connecting = nil
-            }
-            return client
-        } catch {
-            state.withLockedValue { $0.connecting = nil }
-            throw GRPCStatus(.unavailable, "cannot reach the leader at \(address): \(error)")
         }
     }
 
-    /// Forgets `client` after a call on it failed, so that the next call connects again.
-    func dropped(_ client: GRPCClient) {
-        let stale = state.withLockedValue { state -> Bool in
-            guard state.client === client else { return false }
-            state.client = nil
-            return true
+    /// One call on `client` ended.
+    func endCall(on client: GRPCClient) {
+        state.withLockedValue { state in
+            if let index = state.connections.firstIndex(where: { $0.client === client }) {
+                state.connections[index].openCalls -= 1
+            }
         }
-        if stale { Task { await client.close() } }
     }
+
+    /// Open connections and the calls on them (tests).
+    var openCalls: [Int] { state.withLockedValue { $0.connections.map(\.openCalls) } }
 
     static func split(_ address: String) -> (String, Int)? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
@@ -98,7 +133,8 @@ public final class LeaderLink: Sendable {
     /// call ends UNAVAILABLE and the client calls again.
     public var forwarder: RPCHandler {
         .bidirectionalStreaming { [self] requests, context, writer in
-            let client = try await client()
+            let client = try await openCall()
+            defer { endCall(on: client) }
             var metadata: [(name: String, value: String)] = []
             for (key, value) in context.metadata.entries {
                 switch value {
@@ -116,12 +152,7 @@ public final class LeaderLink: Sendable {
                 } catch {}
             }
             defer { pump.cancel() }
-            do {
-                for try await message in responses { try await writer.send(message) }
-            } catch let status as GRPCStatus {
-                if status.code == .unavailable { dropped(client) }
-                throw status
-            }
+            for try await message in responses { try await writer.send(message) }
         }
     }
 }

@@ -62,14 +62,22 @@ final class Leadership: Sendable {
                 }
                 databaseTrouble = nil
                 let holder = try await lease.current()
-                let leader = holder.flatMap { $0.isLive ? $0.address : nil }
+                var leader = holder.flatMap { $0.isLive ? $0.address : nil }
+                if leader == address {
+                    // Another node advertises this node's address: forwarding there would loop.
+                    if announced != .some(nil) {
+                        Log.line("spoold: the leader \(holder?.holder ?? "") advertises this node's own address \(address); "
+                                 + "give each node its own --advertise")
+                    }
+                    leader = nil
+                }
                 link.setLeader(leader)
                 if announced != .some(leader) {
                     Log.line(leader.map { "spoold: following the leader at \($0)" } ?? "spoold: no leader holds the lease")
                     announced = .some(leader)
                 }
                 var reachable = false
-                if leader != nil { reachable = (try? await link.client()) != nil }
+                if leader != nil { reachable = await link.isReachable() }
                 follower.health.setAll(reachable ? .serving : .notServing)
             } catch {
                 follower.health.setAll(.notServing)
