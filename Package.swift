@@ -83,6 +83,7 @@ let package = Package(
             name: "SpoolPostgres",
             dependencies: ["SpoolCore", .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The RPCs (job queue, health, reflection), auth, the config file, and
         // the HTTP/1.1 face on the same port (JSON API, events, /metrics, dashboard).

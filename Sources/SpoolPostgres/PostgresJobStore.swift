@@ -50,6 +50,14 @@ public final class PostgresJobStore: JobStore, Sendable {
     /// it below the lease, so that a paused leader cannot hold up the next.
     public static func open(_ location: PostgresLocation, connections: Int = 8,
                             idleTransactionTimeout: Duration = .seconds(5)) async throws -> PostgresJobStore {
+        // One connection first: its error names the problem (no server, a
+        // wrong password, no such database), where the pool's would not.
+        do {
+            let probe = try await PostgresConnection.connect(configuration: try location.connectionConfiguration(), id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw PostgresStoreError.from(error)
+        }
         let store = PostgresJobStore(location: location, connections: connections, idleTransactionTimeout: idleTransactionTimeout)
         do {
             try await store.migrate()

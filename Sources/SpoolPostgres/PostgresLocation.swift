@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import PostgresNIO
 
 /// Where a PostgreSQL store lives, parsed from `--db` (or `db:`):
@@ -68,8 +69,30 @@ public struct PostgresLocation: Sendable, Equatable {
 
     /// The URL without its password, for logs and messages.
     public var description: String {
-        let server = socketDirectory.map { "\(host)?host=\($0)" } ?? "\(host):\(port)"
-        return "postgres://\(username)@\(server)/\(database) (schema \(schema))"
+        if let socketDirectory {
+            return "postgres://\(username)@:\(port)/\(database)?host=\(socketDirectory) (schema \(schema))"
+        }
+        return "postgres://\(username)@\(host):\(port)/\(database) (schema \(schema))"
+    }
+
+    /// One connection's settings, for the probe that names what is wrong
+    /// when the pool cannot connect (its own error says only that it gave up).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketDirectory {
+            configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: username,
+                                  password: password, database: database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            switch sslMode {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     static func redacted(_ text: String) -> String {

@@ -334,3 +334,18 @@ def test_a_follower_reports_not_serving_while_its_leader_is_unreachable(grpcurl)
     finally:
         for node in nodes:
             node.stop()
+
+
+def test_a_bad_database_url_stops_spoold_naming_the_problem():
+    base = URL.split("?")[0]  # postgres://spool@127.0.0.1:PORT/spool
+    cases = {
+        base.replace("spool@", "nobody@", 1) + "?sslmode=disable": 'role "nobody" does not exist',
+        base.rsplit("/", 1)[0] + "/nodb?sslmode=disable": 'database "nodb" does not exist',
+        base + "?sslmode=maybe": "sslmode",
+        base + "?schema=Robert'); DROP": "schema",
+        "postgres://spool@127.0.0.1:1/spool?sslmode=disable": "Connection refused",
+    }
+    for db, words in cases.items():
+        answer = subprocess.run([spoold_binary(), "--listen", "127.0.0.1:0", "--db", db],
+                                capture_output=True, text=True, timeout=60)
+        assert answer.returncode != 0 and words in answer.stderr, (db, answer.stderr)
