@@ -328,16 +328,33 @@ public final class PostgresJobStore: JobStore, Sendable {
         guard !parts.isEmpty else { return writes.map { _ in .success([]) } }
         let found = token == nil ? "NULL::int8" : "(SELECT token FROM fence)"
         let seqs = jobs.isEmpty ? "ARRAY[]::int8[]" : "ARRAY(SELECT seq FROM inserted)"
+        // The jobs holding the group's keys before it: read in the same
+        // statement, so that no read follows the commit (whose failure would
+        // tell a caller its stored job failed). Its snapshot does not see
+        // the statement's own rows; a key taken within the group is found
+        // among the group's jobs.
+        let keys = Array(Set(jobs.compactMap { $0.record.idempotencyKey.map(JobRow.clean) }))
+        var held = "NULL::text[], NULL::text[]"
+        if !keys.isEmpty {
+            binds.append(keys)
+            held = "(SELECT array_agg(idempotency_key ORDER BY seq) FROM jobs WHERE idempotency_key = ANY($\(binds.count))), "
+                + "(SELECT array_agg(id ORDER BY seq) FROM jobs WHERE idempotency_key = ANY($\(binds.count)))"
+        }
         let rows = try await connection.query(PostgresQuery(
-            unsafeSQL: "WITH \(parts.joined(separator: ", ")) SELECT \(found), \(seqs)", binds: binds), logger: logger)
+            unsafeSQL: "WITH \(parts.joined(separator: ", ")) SELECT \(found), \(seqs), \(held)", binds: binds), logger: logger)
         var inserted = Set<Int64>()
-        for try await (holder, stored) in rows.decode((Int64?, [Int64]).self) {
+        var holders: [String: String] = [:]
+        for try await (holder, stored, heldKeys, heldIDs) in rows.decode((Int64?, [Int64], [String]?, [String]?).self) {
             if let token, holder != token {
                 throw PostgresStoreError.fenced("this node's lease token is \(token), the database's is \(holder.map(String.init) ?? "gone")")
             }
             inserted = Set(stored)
+            for (key, id) in zip(heldKeys ?? [], heldIDs ?? []) { holders[key] = id }
         }
-        var outcomes = try await outcomes(of: calls, inserted: inserted, on: connection)[...]
+        for job in jobs where inserted.contains(job.record.seq) {
+            if let key = job.record.idempotencyKey.map(JobRow.clean), holders[key] == nil { holders[key] = job.record.id }
+        }
+        var outcomes = try Self.outcomes(of: calls, inserted: inserted, holders: holders)[...]
         return writes.map { write in
             switch write {
             case .insert(let calls, _):
@@ -433,7 +450,12 @@ public final class PostgresJobStore: JobStore, Sendable {
                 "SELECT idempotency_key, id FROM jobs WHERE idempotency_key = ANY(\(Array(Set(taken.map(JobRow.clean)))))", logger: logger)
             for try await (key, id) in rows.decode((String, String).self) { holders[key] = id }
         }
-        return try calls.map { call in
+        return try outcomes(of: calls, inserted: inserted, holders: holders)
+    }
+
+    /// Each call's outcomes, given the holders of the keys not stored.
+    private static func outcomes(of calls: [[NewJob]], inserted: Set<Int64>, holders: [String: String]) throws -> [[InsertOutcome]] {
+        try calls.map { call in
             try call.map { job in
                 if inserted.contains(job.record.seq) { return .inserted }
                 guard let key = job.record.idempotencyKey, let holder = holders[JobRow.clean(key)] else {

@@ -366,4 +366,24 @@ struct JobStoreContractTests {
         query.labels = ["{x,y}": "{x,y}!"]
         #expect(try await store.jobs(matching: query).jobs.map(\.seq) == [1])
     }
+
+    @Test(arguments: StoreKind.available)
+    func keysTakenBeforeAndWithinOneCommitOfPlainJobsAnswerTheirHolders(kind: StoreKind) async throws {
+        // Ids that carry their seqs and no batch: PostgreSQL writes such a
+        // commit in one statement and finds the holders in it.
+        let store = try await kind.open()
+        var ids = JobIDGenerator(seed: 11)
+        func job(_ seq: Int64, key: String?) -> NewJob {
+            var job = record(seq, key: key)
+            job.jobID = ids.next(nowMs: 1_000, seq: seq)
+            return NewJob(job, payload: [UInt8(seq)])
+        }
+        let first = job(1, key: "k1")
+        #expect(try await store.insert([first]) == [.inserted])
+        let c = job(3, key: "k2")
+        let results = try await store.insert(calls: [[job(2, key: "k1")], [c], [job(4, key: "k2")], [job(5, key: nil)]])
+        #expect(try results.map { try $0.get() } == [[.duplicate(of: first.record.id)], [.inserted], [.duplicate(of: c.record.id)], [.inserted]])
+        #expect(try await store.unfinishedJobs().map(\.seq).sorted() == [1, 3, 5])
+        #expect(try await store.payload(ofJobSeq: 5) == [5])
+    }
 }
