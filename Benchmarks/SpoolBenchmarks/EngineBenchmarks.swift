@@ -31,17 +31,26 @@ func benchEngine(jobs: Int) async throws {
 func benchEndToEnd(jobs: Int) async throws -> Double {
     let (path, store) = try temporaryDatabase()
     defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-    var configuration = EngineConfiguration()
-    configuration.workers = 8
-    configuration.queueDefaults.concurrency = 8
-    configuration.subscriberBufferLimit = Int.max
-    let clock = SystemClock()
-    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
-    try await engine.start()
+    let engine = try await startedEngine(on: store)
     let seconds = try await runToSuccess(jobs: jobs, of: "spool.echo", on: engine)
     print("engine: end to end \(format(Double(jobs) / seconds)) no-op jobs/s (\(jobs) spool.echo jobs enqueued in batches of 1000 and run to SUCCEEDED by 8 workers in \(format(seconds, 2)) s, \(store.commitCount) commits)")
     await engine.shutdown(gracePeriodMs: 0)
     return Double(jobs) / seconds
+}
+
+/// A started engine on `store` with the built-in handlers, 8 workers, 8 a
+/// queue and no limit on what a subscriber holds, as the end-to-end
+/// benchmarks run it; `configure` changes the rest.
+func startedEngine(on store: any JobStore, _ configure: (inout EngineConfiguration) -> Void = { _ in }) async throws -> QueueEngine {
+    var configuration = EngineConfiguration()
+    configuration.workers = 8
+    configuration.queueDefaults.concurrency = 8
+    configuration.subscriberBufferLimit = Int.max
+    configure(&configuration)
+    let clock = SystemClock()
+    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
+    try await engine.start()
+    return engine
 }
 
 /// Enqueues `jobs` no-op jobs of `type` in batches of 1000 and answers the

@@ -76,14 +76,7 @@ func benchFair(jobs: Int, tenants: Int) async throws {
 /// default queue paused: the enqueue rate is measured alone, then the run.
 private func pausedEngine(_ configure: (inout EngineConfiguration) -> Void) async throws -> (QueueEngine, path: String) {
     let (path, store) = try temporaryDatabase()
-    var configuration = EngineConfiguration()
-    configuration.workers = 8
-    configuration.queueDefaults.concurrency = 8
-    configuration.subscriberBufferLimit = Int.max
-    configure(&configuration)
-    let clock = SystemClock()
-    let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
-    try await engine.start()
+    let engine = try await startedEngine(on: store, configure)
     _ = try await engine.updateQueue("default", paused: true)
     return (engine, path)
 }

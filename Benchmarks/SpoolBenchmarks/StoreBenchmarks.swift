@@ -36,13 +36,7 @@ func benchStores(jobs: Int, rounds: Int) async throws {
                     dropper.close()
                 }
             }
-            var configuration = EngineConfiguration()
-            configuration.workers = 8
-            configuration.queueDefaults.concurrency = 8
-            configuration.subscriberBufferLimit = Int.max
-            let clock = SystemClock()
-            let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
-            try await engine.start()
+            let engine = try await startedEngine(on: store)
             let seconds = try await runToSuccess(jobs: jobs, of: "spool.echo", on: engine)
             let commits = (store as? SQLiteJobStore)?.commitCount ?? (store as? PostgresJobStore)?.commitCount ?? 0
             print("stores: round \(round) \(kind): end to end \(format(Double(jobs) / seconds)) jobs/s "
@@ -69,13 +63,7 @@ func benchPartitions(jobs: Int, counts: [Int]) async throws {
             var location = try PostgresLocation(url: url)
             location.schema = "bench_\(UInt32.random(in: 0 ... .max))"
             let store = try await PostgresJobStore.open(location)
-            var configuration = EngineConfiguration()
-            configuration.workers = 8
-            configuration.queueDefaults.concurrency = 8
-            configuration.subscriberBufferLimit = Int.max
-            let clock = SystemClock()
-            let engine = QueueEngine(configuration: configuration, store: store, clock: clock, handlers: BuiltinHandlers.all(clock: clock))
-            try await engine.start()
+            let engine = try await startedEngine(on: store)
             stores.append(store)
             engines.append(engine)
         }

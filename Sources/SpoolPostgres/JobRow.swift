@@ -63,9 +63,7 @@ struct InsertColumns {
     var payload: [ByteBuffer] = [], id: [String] = [], seq: [Int64] = [], queue: [String] = [], type: [String] = []
     var priority: [Int64] = [], state: [Int64] = [], idempotencyKey: [String?] = [], lockKeys: [String?] = []
     var rateKey: [String?] = [], maxAttempts: [Int64] = [], attempt: [Int64] = [], timeoutMs: [Int64] = []
-    var runAtMs: [Int64] = [], batchId: [String?] = [], labels: [String?] = [], progress: [Double] = []
-    var progressStep: [String] = [], progressMessage: [String] = [], result: [ByteBuffer?] = []
-    var errorCode: [String?] = [], errorMessage: [String?] = [], errorRetryable: [Bool?] = [], createdAtMs: [Int64] = []
+    var runAtMs: [Int64] = [], batchId: [String?] = [], labels: [String?] = [], run = RunColumns(), createdAtMs: [Int64] = []
     var startedAtMs: [Int64?] = [], finishedAtMs: [Int64?] = [], updatedAtMs: [Int64] = [], expireAtMs: [Int64?] = []
     var dependsOn: [String?] = [], dependsOnBatches: [String?] = [], runIfFailed: [Bool?] = [], summary: [String?] = []
     var rateCost: [Int64?] = []
@@ -124,15 +122,7 @@ struct InsertColumns {
         batchId.append(r.batchId.map(JobRow.clean))
         let labelList = r.labels
         labels.append(labelList.isEmpty ? nil : JobRow.json(labelList.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }))
-        let life = r.progress
-        progress.append(life.fraction)
-        progressStep.append(JobRow.clean(life.step))
-        progressMessage.append(JobRow.clean(life.message))
-        result.append(r.result.map { ByteBuffer(bytes: $0) })
-        let failure = r.failure
-        errorCode.append(failure.map { JobRow.clean($0.code) })
-        errorMessage.append(failure.map { JobRow.clean($0.message) })
-        errorRetryable.append(failure?.retryable)
+        run.append(r)
         createdAtMs.append(r.createdAtMs)
         startedAtMs.append(r.startedAtMs)
         finishedAtMs.append(r.finishedAtMs)
@@ -169,13 +159,7 @@ struct InsertColumns {
         binds.append(runAtMs)
         binds.append(NullableArray(batchId))
         binds.append(NullableArray(labels))
-        binds.append(progress)
-        binds.append(progressStep)
-        binds.append(progressMessage)
-        binds.append(NullableArray(result))
-        binds.append(NullableArray(errorCode))
-        binds.append(NullableArray(errorMessage))
-        binds.append(NullableArray(errorRetryable))
+        run.append(to: &binds)
         binds.append(createdAtMs)
         binds.append(NullableArray(startedAtMs))
         binds.append(NullableArray(finishedAtMs))
@@ -192,10 +176,9 @@ struct InsertColumns {
 /// The changing fields of records as columns (`JobRow.changingColumns`), for
 /// one UPDATE … FROM unnest(…).
 struct UpdateColumns {
-    var seq: [Int64] = [], state: [Int64] = [], attempt: [Int64] = [], runAtMs: [Int64] = [], progress: [Double] = []
-    var progressStep: [String] = [], progressMessage: [String] = [], result: [ByteBuffer?] = [], errorCode: [String?] = []
-    var errorMessage: [String?] = [], errorRetryable: [Bool?] = [], startedAtMs: [Int64?] = [], finishedAtMs: [Int64?] = []
-    var updatedAtMs: [Int64] = [], expireAtMs: [Int64?] = [], summary: [String?] = []
+    var seq: [Int64] = [], state: [Int64] = [], attempt: [Int64] = [], runAtMs: [Int64] = [], run = RunColumns()
+    var startedAtMs: [Int64?] = [], finishedAtMs: [Int64?] = [], updatedAtMs: [Int64] = [], expireAtMs: [Int64?] = []
+    var summary: [String?] = []
 
     static let update = updateSQL(from: 1)
 
@@ -214,15 +197,7 @@ struct UpdateColumns {
         state.append(Int64(r.state.rawValue))
         attempt.append(Int64(r.attempt))
         runAtMs.append(r.runAtMs)
-        let life = r.progress
-        progress.append(life.fraction)
-        progressStep.append(JobRow.clean(life.step))
-        progressMessage.append(JobRow.clean(life.message))
-        result.append(r.result.map { ByteBuffer(bytes: $0) })
-        let failure = r.failure
-        errorCode.append(failure.map { JobRow.clean($0.code) })
-        errorMessage.append(failure.map { JobRow.clean($0.message) })
-        errorRetryable.append(failure?.retryable)
+        run.append(r)
         startedAtMs.append(r.startedAtMs)
         finishedAtMs.append(r.finishedAtMs)
         updatedAtMs.append(r.updatedAtMs)
@@ -241,6 +216,35 @@ struct UpdateColumns {
         binds.append(state)
         binds.append(attempt)
         binds.append(runAtMs)
+        run.append(to: &binds)
+        binds.append(NullableArray(startedAtMs))
+        binds.append(NullableArray(finishedAtMs))
+        binds.append(updatedAtMs)
+        binds.append(NullableArray(expireAtMs))
+        binds.append(NullableArray(summary))
+    }
+}
+
+/// What a job's run sets — progress (fraction, step, message), result,
+/// failure (code, message, retryable) — as columns: seven consecutive
+/// columns of both an INSERT's and an UPDATE's.
+struct RunColumns {
+    var progress: [Double] = [], progressStep: [String] = [], progressMessage: [String] = [], result: [ByteBuffer?] = []
+    var errorCode: [String?] = [], errorMessage: [String?] = [], errorRetryable: [Bool?] = []
+
+    mutating func append(_ r: JobRecord) {
+        let life = r.progress
+        progress.append(life.fraction)
+        progressStep.append(JobRow.clean(life.step))
+        progressMessage.append(JobRow.clean(life.message))
+        result.append(r.result.map { ByteBuffer(bytes: $0) })
+        let failure = r.failure
+        errorCode.append(failure.map { JobRow.clean($0.code) })
+        errorMessage.append(failure.map { JobRow.clean($0.message) })
+        errorRetryable.append(failure?.retryable)
+    }
+
+    func append(to binds: inout PostgresBindings) {
         binds.append(progress)
         binds.append(progressStep)
         binds.append(progressMessage)
@@ -248,11 +252,6 @@ struct UpdateColumns {
         binds.append(NullableArray(errorCode))
         binds.append(NullableArray(errorMessage))
         binds.append(NullableArray(errorRetryable))
-        binds.append(NullableArray(startedAtMs))
-        binds.append(NullableArray(finishedAtMs))
-        binds.append(updatedAtMs)
-        binds.append(NullableArray(expireAtMs))
-        binds.append(NullableArray(summary))
     }
 }
 

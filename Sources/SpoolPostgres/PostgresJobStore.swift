@@ -354,15 +354,7 @@ public final class PostgresJobStore: JobStore, Sendable {
         for job in jobs where inserted.contains(job.record.seq) {
             if let key = job.record.idempotencyKey.map(JobRow.clean), holders[key] == nil { holders[key] = job.record.id }
         }
-        var outcomes = try Self.outcomes(of: calls, inserted: inserted, holders: holders)[...]
-        return writes.map { write in
-            switch write {
-            case .insert(let calls, _):
-                defer { outcomes = outcomes.dropFirst(calls.count) }
-                return .success(outcomes.prefix(calls.count).map { .success($0) })
-            case .update: return .success([])
-            }
-        }
+        return answers(for: writes, try outcomes(of: calls, inserted: inserted, holders: holders))
     }
 
     private static func writeTogether(_ writes: [Write], on connection: PostgresConnection) async throws -> [Answer] {
@@ -374,8 +366,15 @@ public final class PostgresJobStore: JobStore, Sendable {
             case .update(let records, _): updates += records
             }
         }
-        var outcomes = try await insert(calls, on: connection)[...]
+        let outcomes = try await insert(calls, on: connection)
         try await update(updates, on: connection)
+        return answers(for: writes, outcomes)
+    }
+
+    /// Each write's answer, from the outcomes of every insert call of the
+    /// group in order.
+    private static func answers(for writes: [Write], _ outcomes: [[InsertOutcome]]) -> [Answer] {
+        var outcomes = outcomes[...]
         return writes.map { write in
             switch write {
             case .insert(let calls, _):
