@@ -42,6 +42,26 @@ public final class PostgresJobStore: JobStore, Sendable {
     /// Rows per statement (a parameter a column, whatever the rows): a
     /// bound on one message's size.
     static let rowsPerStatement = 10_000
+    /// Payload bytes per statement: many 4 MiB calls in one group would
+    /// otherwise make one message of gigabytes, past PostgreSQL's 1 GiB and
+    /// the 32-bit lengths of its protocol.
+    static let payloadBytesPerStatement = 64 << 20
+
+    /// `jobs` in statements of at most `rowsPerStatement` rows and
+    /// `payloadBytesPerStatement` payload bytes (a larger job alone).
+    static func statements(of jobs: [NewJob]) -> [ArraySlice<NewJob>] {
+        var chunks: [ArraySlice<NewJob>] = []
+        var start = 0, bytes = 0
+        for (index, job) in jobs.enumerated() {
+            if index > start && (index - start == rowsPerStatement || bytes + job.payload.count > payloadBytesPerStatement) {
+                chunks.append(jobs[start..<index])
+                (start, bytes) = (index, 0)
+            }
+            bytes += job.payload.count
+        }
+        if start < jobs.count { chunks.append(jobs[start...]) }
+        return chunks
+    }
 
     /// Connects (at most `connections` at once), creates or migrates the
     /// schema, and answers once the database has answered. A session left
@@ -295,6 +315,7 @@ public final class PostgresJobStore: JobStore, Sendable {
         }
         let jobs = Array(calls.joined())
         guard jobs.count <= rowsPerStatement, updates.count <= rowsPerStatement,
+              jobs.reduce(0, { $0 + $1.payload.count }) <= payloadBytesPerStatement,
               jobs.allSatisfy({ $0.batchKey == nil && $0.record.batchId == nil && $0.record.labels.isEmpty
                                 && $0.record.jobID.embeddedSeq == $0.record.seq }) else { return nil }
         // One statement's parts see the same snapshot: an update of a job inserted beside it would miss it.
@@ -422,7 +443,7 @@ public final class PostgresJobStore: JobStore, Sendable {
         let jobs = calls.joined()
         guard !jobs.isEmpty else { return calls.map { _ in [] } }
         var inserted = Set<Int64>()
-        for chunk in jobs.chunked(PostgresJobStore.rowsPerStatement) {
+        for chunk in statements(of: Array(jobs)) {
             var columns = InsertColumns()
             for job in chunk { columns.append(job) }
             let rows = try await connection.query(PostgresQuery(unsafeSQL: InsertColumns.insert, binds: columns.bindings()), logger: logger)

@@ -45,6 +45,20 @@ struct PostgresJobStoreTests {
         #expect(cache.take(5_000) == [1] && cache.count <= 64 * 200 / 65)
     }
 
+    @Test func aGroupIsSplitIntoStatementsByRowsAndByPayloadBytes() {
+        func job(_ seq: Int64, bytes: Int) -> NewJob {
+            NewJob(JobRecord(id: "job-\(seq)", seq: seq, queue: "q", type: "t", state: .queued, maxAttempts: 1,
+                             timeoutMs: 0, runAtMs: 0, createdAtMs: 0), payload: [UInt8](repeating: 0, count: bytes))
+        }
+        let mebibytes = (1...40).map { job(Int64($0), bytes: 4 << 20) }  // 160 MiB: 16 per statement
+        #expect(PostgresJobStore.statements(of: mebibytes).map(\.count) == [16, 16, 8])
+        let small = (1...25_000).map { job(Int64($0), bytes: 1) }
+        #expect(PostgresJobStore.statements(of: small).map(\.count) == [10_000, 10_000, 5_000])
+        let huge = [job(1, bytes: 65 << 20), job(2, bytes: 1)]  // a job over the budget goes alone
+        #expect(PostgresJobStore.statements(of: huge).map(\.count) == [1, 1])
+        #expect(PostgresJobStore.statements(of: []).isEmpty)
+    }
+
     static let enabled = StoreKind.postgresURL != nil
 
     private func job(_ seq: Int64) -> NewJob {
